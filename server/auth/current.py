@@ -1,0 +1,43 @@
+"""Who is calling: the bearer token turned into a User, once per request."""
+
+from functools import wraps
+
+from flask import g, request
+
+from server.auth.models import User
+from server.auth.tokens import TokenInvalid, decode_access_token
+from server.errors import Unauthorized
+from server.extensions import db
+
+
+def current_user() -> User:
+    """The authenticated user of this request; raises 401 when there is none."""
+    user = g.get("current_user")
+    if user is None:
+        user = _authenticate()
+        g.current_user = user
+    return user
+
+
+def _authenticate() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    if len(token) > 2048:
+        raise TokenInvalid()
+    user = db.session.get(User, decode_access_token(token.strip()))
+    if user is None or not user.is_active:
+        raise TokenInvalid()
+    return user
+
+
+def login_required(view):
+    """Reject the request with 401 unless it carries a valid bearer token."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_user()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,92 @@
+"""Operator commands: `flask --app server grant-role ...` and `flask --app server seed-demo`."""
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from server.auth.models import User
+from server.community import service as community_service
+from server.community.models import GRANTABLE_ROLES, PARTY_KINDS, Community, Grid
+from server.errors import AppError
+from server.extensions import db
+from server.wechat.emulator import stable_id
+
+
+def _resolve_user(user_id: int | None, openid: str | None, identity: str | None) -> User:
+    if user_id:
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise click.ClickException(f"no user with id {user_id}")
+        return user
+    if identity:
+        # Emulator identities map to stable openids; real deployments pass --openid or --user-id.
+        openid = stable_id(current_app.config["WECHAT_APPID"], identity, "openid")
+    if not openid:
+        raise click.ClickException("give --user-id, --openid or --identity")
+    user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("grant-role")
+    @click.option("--community", "community_code", required=True, help="community code")
+    @click.option("--role", type=click.Choice(GRANTABLE_ROLES), required=True)
+    @click.option("--user-id", type=int)
+    @click.option("--openid")
+    @click.option("--identity", help="emulator identity, e.g. admin or resident-1")
+    @click.option("--grid", "grid_code", help="grid code (grid_worker)")
+    @click.option("--merchant-id", type=int, help="merchant id (merchant_staff)")
+    @click.option("--organisation-id", type=int, help="organisation id (org_staff)")
+    @click.option("--party-kind", type=click.Choice(PARTY_KINDS), help="party_member kind")
+    def grant_role_command(
+        community_code,
+        role,
+        user_id,
+        openid,
+        identity,
+        grid_code,
+        merchant_id,
+        organisation_id,
+        party_kind,
+    ):
+        """Grant a role, e.g. bootstrap the first admin of a community."""
+        community = db.session.scalar(select(Community).where(Community.code == community_code))
+        if community is None:
+            raise click.ClickException(f"no community with code {community_code!r}")
+        grid_id = None
+        if grid_code:
+            grid = db.session.scalar(
+                select(Grid).where(Grid.community_id == community.id, Grid.code == grid_code)
+            )
+            if grid is None:
+                raise click.ClickException(f"no grid {grid_code!r} in {community_code!r}")
+            grid_id = grid.id
+        user = _resolve_user(user_id, openid, identity)
+        try:
+            community_service.join_community(user, community.id)
+            grant = community_service.grant_role(
+                None,
+                community.id,
+                user.id,
+                role,
+                grid_id=grid_id,
+                merchant_id=merchant_id,
+                organisation_id=organisation_id,
+                party_kind=party_kind,
+            )
+        except AppError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from None
+        click.echo(f"granted {role} in {community.code} to user {user.id} (grant {grant.id})")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create (or complete) the demo community; safe to run again."""
+        from server.seed import seed_demo
+
+        summary = seed_demo()
+        for name, count in summary.items():
+            click.echo(f"{name}: {count}")

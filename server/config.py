@@ -1,0 +1,89 @@
+"""Configuration read from the environment; nothing secret is ever hard-coded for production."""
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'redpoints.sqlite3'}"
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment, then apply explicit overrides."""
+    env = os.environ.get("REDPOINTS_ENV", os.environ.get("FLASK_ENV", "development"))
+    cfg = {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or default_database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wxdemo0000000000"),
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "demo-secret"),
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "http://127.0.0.1:8001/"),
+        "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
+        "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "30 per minute"),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Red Points API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_URL_PREFIX": "/api/v1/docs" if env != "production" else None,
+        "OPENAPI_SWAGGER_UI_PATH": "/swagger",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_REDOC_PATH": "/redoc",
+        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "红色积分 API. Errors: {error: {code, message, details}}."},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    }
+    if overrides:
+        cfg.update(overrides)
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # One writer at a time: wait instead of failing with SQLITE_BUSY.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: dict) -> None:
+    """Refuse to start production with a missing or default secret."""
+    if cfg["ENV_NAME"] == "production":
+        key = cfg.get("SECRET_KEY") or ""
+        if key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
+        if not os.environ.get("WECHAT_SECRET"):
+            raise ConfigError("WECHAT_SECRET must be set in production")

@@ -1,0 +1,75 @@
+"""Cursor pagination: every list is `{"items": [...], "next_cursor": str | null}` and bounded."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import Select
+
+from server.errors import BadRequest
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT)
+    )
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """Build the `{items, next_cursor}` schema for one item schema."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(required=True, allow_none=True),
+        },
+        name=name,
+    )
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("分页参数无效", code="invalid_cursor") from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise BadRequest("分页参数无效", code="invalid_cursor")
+    if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+        raise BadRequest("分页参数无效", code="invalid_cursor")
+    return values
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+    def as_dict(self) -> dict:
+        return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+def paginate_by_id(session, stmt: Select, id_column, limit: int, cursor: str | None, desc=True):
+    """Keyset-paginate `stmt` on a unique integer column, newest first by default."""
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        if not isinstance(last_id, int):
+            raise BadRequest("分页参数无效", code="invalid_cursor")
+        stmt = stmt.where(id_column < last_id if desc else id_column > last_id)
+    stmt = stmt.order_by(id_column.desc() if desc else id_column.asc()).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].id]) if more and rows else None
+    return Page(rows, next_cursor)

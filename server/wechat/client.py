@@ -1,0 +1,137 @@
+"""The only place that talks to WeChat: wechatpy, pointed at WECHAT_API_BASE."""
+
+import logging
+
+import requests
+from flask import current_app
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session.memorystorage import MemoryStorage
+from wechatpy.session.redisstorage import RedisStorage
+
+from server.errors import AppError, ServiceUnavailable
+from server.redis_client import get_redis, redis_key
+
+log = logging.getLogger(__name__)
+
+# WeChat errcodes that mean the code the client sent is unusable (not that WeChat is down).
+CODE_INVALID = 40029
+CODE_USED = 40163
+CODE_BLOCKED = 40226
+RATE_LIMITED = 45011
+
+
+class WeChatUnavailable(ServiceUnavailable):
+    code, message = "wechat_unavailable", "微信服务暂时不可用，请稍后重试"
+
+
+class StableTokenClient(WeChatClient):
+    """wechatpy client that fetches the stable access token from a configurable base URL."""
+
+    def __init__(self, appid, secret, api_base: str, **kwargs):
+        super().__init__(appid, secret, **kwargs)
+        self.api_base = api_base if api_base.endswith("/") else api_base + "/"
+        self.API_BASE_URL = self.api_base + "cgi-bin/"
+        self.wxa.API_BASE_URL = self.api_base
+
+    def fetch_access_token(self):
+        # wechatpy hard-codes cgi-bin/token; stable_token does not invalidate other instances'.
+        response = self._http.post(
+            self.api_base + "cgi-bin/stable_token",
+            json={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        result = response.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = None  # storage TTL retires the token; shared across processes
+        return result
+
+
+def _session_storage():
+    redis = get_redis()
+    if redis is not None:
+        return RedisStorage(redis, prefix=redis_key("wechatpy"))
+    return _memory_storage
+
+
+_memory_storage = MemoryStorage()
+
+
+def get_client() -> StableTokenClient:
+    cfg = current_app.config
+    return StableTokenClient(
+        cfg["WECHAT_APPID"],
+        cfg["WECHAT_SECRET"],
+        cfg["WECHAT_API_BASE"],
+        session=_session_storage(),
+        timeout=cfg["WECHAT_TIMEOUT"],
+    )
+
+
+def _translate(exc: Exception, what: str) -> AppError:
+    """Map a wechatpy or transport failure to an error a resident can act on."""
+    if isinstance(exc, WeChatClientException) and exc.errcode is not None:
+        errcode = int(exc.errcode)
+        if errcode == CODE_INVALID:
+            return AppError(
+                "微信授权码无效或已过期，请重试", code="wechat_code_invalid", status=400
+            )
+        if errcode == CODE_USED:
+            return AppError("微信授权码已被使用，请重试", code="wechat_code_used", status=400)
+        if errcode == CODE_BLOCKED:
+            return AppError(
+                "该微信账号存在风险，暂时无法登录", code="wechat_login_blocked", status=403
+            )
+        if errcode == RATE_LIMITED:
+            return AppError(
+                "操作过于频繁，请稍后再试",
+                code="wechat_rate_limited",
+                status=429,
+                headers={"Retry-After": "60"},
+            )
+        log.warning("wechat %s failed", what, extra={"errcode": errcode})
+    else:
+        log.warning("wechat %s unreachable: %s", what, type(exc).__name__)
+    return WeChatUnavailable()
+
+
+def code_to_session(js_code: str) -> dict:
+    """Exchange a wx.login code for {openid, session_key, unionid?}."""
+    client = get_client()
+    cfg = current_app.config
+    # A list (not a dict) of params stops wechatpy from fetching an access token needlessly.
+    params = [
+        ("appid", cfg["WECHAT_APPID"]),
+        ("secret", cfg["WECHAT_SECRET"]),
+        ("js_code", js_code),
+        ("grant_type", "authorization_code"),
+    ]
+    try:
+        result = client.get("sns/jscode2session", params=params, api_base_url=client.api_base)
+    except (WeChatClientException, requests.RequestException, ValueError) as exc:
+        raise _translate(exc, "code2session") from None
+    if not isinstance(result, dict) or not result.get("openid") or not result.get("session_key"):
+        raise WeChatUnavailable()
+    return result
+
+
+def get_phone_number(code: str, openid: str | None = None) -> dict:
+    """Exchange a getPhoneNumber button code for phone_info."""
+    client = get_client()
+    data = {"code": code}
+    if openid:
+        data["openid"] = openid
+    try:
+        result = client.post(
+            "wxa/business/getuserphonenumber", data=data, api_base_url=client.api_base
+        )
+    except (WeChatClientException, requests.RequestException, ValueError) as exc:
+        raise _translate(exc, "getuserphonenumber") from None
+    info = result.get("phone_info") if isinstance(result, dict) else None
+    if not info or not info.get("purePhoneNumber"):
+        raise WeChatUnavailable()
+    return info
