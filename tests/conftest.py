@@ -84,7 +84,7 @@ def app(database_url, emulator, redis_prefix):
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         db.engine.dispose()
