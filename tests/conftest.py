@@ -16,6 +16,17 @@ APPID = "wxtest0000000000"
 SECRET = "test-secret"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need real concurrency: they run in the PostgreSQL pass only."""
+    if dbutil.target() == "postgresql":
+        return
+    keep = [i for i in items if i.get_closest_marker("postgres") is None]
+    dropped = [i for i in items if i.get_closest_marker("postgres") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_report_header(config):
     return f"database: {dbutil.target()}, redis: {os.environ.get('TEST_REDIS_URL') or 'none'}"
 
