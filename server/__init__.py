@@ -4,11 +4,15 @@ import os
 
 from flask import Flask, request
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
+import server.validation_messages  # noqa: F401 - must precede every schema definition
 from server.config import PROJECT_ROOT, load_config
 from server.errors import AppError, register_error_handlers
 from server.extensions import RedPointsApi, db, limiter, migrate
 from server.logging_setup import configure_logging, init_request_logging
+from server.method_override import MethodOverrideMiddleware
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -31,21 +35,57 @@ def _sqlite_pragmas(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _limit_json_bodies(app: Flask) -> None:
+def _limit_body_sizes(app: Flask) -> None:
+    """Refuse oversized bodies up front, before anything reads (or half-reads) them."""
+
     @app.before_request
     def _check_size():
-        limit = app.config["JSON_BODY_LIMIT"]
-        if request.mimetype == "application/json" and (request.content_length or 0) > limit:
+        length = request.content_length or 0
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.mimetype == "application/json":
+            limit = min(limit, app.config["JSON_BODY_LIMIT"])
+        if length > limit:
             raise AppError(
                 "提交的内容过大", code="payload_too_large", status=413, details={"max_bytes": limit}
             )
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` path ids: positive and within a 64-bit column, else a plain 404."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _authenticate_before_parsing(app: Flask) -> None:
+    """Authenticate (routes documented with bearer security) before any body is validated."""
+    from server.auth.current import current_user
+
+    @app.before_request
+    def _require_token():
+        view = app.view_functions.get(request.endpoint or "")
+        apidoc = getattr(view, "_apidoc", None) or {}
+        if apidoc.get("manual_doc", {}).get("security"):
+            current_user()
+        for param in apidoc.get("arguments", {}).get("parameters", []):
+            if param["in"] == "json" and param["required"] and not request.get_data(cache=True):
+                raise AppError("请求内容不能为空", code="body_required", status=422)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, overrides))
     app.json.ensure_ascii = False
+    app.wsgi_app = MethodOverrideMiddleware(app.wsgi_app)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     configure_logging(app.config["LOG_LEVEL"])
 
     redis_url = app.config["REDIS_URL"]
@@ -65,7 +105,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app, api)
     register_error_handlers(app)
     init_request_logging(app)
-    _limit_json_bodies(app)
+    _limit_body_sizes(app)
+    _authenticate_before_parsing(app)
 
     from server.cli import register_cli
 
@@ -78,9 +119,14 @@ def _import_models() -> None:
     import server.audit  # noqa: F401
     import server.auth.models  # noqa: F401
     import server.community.models  # noqa: F401
+    import server.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
+    import server.points.claim_models  # noqa: F401
+    import server.points.ledger_models  # noqa: F401
     import server.points.models  # noqa: F401
     import server.rewards.models  # noqa: F401
+    import server.tasks.models  # noqa: F401
+    import server.uploads.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
@@ -91,4 +137,23 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     app.register_blueprint(health_bp)
     for blp in (auth_blp, community_blp, community_admin_blp):
+        api.register_blueprint(blp)
+    from server.points.balance_routes import blp as points_ledger_blp
+
+    api.register_blueprint(points_ledger_blp)
+    from server.points.routes import blueprints as points_claims_blueprints
+    from server.uploads.routes import blp as uploads_blp
+
+    for blp in (*points_claims_blueprints, uploads_blp):
+        api.register_blueprint(blp)
+    from server.rewards.routes import admin_blp as rewards_admin_blp
+    from server.rewards.routes import blp as rewards_blp
+    from server.rewards.routes import merchant_blp as rewards_merchant_blp
+
+    for blp in (rewards_blp, rewards_merchant_blp, rewards_admin_blp):
+        api.register_blueprint(blp)
+    from server.tasks.routes import admin_blp as tasks_admin_blp
+    from server.tasks.routes import blp as tasks_blp
+
+    for blp in (tasks_blp, tasks_admin_blp):
         api.register_blueprint(blp)

@@ -45,6 +45,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Number of trusted proxies (nginx) in front; rate limits then key on the real client IP.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # flask-smorest / OpenAPI
         "API_TITLE": "Red Points API",
         "API_VERSION": "v1",

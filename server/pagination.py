@@ -15,7 +15,28 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-class PageArgsSchema(ma.Schema):
+class QueryArgsSchema(ma.Schema):
+    """Query strings are strict too: unknown names and repeated single values are refused."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def _reject_repeats(self, data, **kwargs):
+        getlist = getattr(data, "getlist", None)
+        if getlist is None:
+            return data
+        repeated = [
+            name
+            for name, field in self.fields.items()
+            if not isinstance(field, ma.fields.List) and len(getlist(field.data_key or name)) > 1
+        ]
+        if repeated:
+            raise ma.ValidationError({name: ["参数只能出现一次"] for name in repeated})
+        return data
+
+
+class PageArgsSchema(QueryArgsSchema):
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT)
     )
@@ -64,7 +85,7 @@ def paginate_by_id(session, stmt: Select, id_column, limit: int, cursor: str | N
     """Keyset-paginate `stmt` on a unique integer column, newest first by default."""
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        if not isinstance(last_id, int):
+        if not isinstance(last_id, int) or not 0 < last_id < 2**31:
             raise BadRequest("分页参数无效", code="invalid_cursor")
         stmt = stmt.where(id_column < last_id if desc else id_column > last_id)
     stmt = stmt.order_by(id_column.desc() if desc else id_column.asc()).limit(limit + 1)

@@ -22,5 +22,5 @@ class IdField(ma.fields.Integer):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("strict", True)
-        kwargs.setdefault("validate", ma.validate.Range(min=1, max=2**53))
+        kwargs.setdefault("validate", ma.validate.Range(min=1, max=2**31 - 1))
         super().__init__(**kwargs)

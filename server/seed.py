@@ -208,5 +208,15 @@ def seed_demo() -> dict[str, int]:
                 PointItemVersion, {"points": points}, item_id=item.id, effective_from=start
             )
 
+    from server.rewards.seed import seed_rewards
+
+    _counts.update(seed_rewards(community))
+    from server.points.seed_history import seed_points_history
+
+    if new_entries := seed_points_history(community.id):
+        _counts["ledger_entries"] = new_entries
+    from server.tasks.seed import seed_tasks
+
+    _counts.update(seed_tasks(community))
     db.session.commit()
     return dict(_counts)

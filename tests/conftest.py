@@ -77,7 +77,7 @@ def redis_prefix():
 
 
 @pytest.fixture(scope="session")
-def app(database_url, emulator, redis_prefix):
+def app(database_url, emulator, redis_prefix, tmp_path_factory):
     app = create_app(
         {
             "TESTING": True,
@@ -90,6 +90,7 @@ def app(database_url, emulator, redis_prefix):
             "WECHAT_TIMEOUT": 1.0,
             "LOGIN_RATE_LIMIT": "1000 per minute",
             "LOG_LEVEL": "WARNING",
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     with app.app_context():

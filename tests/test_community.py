@@ -256,3 +256,29 @@ def test_seed_demo_is_idempotent(app, seeded, query):
     assert len({i.category_id for i in items}) == 7
     values = query(lambda s: sorted({i.versions[0].points for i in s.scalars(select(PointItem))}))
     assert values == [5, 10, 20]
+
+
+def test_me_shows_balance_and_volunteer_hours(api, seeded, app):
+    me = api.get("/api/v1/me", "resident-4").get_json()
+    assert me["points"] == {"balance": 0, "held": 0, "available": 0}
+    assert me["volunteer_hours"] == {"this_year": 0.0, "lifetime": 0.0}
+    with app.app_context():
+        from server.points import ledger
+
+        account = ledger.account_for_user(community_id_of(me), me["id"])
+        ledger.credit(
+            account,
+            15,
+            reason="测试加分",
+            idempotency_key="t:me:1",
+            cause_type="adjustment",
+            cause_id="t1",
+        )
+        db.session.commit()
+    me = api.get("/api/v1/me", "resident-4").get_json()
+    assert me["points"] == {"balance": 15, "held": 0, "available": 15}
+    assert api.get("/api/v1/me", "outsider").get_json()["points"] is None
+
+
+def community_id_of(profile):
+    return profile["membership"]["community"]["id"]

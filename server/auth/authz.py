@@ -1,6 +1,7 @@
 """One authorisation helper for every route: role + community scope + object ownership."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
@@ -13,7 +14,13 @@ class NotAMember(Forbidden):
 
 
 def membership_of(user: User) -> Membership | None:
-    return db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    # Community and grid come in the same query: nearly every caller shows or checks them.
+    stmt = (
+        select(Membership)
+        .options(joinedload(Membership.community), joinedload(Membership.grid))
+        .where(Membership.user_id == user.id)
+    )
+    return db.session.scalar(stmt)
 
 
 def require_membership(user: User, community_id: int | None = None) -> Membership:

@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from server.schemas_common import IdField, StrictSchema, text
+from server.tasks.schemas import VolunteerHoursSchema
 
 
 class LoginSchema(StrictSchema):
@@ -34,8 +35,18 @@ class RoleGrantSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime(required=True)
 
 
+class PointsSummarySchema(ma.Schema):
+    balance = ma.fields.Integer(required=True)
+    held = ma.fields.Integer(required=True)
+    available = ma.fields.Integer(required=True)
+
+
 class ProfileSchema(ma.Schema):
     id = IdField(required=True)
+    points = ma.fields.Nested(
+        PointsSummarySchema, required=True, allow_none=True, metadata={"description": "本社区积分"}
+    )
+    volunteer_hours = ma.fields.Nested(VolunteerHoursSchema, required=True)
     nickname = ma.fields.String(required=True, allow_none=True)
     real_name = ma.fields.String(required=True, allow_none=True)
     avatar_url = ma.fields.String(required=True, allow_none=True)

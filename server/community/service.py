@@ -21,7 +21,9 @@ from server.extensions import db
 from server.masking import mask_phone
 from server.notify.outbox import emit_event
 from server.pagination import paginate_by_id
+from server.points.ledger import find_account
 from server.rewards.models import Merchant
+from server.tasks.hours import volunteer_hours
 
 PROFILE_FIELDS = ("nickname", "real_name", "avatar_url")
 
@@ -136,6 +138,8 @@ def profile_of(user: User) -> dict:
         roles = [grant_view(g) for g in grants_of(user, community.id)]
     return {
         "id": user.id,
+        "points": _points_summary(user, membership),
+        "volunteer_hours": volunteer_hours(user.id),
         "nickname": user.nickname,
         "real_name": user.real_name,
         "avatar_url": user.avatar_url,
@@ -146,6 +150,15 @@ def profile_of(user: User) -> dict:
         "role_grants": roles,
         "created_at": user.created_at,
     }
+
+
+def _points_summary(user: User, membership: Membership | None) -> dict | None:
+    """The caller's own balance in their community, without creating an account to show it."""
+    if membership is None:
+        return None
+    account = find_account(membership.community_id, "user", user.id)
+    balance, held = (account.balance, account.held) if account else (0, 0)
+    return {"balance": balance, "held": held, "available": balance - held}
 
 
 def _require_admin(actor: User | None, community_id: int) -> None:

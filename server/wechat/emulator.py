@@ -6,6 +6,7 @@ can be switched on through the `/_emulator` control endpoints.
 
 A login code `<identity>.<anything>` logs in as the stable identity `<identity>`; a phone
 code `<11 digits>.<anything>` yields that phone number.
+msg_sec_check flags texts from a small word list (SEC_RISKY_WORDS, SEC_REVIEW_WORDS).
 """
 
 import argparse
@@ -47,6 +48,20 @@ class EmulatorState:
 
     def now(self) -> float:
         return time.time() + self.clock_offset
+
+
+# msg_sec_check word lists: WeChat would block risky texts; review texts need a human look.
+SEC_RISKY_WORDS = {"赌博": 20006, "代开发票": 20006, "诈骗": 20006}
+SEC_REVIEW_WORDS = {"广告": 10001}
+
+
+def sec_check_verdict(content: str) -> tuple[str, int, str | None]:
+    """The emulated (suggest, label, keyword) for a text: risky > review > pass."""
+    for words, suggest in ((SEC_RISKY_WORDS, "risky"), (SEC_REVIEW_WORDS, "review")):
+        for word, label in words.items():
+            if word in content:
+                return suggest, label, word
+    return "pass", 100, None
 
 
 def stable_id(appid: str, identity: str, kind: str) -> str:
@@ -176,6 +191,37 @@ def create_emulator(appid: str = "wxdemo0000000000", secret: str = "demo-secret"
                     "countryCode": "86",
                     "watermark": {"timestamp": int(state.now()), "appid": state.appid},
                 },
+            }
+        )
+
+    @app.post("/wxa/msg_sec_check")
+    def msg_sec_check():
+        """Content security v2: a verdict from a small word list, as WeChat's would look."""
+        if (failed := apply_fault("msg_sec_check")) is not None:
+            return failed
+        if (failed := check_token()) is not None:
+            return failed
+        body = request.get_json(force=True, silent=True) or {}
+        if body.get("version") != 2:
+            return error(40097, "invalid args, version must be 2")
+        if body.get("scene") not in (1, 2, 3, 4):
+            return error(40129, "invalid scene")
+        if not str(body.get("openid") or ""):
+            return error(40003, "invalid openid")
+        content = body.get("content")
+        if not isinstance(content, str) or not content or len(content) > 2500:
+            return error(44991 if content else 44004, "invalid content")
+        suggest, label, keyword = sec_check_verdict(content)
+        detail = {"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label}
+        if keyword:
+            detail.update(keyword=keyword, prob=90)
+        return jsonify(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "result": {"suggest": suggest, "label": label},
+                "detail": [detail],
+                "trace_id": secrets.token_hex(12),
             }
         )
 

@@ -1,0 +1,298 @@
+"""scripts/bench: measure the API against its own /healthz ceiling, on PostgreSQL + Redis.
+
+Exit status: 0 every target passed, 1 a target failed, 2 the harness failed, 130 interrupted.
+"""
+
+import argparse
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench import report, scenarios, wrk
+from bench.cleanup import RunState, cleanup
+from bench.memory import MemorySampler, cpu_delta
+from bench.stack import ROOT, Stack, StackContext, StackError, StackOptions
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    names = ", ".join(s.name for s in scenarios.SCENARIOS)
+    p = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description=(
+            "Start the API under gunicorn on a throwaway PostgreSQL database (migrated, "
+            "seed-demo) with Redis and the WeChat emulator, load it with wrk scenario by "
+            "scenario, print req/s and latency against /healthz measured in the same run, each "
+            "worker's peak memory, and PASS/FAIL per target. Writes the same as Markdown. "
+            "Everything it starts is stopped and the database dropped at the end."
+        ),
+        epilog=f"Scenarios: {names} (bench/scenarios.py; see bench/README.md to add one).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--duration", type=float, default=10, help="seconds of load per scenario")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections")
+    p.add_argument("--wrk-threads", type=int, choices=(1, 2), default=1, help="wrk threads")
+    p.add_argument("--warmup", type=float, default=2, help="unmeasured seconds before each")
+    p.add_argument("--timeout", type=float, default=5, help="wrk per-request timeout, seconds")
+    p.add_argument(
+        "--scenarios",
+        help=f"comma-separated subset of: {names} (healthz, the ceiling, always runs)",
+    )
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (GUNICORN_WORKERS)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker (GUNICORN_THREADS)")
+    p.add_argument(
+        "--max-requests",
+        type=int,
+        default=0,
+        help="GUNICORN_MAX_REQUESTS; 0 keeps workers alive for the whole run so memory "
+        "peaks are real and no restart lands inside a measurement",
+    )
+    p.add_argument(
+        "--wsgi-app",
+        help="gunicorn app instead of gunicorn.conf.py's wsgi_app, e.g. a patched variant "
+        "'mymod:create_app()' (importable through PYTHONPATH) to compare under the same load",
+    )
+    p.add_argument("--max-worker-mb", type=float, default=200, help="memory target per worker")
+    p.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get(
+            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="PostgreSQL URL allowed to CREATE/DROP DATABASE (env BENCH_PG_ADMIN_URL)",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis URL; keys go under a unique prefix, deleted at the end (env BENCH_REDIS_URL)",
+    )
+    p.add_argument(
+        "--output", type=Path, default=ROOT / "bench/results/latest.md", help="Markdown report"
+    )
+    p.add_argument("--run-dir", type=Path, help="logs and state (default .bench/run-<time>)")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    args = p.parse_args(argv)
+    if args.duration <= 0 or args.connections <= 0 or args.workers <= 0 or args.threads <= 0:
+        p.error("--duration, --connections, --workers and --threads must be positive")
+    if args.connections < args.wrk_threads:
+        p.error("--connections must be at least --wrk-threads")
+    try:
+        args.selected = scenarios.select(
+            [n.strip() for n in args.scenarios.split(",") if n.strip()] if args.scenarios else None
+        )
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
+
+
+def _interrupt(signum, _frame):
+    # Later signals (the terminal's SIGINT plus the script's forwarded SIGTERM) must not cut
+    # the cleanup short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _cmd(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+        return (proc.stdout or proc.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _user_args(argv: list[str]) -> list[str]:
+    """The options the user gave (scripts/bench adds --run-dir itself)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--run-dir":
+            skip = True
+        elif not arg.startswith("--run-dir="):
+            out.append(arg)
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _server_versions(ctx: StackContext) -> tuple[str, str]:
+    import psycopg
+    import redis
+
+    with psycopg.connect(ctx.db_url, connect_timeout=5) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    info = redis.Redis.from_url(ctx.redis_url, socket_timeout=5).info("server")
+    return pg, str(info.get("redis_version"))
+
+
+def settings(args, ctx: StackContext, started: datetime) -> dict[str, str]:
+    pg, rd = _server_versions(ctx)
+    commit = _cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = _cmd(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
+    shanghai = started.astimezone(ZoneInfo("Asia/Shanghai"))
+    return {
+        "date": f"{started:%Y-%m-%d %H:%M:%S} UTC ({shanghai:%Y-%m-%d %H:%M} Asia/Shanghai)",
+        "machine": f"nproc {os.cpu_count()}, {_cpu_model()}, Linux {platform.release()}",
+        "load average (1 min) before / after": f"{args.load[0][0]:.2f} / {args.load[1][0]:.2f}",
+        "commit": commit + (" (working tree has changes)" if dirty not in ("", "unknown") else ""),
+        "command": " ".join(["scripts/bench", *_user_args(sys.argv[1:])]),
+        "load": (
+            f"wrk ({_cmd(['wrk', '--version']).split(' [')[0]}) {args.wrk_threads} thread(s), "
+            f"{args.connections} connections, {args.duration:g} s per scenario after "
+            f"{args.warmup:g} s unmeasured warm-up, request timeout {args.timeout:g} s, "
+            "same machine, loopback"
+        ),
+        "API": (
+            f"gunicorn -c gunicorn.conf.py{' ' + args.wsgi_app if args.wsgi_app else ''}: "
+            f"{args.workers} workers × {args.threads} threads "
+            f"(gthread), max_requests {args.max_requests or 'off'}, LOG_LEVEL=WARNING, "
+            f"Python {platform.python_version()}"
+        ),
+        "storage": f"PostgreSQL {pg} (fresh database, seed-demo), Redis {rd} (REDIS_URL set)",
+        "WeChat": "local emulator under gunicorn, 1 worker × 8 threads; "
+        "LOGIN_RATE_LIMIT=1000000 per minute",
+    }
+
+
+def run_scenario(
+    sc: scenarios.Scenario, stack: Stack, args, run_dir: Path, say
+) -> report.ScenarioResult:
+    ctx = stack.ctx
+    prepared = sc.setup(ctx) if sc.setup else scenarios.Prepared()
+    if sc.probe_status is not None:
+        resp = ctx.request(sc.method, sc.path, headers=dict(prepared.headers), data=prepared.body)
+        if resp.status_code != sc.probe_status:
+            raise StackError(
+                f"{sc.name}: probe {sc.method} {sc.path} answered {resp.status_code}, "
+                f"expected {sc.probe_status}: {resp.text[:300]}"
+            )
+
+    def go(label: str, seconds: float) -> wrk.WrkResult:
+        script = wrk.write_script(
+            run_dir / f"{sc.name}.{label}.lua",
+            method=sc.method,
+            headers=prepared.headers,
+            body=prepared.body,
+            lua_vars={**prepared.lua_vars, "run_id": secrets.token_hex(4)},
+            lua_body=sc.lua_code(),
+        )
+        return wrk.run(
+            ctx.base_url + sc.path,
+            script,
+            duration_s=seconds,
+            connections=args.connections,
+            threads=args.wrk_threads,
+            timeout_s=args.timeout,
+            log=run_dir / f"{sc.name}.{label}.txt",
+        )
+
+    say(f"{sc.name}: {sc.method} {sc.path} — {args.warmup:g} s warm-up, {args.duration:g} s run")
+    if args.warmup > 0:
+        go("warmup", args.warmup)
+    before = stack.cpu_snapshot()
+    result = go("run", args.duration)
+    after = stack.cpu_snapshot()
+    n = result.requests or float("nan")
+    api_ms = 1000 * cpu_delta(before["api"], after["api"]) / n
+    db_ms = 1000 * cpu_delta(before["db"], after["db"]) / n
+    say(
+        f"{sc.name}: {result.rps:,.1f} req/s, p50 {result.p50_ms:.2f} ms, "
+        f"p99 {result.p99_ms:.2f} ms, errors {result.errors}, "
+        f"CPU/req API {api_ms:.2f} ms + PG {db_ms:.2f} ms"
+    )
+    return report.ScenarioResult(sc, result, api_ms, db_ms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for sc in scenarios.SCENARIOS:
+            print(f"{sc.name:12} {sc.method:6} {sc.path:32} {sc.description}")
+        return 0
+    started = datetime.now(UTC)
+    run_dir = args.run_dir or ROOT / ".bench" / f"run-{started:%Y%m%d-%H%M%S}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+
+    def say(msg: str) -> None:
+        print(f"[bench {time.monotonic() - t0:5.1f}s] {msg}", flush=True)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    state = RunState(run_dir)
+    opts = StackOptions(
+        args.pg_admin_url,
+        args.redis_url,
+        args.workers,
+        args.threads,
+        args.max_requests,
+        wsgi_app=args.wsgi_app,
+    )
+    stack = Stack(opts, run_dir, state)
+    sampler = None
+    status = 2
+    try:
+        ctx = stack.start(say)
+        sampler = MemorySampler(stack.api_pid)
+        sampler.start()
+        load_before = os.getloadavg()
+        if load_before[0] > (os.cpu_count() or 1) / 2:
+            say(
+                f"warning: load average {load_before[0]:.1f} before the run — something else "
+                "is using the CPU; trust ratios and CPU/req more than req/s"
+            )
+        results = [run_scenario(sc, stack, args, run_dir, say) for sc in args.selected]
+        args.load = (load_before, os.getloadavg())
+        workers, master = sampler.stop()
+        sampler = None
+        check_list = report.checks(results, workers, args.max_worker_mb)
+        print()
+        print(report.render_text(results, workers, master, check_list))
+        md = report.render_markdown(
+            results, workers, master, check_list, settings(args, ctx, started)
+        )
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(md, encoding="utf-8")
+        (run_dir / "report.md").write_text(md, encoding="utf-8")
+        print(f"\nMarkdown: {args.output}  (logs: {run_dir})")
+        status = 0 if all(c.passed for c in check_list) else 1
+    except KeyboardInterrupt as exc:
+        print(f"\n[bench] interrupted ({exc or 'SIGINT'}); cleaning up", file=sys.stderr)
+        status = 130
+    except (StackError, wrk.WrkError) as exc:
+        print(f"\n[bench] failed: {exc}\n(logs in {run_dir})", file=sys.stderr)
+        status = 2
+    except Exception:  # noqa: BLE001 - report any harness bug, then still clean up
+        traceback.print_exc()
+        print(f"[bench] failed (logs in {run_dir})", file=sys.stderr)
+        status = 2
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if sampler is not None:
+            sampler.stop()
+        stack.stop()
+        for problem in cleanup(state):
+            print(f"[bench] {problem}", file=sys.stderr)
+            status = status or 2
+        say("stopped every process, dropped the database, deleted the Redis keys")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

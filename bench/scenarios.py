@@ -1,0 +1,105 @@
+"""The scenario registry: add a `Scenario` to SCENARIOS and `scripts/bench` runs it.
+
+A scenario is one wrk run against one path. Its `setup` runs once against the live stack
+(after migrate + seed-demo, before wrk) and returns what the requests need: headers, a body
+and values exposed to the Lua code as `bench.<name>`; the harness adds `bench.run_id`, unique
+per wrk invocation (the warm-up is one too), for values that must never repeat. Lua code may
+define wrk's `request()`, `response()` etc. to vary each request (see `login` below); without
+them, wrk repeats one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.stack import StackContext
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a scenario's setup hands to wrk."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    lua_vars: dict[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str
+    description: str
+    lua: str = ""  # Lua appended after the generated prelude
+    lua_file: str | None = None  # or a file under bench/lua/
+    setup: Callable[[StackContext], Prepared] | None = None
+    # Send the prepared request once before the run and insist on this status (catches a
+    # broken setup that would otherwise benchmark a fast 401). None: no probe (e.g. one-time codes).
+    probe_status: int | None = 200
+    ceiling: bool = False  # the reference the others are compared with (exactly one)
+    # Targets, checked after the run (None: no target).
+    min_throughput_ratio: float | None = None  # req/s ÷ ceiling req/s
+    max_p99_ms: float | None = None
+
+    def lua_code(self) -> str:
+        code = self.lua
+        if self.lua_file:
+            code += "\n" + (LUA_DIR / self.lua_file).read_text(encoding="utf-8")
+        return code
+
+
+def _login_setup(ctx: StackContext) -> Prepared:
+    ctx.login("resident-1")  # fails loudly if login is broken before wrk hides it in a count
+    return Prepared(
+        headers=JSON,
+        lua_vars={"identities": ctx.resident_count},
+    )
+
+
+def _me_setup(ctx: StackContext) -> Prepared:
+    return Prepared(headers={"Authorization": "Bearer " + ctx.login("resident-1")})
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="healthz",
+        method="GET",
+        path="/healthz",
+        description="liveness probe: the ceiling of this stack in this run",
+        ceiling=True,
+    ),
+    Scenario(
+        name="login",
+        method="POST",
+        path="/api/v1/auth/wechat-login",
+        description="WeChat login with a fresh one-time code per request (emulator round trip)",
+        lua_file="login.lua",
+        setup=_login_setup,
+        probe_status=None,
+    ),
+    Scenario(
+        name="me",
+        method="GET",
+        path="/api/v1/me",
+        description="profile of resident-1 with a bearer token",
+        setup=_me_setup,
+        min_throughput_ratio=0.5,
+        max_p99_ms=50.0,
+    ),
+]
+
+
+def select(names: list[str] | None) -> list[Scenario]:
+    """The named scenarios in registry order; the ceiling is always included."""
+    known = {s.name: s for s in SCENARIOS}
+    unknown = [n for n in names or [] if n not in known]
+    if unknown:
+        raise ValueError(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return [s for s in SCENARIOS if s.ceiling or not names or s.name in names]

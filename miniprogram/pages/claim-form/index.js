@@ -1,0 +1,161 @@
+// 申报积分: pick an item of the community's catalogue (its points and caps explained), the
+// date, a description and up to 9 photos, each uploaded with its progress shown.
+
+const api = require('../../utils/api');
+const format = require('../../utils/format');
+const { capsText } = require('../../utils/points');
+
+const MAX_PHOTOS = 9;
+let photoSeq = 0;
+
+function itemOption(item) {
+  return {
+    id: item.id,
+    label: `${item.name}（${item.points} 分）`,
+    name: item.name,
+    category: item.category.name,
+    points: item.points,
+    caps: capsText(item),
+  };
+}
+
+Component({
+  data: {
+    loading: true,
+    error: '',
+    items: [],
+    itemIndex: -1,
+    item: null,
+    date: '',
+    today: '',
+    description: '',
+    photos: [], // {key, path, progress, id, error}
+    maxPhotos: MAX_PHOTOS,
+    submitting: false,
+    formError: '',
+  },
+  methods: {
+    onLoad() {
+      const today = format.today();
+      this.setData({ today, date: today });
+      this.loadItems();
+    },
+    async loadItems() {
+      this.setData({ loading: true, error: '' });
+      try {
+        const page = await api.listPointItems({ limit: 100 });
+        // Only what a resident can claim: items in force that earn points.
+        const items = page.items
+          .filter((i) => i.active && i.direction === 'earn' && i.points !== null)
+          .map(itemOption);
+        this.setData({ loading: false, items });
+      } catch (err) {
+        this.setData({ loading: false, error: api.errorMessage(err) });
+      }
+    },
+    onRetry() {
+      this.loadItems();
+    },
+    onItem(e) {
+      const index = Number(e.detail.value);
+      this.setData({ itemIndex: index, item: this.data.items[index] || null, formError: '' });
+    },
+    onDate(e) {
+      this.setData({ date: e.detail.value, formError: '' });
+    },
+    onDescription(e) {
+      this.setData({ description: e.detail.value });
+    },
+    addPhotos() {
+      const room = MAX_PHOTOS - this.data.photos.length;
+      if (room <= 0) return;
+      wx.chooseMedia({
+        count: room,
+        mediaType: ['image'],
+        sizeType: ['compressed'],
+        sourceType: ['album', 'camera'],
+        success: (res) => {
+          for (const file of res.tempFiles.slice(0, room)) this.uploadPhoto(file.tempFilePath);
+        },
+      });
+    },
+    photoIndex(key) {
+      return this.data.photos.findIndex((p) => p.key === key);
+    },
+    setPhoto(key, values) {
+      const i = this.photoIndex(key);
+      if (i < 0) return; // removed while uploading
+      const changes = {};
+      for (const [k, v] of Object.entries(values)) changes[`photos[${i}].${k}`] = v;
+      this.setData(changes);
+    },
+    async uploadPhoto(path, existingKey) {
+      let key = existingKey;
+      if (!key) {
+        photoSeq += 1;
+        key = `p${photoSeq}`;
+        this.setData({
+          photos: this.data.photos.concat([{ key, path, progress: 0, id: null, error: '' }]),
+        });
+      } else {
+        this.setPhoto(key, { progress: 0, error: '' });
+      }
+      try {
+        const upload = await api.upload(path, {
+          onProgress: (progress) => this.setPhoto(key, { progress }),
+        });
+        this.setPhoto(key, { id: upload.id, progress: 100 });
+      } catch (err) {
+        this.setPhoto(key, { error: api.errorMessage(err) });
+      }
+    },
+    retryPhoto(e) {
+      const p = this.data.photos[e.currentTarget.dataset.index];
+      if (p) this.uploadPhoto(p.path, p.key);
+    },
+    removePhoto(e) {
+      const photos = this.data.photos.slice();
+      photos.splice(e.currentTarget.dataset.index, 1);
+      this.setData({ photos });
+    },
+    previewPhoto(e) {
+      wx.previewImage({
+        current: this.data.photos[e.currentTarget.dataset.index].path,
+        urls: this.data.photos.map((p) => p.path),
+      });
+    },
+    check() {
+      if (!this.data.item) return '请选择申报项目';
+      if (!this.data.date) return '请选择发生日期';
+      if (!this.data.description.trim()) return '请填写申报说明';
+      if (this.data.photos.some((p) => !p.id && !p.error)) return '照片还在上传，请稍候';
+      if (this.data.photos.some((p) => p.error)) return '有照片上传失败，请重试或删除';
+      return '';
+    },
+    async submit() {
+      if (this.data.submitting) return;
+      const problem = this.check();
+      if (problem) {
+        this.setData({ formError: problem });
+        return;
+      }
+      this.setData({ submitting: true, formError: '' });
+      try {
+        await api.createClaim({
+          item_id: this.data.item.id,
+          occurred_on: this.data.date,
+          description: this.data.description.trim().slice(0, 500),
+          photo_ids: this.data.photos.map((p) => p.id),
+        });
+        wx.showToast({ title: '已提交，等待审核', icon: 'success' });
+        wx.redirectTo({ url: '/pages/my-claims/index' });
+      } catch (err) {
+        // cap_reached, duplicate_claim, a too old date…: the server says which, in Chinese.
+        this.setData({ formError: api.errorMessage(err) });
+        if (err && err.isNetwork) api.showError(err, { onRetry: () => this.submit() });
+      } finally {
+        this.setData({ submitting: false });
+      }
+    },
+  },
+});

@@ -1,0 +1,122 @@
+// 我的: profile, masked phone, phone binding, membership, roles and role-based entries.
+// Written with Component() so miniprogram-simulate can load it; page hooks live in methods.
+
+const api = require('../../utils/api');
+const config = require('../../config');
+const profile = require('../../utils/profile');
+const session = require('../../utils/session');
+const { roleName } = require('../../utils/roles');
+
+// Identities the local WeChat emulator's demo data seeds (server/seed.py).
+const DEV_IDENTITIES = ['resident-1', 'resident-2', 'merchant-1', 'reviewer', 'grid-1', 'admin'];
+
+// Entries that only some roles see; the server still checks every call.
+const ROLE_ENTRIES = [
+  { role: 'merchant_staff', key: 'merchant', title: '商家核销', url: '/pages/merchant/index' },
+  { role: 'reviewer', key: 'review', title: '积分审核', url: '/pages/review/index' },
+];
+
+function view(me) {
+  const name = me.real_name || me.nickname || '微信用户';
+  const membership = me.membership;
+  return {
+    name,
+    initial: name.slice(0, 1),
+    avatarUrl: me.avatar_url || '',
+    phone: me.phone || '',
+    phoneBound: !!me.phone_bound,
+    community: membership ? membership.community.name : '',
+    grid: membership && membership.grid ? membership.grid.name : '',
+    roles: (me.roles || []).map((role) => ({ role, name: roleName(role) })),
+    entries: ROLE_ENTRIES.filter((e) => (me.roles || []).indexOf(e.role) >= 0),
+  };
+}
+
+Component({
+  data: {
+    loading: true,
+    error: '',
+    me: null,
+    binding: false,
+    dev: false,
+    devIdentity: '',
+  },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+    onShow() {
+      if (!this.data.loading) this.load({ quiet: true });
+    },
+    async onPullDownRefresh() {
+      await this.load({ refresh: true });
+      wx.stopPullDownRefresh();
+    },
+    async load({ refresh = false, quiet = false } = {}) {
+      const cfg = config.get();
+      const dev = config.isDevServer(cfg.baseUrl) && !!cfg.devIdentity;
+      if (!quiet) this.setData({ loading: true, error: '' });
+      try {
+        const me = await profile.get({ refresh });
+        this.setData({
+          loading: false,
+          error: '',
+          me: view(me),
+          dev,
+          devIdentity: dev ? cfg.devIdentity : '',
+        });
+      } catch (err) {
+        // A quiet refresh keeps what is on screen; a first load shows the error with 重试.
+        if (quiet && this.data.me) api.showError(err);
+        else this.setData({ loading: false, error: api.errorMessage(err) });
+      }
+    },
+    onRetry() {
+      this.load({ refresh: true });
+    },
+    async onGetPhoneNumber(e) {
+      const cfg = config.get();
+      let code = e && e.detail && e.detail.code;
+      if (config.isDevServer(cfg.baseUrl) && cfg.devPhone) {
+        // DevTools' code is unknown to the local emulator, which accepts `<phone>.<anything>`.
+        code = `${cfg.devPhone}.${Date.now()}`;
+      }
+      if (!code) {
+        wx.showToast({ title: '未获得手机号授权', icon: 'none' });
+        return;
+      }
+      if (this.data.binding) return;
+      this.setData({ binding: true });
+      try {
+        const me = await api.bindPhone(code);
+        profile.set(me);
+        this.setData({ me: view(me) });
+        wx.showToast({ title: '手机号已绑定', icon: 'success' });
+      } catch (err) {
+        api.showError(err);
+      } finally {
+        this.setData({ binding: false });
+      }
+    },
+    goJoin() {
+      wx.navigateTo({ url: '/pages/community-join/index' });
+    },
+    openEntry(e) {
+      const { url } = e.currentTarget.dataset;
+      wx.navigateTo({ url });
+    },
+    switchIdentity() {
+      wx.showActionSheet({
+        itemList: DEV_IDENTITIES,
+        success: (res) => {
+          const identity = DEV_IDENTITIES[res.tapIndex];
+          if (!identity) return;
+          config.setDevIdentity(identity);
+          session.clearToken();
+          profile.clear();
+          this.load({ refresh: true });
+        },
+      });
+    },
+  },
+});

@@ -1,0 +1,133 @@
+// One task: details, sign up / cancel (已报名 or 候补第 N 位), scan to check in and out,
+// and the way into the organiser's view.
+
+const api = require('../../utils/api');
+const profile = require('../../utils/profile');
+const { taskView, signupText, scanAndAttend, attendMessage } = require('../../utils/tasks');
+
+// Codes after which what is on screen is stale: reload the task to show the truth.
+const RELOAD_ON = [
+  'already_signed_up',
+  'signup_closed',
+  'cancel_closed',
+  'not_signed_up',
+  'task_not_open',
+  'already_checked_in',
+  'already_checked_out',
+];
+
+Component({
+  data: {
+    id: null,
+    loading: true,
+    error: '',
+    task: null,
+    busy: false,
+    actionError: '',
+  },
+  methods: {
+    onLoad(query) {
+      this.setData({ id: Number(query && query.id) });
+      this.load();
+    },
+    onShow() {
+      if (this.data.task) this.load({ quiet: true });
+    },
+    async onPullDownRefresh() {
+      await this.load();
+      wx.stopPullDownRefresh();
+    },
+    async load({ quiet = false } = {}) {
+      if (!quiet) this.setData({ loading: true, error: '' });
+      try {
+        const task = await api.getTask(this.data.id);
+        this._raw = task;
+        this.setData({ loading: false, error: '', task: taskView(task) });
+      } catch (err) {
+        if (quiet && this.data.task) api.showError(err);
+        else this.setData({ loading: false, error: api.errorMessage(err) });
+      }
+    },
+    onRetry() {
+      this.load();
+    },
+    fail(err) {
+      // The reason stays on the page next to the button; a toast alone is easy to miss.
+      this.setData({ actionError: api.errorMessage(err) });
+      api.showError(err);
+      if (err && RELOAD_ON.indexOf(err.code) >= 0) this.load({ quiet: true });
+    },
+    async signUp() {
+      if (this.data.busy) return;
+      this.setData({ busy: true, actionError: '' });
+      try {
+        const signup = await api.signUp(this.data.id);
+        const confirmed = signup.status === 'confirmed';
+        this.setData({
+          'task.signup': signupText(signup),
+          'task.signupStatus': signup.status,
+          'task.confirmed': this.data.task.confirmed + (confirmed ? 1 : 0),
+          'task.waitlisted': this.data.task.waitlisted + (confirmed ? 0 : 1),
+        });
+        wx.showToast({
+          title: confirmed ? '报名成功' : `已进入候补第 ${signup.waitlist_position} 位`,
+          icon: 'none',
+        });
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    cancelSignup() {
+      if (this.data.busy) return;
+      const waiting = this.data.task.signupStatus === 'waitlisted';
+      wx.showModal({
+        title: waiting ? '取消候补' : '取消报名',
+        content: waiting ? '确定不再候补这个任务吗？' : '确定取消报名吗？名额会让给候补的居民。',
+        confirmText: '确定取消',
+        cancelText: '再想想',
+        success: (res) => {
+          if (res && res.confirm) this.doCancel();
+        },
+      });
+    },
+    async doCancel() {
+      this.setData({ busy: true, actionError: '' });
+      try {
+        const result = await api.cancelSignup(this.data.id);
+        const was = result.was;
+        this.setData({
+          'task.signup': '',
+          'task.signupStatus': '',
+          'task.confirmed': this.data.task.confirmed - (was === 'confirmed' ? 1 : 0),
+          'task.waitlisted': this.data.task.waitlisted - (was === 'waitlisted' ? 1 : 0),
+        });
+        wx.showToast({ title: '已取消报名', icon: 'none' });
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    async scan() {
+      if (this.data.busy) return;
+      this.setData({ busy: true, actionError: '' });
+      try {
+        const outcome = await scanAndAttend(this.data.id);
+        if (outcome) {
+          wx.showToast({ title: attendMessage(outcome), icon: 'none' });
+          profile.clear();
+          await this.load({ quiet: true });
+        }
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    manage() {
+      wx.navigateTo({ url: `/pages/task-manage/index?id=${this.data.id}` });
+    },
+  },
+});

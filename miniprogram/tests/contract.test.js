@@ -1,0 +1,60 @@
+// Every endpoint the API module calls must exist in the server's contract, so a server
+// change that removes or renames one fails CI here.
+
+const api = require('../utils/api');
+const contract = require('./helpers/contract');
+
+const endpoints = Object.entries(api.ENDPOINTS);
+
+describe('utils/api.js endpoint table', () => {
+  test('declares at least the phase-1 endpoints', () => {
+    expect(endpoints.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'login',
+        'getMe',
+        'patchMe',
+        'listCommunities',
+        'listGrids',
+        'joinCommunity',
+        'bindPhone',
+      ])
+    );
+  });
+
+  test.each(endpoints)('%s: its method and path exist in schemas/openapi.json', (name, ep) => {
+    const operation = contract.findOperation(ep.method, ep.path);
+    expect(operation && operation.key).toBe(`${ep.method} ${ep.path}`);
+  });
+
+  test.each(endpoints)('%s: has a named function in the API module', (name) => {
+    expect(typeof api[name]).toBe('function');
+  });
+
+  test.each(endpoints)('%s: auth flag matches the contract security', (name, ep) => {
+    const { op } = contract.findOperation(ep.method, ep.path);
+    const secured = (op.security || []).some((s) => Object.keys(s).length > 0);
+    expect(secured).toBe(ep.auth !== false);
+  });
+
+  test.each(endpoints)('%s: wx.request can send it (directly or by override)', (name, ep) => {
+    expect(api.WX_METHODS.concat(['PATCH'])).toContain(ep.method);
+  });
+});
+
+describe('the contract checker itself', () => {
+  test('finds concrete paths and rejects unknown ones', () => {
+    expect(contract.matchOperation('POST', '/api/v1/communities/12/join').key).toBe(
+      'POST /api/v1/communities/{community_id}/join'
+    );
+    expect(contract.matchOperation('GET', '/api/v1/no-such-thing')).toBeNull();
+    expect(contract.findOperation('GET', '/api/v1/communities/{community_id}/join')).toBeNull();
+  });
+
+  test('rejects a body the contract does not allow', () => {
+    const op = contract.findOperation('POST', '/api/v1/communities/{community_id}/join');
+    expect(contract.requestErrors(op, {}, { grid_id: 1 })).toEqual([]);
+    expect(contract.requestErrors(op, {}, { grid_id: 'x' }).length).toBeGreaterThan(0);
+    expect(contract.requestErrors(op, {}, { grid: 1 }).length).toBeGreaterThan(0);
+    expect(contract.responseErrors(op, 200, { community: { id: 1 } }).length).toBeGreaterThan(0);
+  });
+});

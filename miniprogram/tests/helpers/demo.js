@@ -1,0 +1,29 @@
+// A whole fake server: a default fixture for every operation the pages call, so a test
+// only routes the answers it is about (later `fake.on` / `fake.once` calls win).
+
+const DEFAULTS = {
+  'GET /api/v1/me': 'me_resident',
+  'GET /api/v1/communities': 'communities',
+  'GET /api/v1/communities/{community_id}/grids': 'grids',
+  'GET /api/v1/tasks': 'tasks_page1',
+  'GET /api/v1/tasks/{task_id}': 'task_detail',
+  'GET /api/v1/tasks/me/signups': 'my_signups',
+  'GET /api/v1/tasks/me/hours': 'my_hours',
+  'GET /api/v1/tasks/{task_id}/attendees': 'attendees',
+  'GET /api/v1/tasks/{task_id}/checkin-code': 'checkin_code_1',
+  'GET /api/v1/points/balance': 'balance',
+  'GET /api/v1/points/ledger': 'ledger_page1',
+  'GET /api/v1/rankings': 'rankings_month',
+  'GET /api/v1/points/items': 'point_items',
+  'GET /api/v1/points/claims': 'my_claims',
+  'POST /api/v1/uploads': 'upload_ok',
+};
+
+function serveDemo(fake, extra = {}) {
+  for (const [key, fixture] of Object.entries(Object.assign({}, DEFAULTS, extra))) {
+    fake.on(key, fixture);
+  }
+  return fake;
+}
+
+module.exports = { DEFAULTS, serveDemo };

@@ -1,0 +1,129 @@
+// 我的: what each kind of user sees, phone binding and the role-based entries.
+
+const { installFakeWx } = require('../helpers/fake-wx');
+const { renderPage, screenText, text, texts, exists, tap, find } = require('../helpers/page');
+
+async function showMe(fixtureName, options) {
+  const fake = installFakeWx(options);
+  fake.on('GET /api/v1/me', fixtureName);
+  const page = renderPage('me');
+  await fake.settle();
+  return { fake, page };
+}
+
+test('a resident sees name, community, grid and the bind-phone button', async () => {
+  const { page } = await showMe('me_resident');
+  expect(text(page, '.profile__name')).toBe('张晓明');
+  expect(text(page, '.profile__phone')).toBe('未绑定手机号');
+  expect(text(page, '.bind-phone')).toBe('绑定手机号');
+  expect(text(page, '.membership__community')).toBe('幸福社区');
+  expect(text(page, '.membership__grid')).toBe('第一网格（幸福里）');
+  expect(texts(page, '.role')).toEqual(['居民']);
+  expect(exists(page, '.entries')).toBe(false);
+});
+
+test('a merchant sees the masked phone and only the 商家核销 entry', async () => {
+  const { fake, page } = await showMe('me_merchant');
+  expect(text(page, '.profile__phone')).toBe('手机号 139****1234');
+  expect(exists(page, '.bind-phone')).toBe(false);
+  expect(texts(page, '.entry')).toEqual(['商家核销']);
+  expect(texts(page, '.role')).toEqual(['居民', '商家店员']);
+
+  tap(page, '.entry--merchant');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/merchant/index' }]);
+});
+
+test('a reviewer sees only the 积分审核 entry', async () => {
+  const { fake, page } = await showMe('me_reviewer');
+  expect(texts(page, '.entry')).toEqual(['积分审核']);
+  expect(exists(page, '.entry--merchant')).toBe(false);
+  tap(page, '.entry--review');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/review/index' }]);
+});
+
+test('someone new is asked to join a community', async () => {
+  const { fake, page } = await showMe('me_newcomer');
+  expect(text(page, '.profile__name')).toBe('微信用户');
+  expect(text(page, '.membership__none')).toContain('尚未加入社区');
+  expect(exists(page, '.role')).toBe(false);
+  tap(page, '.join-btn');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/community-join/index' }]);
+});
+
+test('binding the phone shows the masked number', async () => {
+  const { fake, page } = await showMe('me_resident');
+  fake.on('POST /api/v1/auth/phone', 'auth_phone_bound');
+
+  find(page, '.bind-phone').dispatchEvent('getphonenumber', {
+    detail: { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' },
+  });
+  await fake.settle();
+
+  expect(fake.requestsTo('POST /api/v1/auth/phone')[0].data).toEqual({ code: 'phone-code-1' });
+  expect(text(page, '.profile__phone')).toBe('手机号 138****8000');
+  expect(exists(page, '.bind-phone')).toBe(false);
+  expect(fake.lastToast()).toEqual({ title: '手机号已绑定', icon: 'success' });
+});
+
+test('declining the phone prompt sends nothing', async () => {
+  const { fake, page } = await showMe('me_resident');
+  find(page, '.bind-phone').dispatchEvent('getphonenumber', {
+    detail: { errMsg: 'getPhoneNumber:fail user deny' },
+  });
+  await fake.settle();
+  expect(fake.requestsTo('POST /api/v1/auth/phone')).toHaveLength(0);
+  expect(fake.lastToast().title).toBe('未获得手机号授权');
+});
+
+test('against the local server the dev phone code goes to the emulator', async () => {
+  const { fake, page } = await showMe('me_resident', {
+    baseUrl: 'http://127.0.0.1:8000',
+    config: { devIdentity: 'resident-1', devPhone: '13800138000' },
+  });
+  fake.on('POST /api/v1/auth/phone', 'auth_phone_bound');
+  find(page, '.bind-phone').dispatchEvent('getphonenumber', { detail: { errMsg: 'fail' } });
+  await fake.settle();
+  const sent = fake.requestsTo('POST /api/v1/auth/phone')[0].data.code;
+  expect(sent).toMatch(/^13800138000\.[A-Za-z0-9_.-]+$/);
+  expect(text(page, '.dev__identity')).toBe('resident-1');
+});
+
+test('switching the dev identity logs in again as that person', async () => {
+  const { fake, page } = await showMe('me_resident', { baseUrl: 'http://127.0.0.1:8000' });
+  fake.on('GET /api/v1/me', 'me_merchant');
+  fake.actionSheetIndex = 2; // merchant-1
+  tap(page, '.dev .cell');
+  await fake.settle();
+  const codes = fake.requestsTo('POST /api/v1/auth/wechat-login').map((r) => r.data.code);
+  expect(codes[1]).toMatch(/^merchant-1\./);
+  expect(texts(page, '.entry')).toEqual(['商家核销']);
+  expect(text(page, '.dev__identity')).toBe('merchant-1');
+});
+
+test('no dev block against a real server', async () => {
+  const { page } = await showMe('me_resident');
+  expect(exists(page, '.dev')).toBe(false);
+});
+
+test('a network failure says so on the page and 重试 loads it', async () => {
+  const fake = installFakeWx();
+  fake.once('GET /api/v1/me', { network: true });
+  fake.on('GET /api/v1/me', 'me_resident');
+  const page = renderPage('me');
+  await fake.settle();
+  expect(screenText(page)).toContain('网络连接失败，请检查网络后重试');
+  expect(exists(page, '.profile__name')).toBe(false);
+
+  tap(page, '.page-state >>> .state__retry');
+  await fake.settle();
+  expect(text(page, '.profile__name')).toBe('张晓明');
+  expect(screenText(page)).not.toContain('网络连接失败');
+});
+
+test('a server error shows its Chinese message', async () => {
+  const { page } = await showMe('me_server_error');
+  expect(screenText(page)).toContain('系统繁忙，请稍后重试');
+});

@@ -1,0 +1,190 @@
+// 积分: balance, history and rank; rankings; the claim form with photo uploads and caps;
+// my claims.
+
+const { installFakeWx } = require('../helpers/fake-wx');
+const { serveDemo } = require('../helpers/demo');
+const { renderPage, screenText, text, texts, exists, tap, find } = require('../helpers/page');
+
+async function open(name, extra, query) {
+  const fake = serveDemo(installFakeWx(), extra);
+  const page = renderPage(name, { query });
+  await fake.settle();
+  return { fake, page };
+}
+
+describe('points tab', () => {
+  test('balance, held and available; my rank; history with reasons and 加载更多', async () => {
+    const { fake, page } = await open('points', { 'GET /api/v1/rankings': 'rankings_me' });
+    expect(text(page, '.balance__value')).toBe('120');
+    expect(text(page, '.balance__available')).toBe('100');
+    expect(text(page, '.balance__held')).toBe('20');
+    expect(text(page, '.my-rank')).toBe('本月第 3 名');
+    expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({ kind: 'person', limit: '1' });
+    expect(texts(page, '.ledger__reason')).toEqual(['志愿服务：幸福里垃圾分类宣传', '兑换：理发券']);
+    expect(texts(page, '.ledger__amount')).toEqual(['+10', '-20']);
+
+    fake.on('GET /api/v1/points/ledger', 'ledger_page2');
+    tap(page, '.load-more');
+    await fake.settle();
+    expect(fake.requestsTo('GET /api/v1/points/ledger')[1].query).toEqual({
+      limit: '20',
+      cursor: 'c-ledger-2',
+    });
+    expect(texts(page, '.ledger__reason')).toHaveLength(3);
+    expect(exists(page, '.load-more')).toBe(false);
+  });
+
+  test('entries lead to rankings, the claim form and my claims', async () => {
+    const { fake, page } = await open('points');
+    for (const sel of ['.rank-entry', '.claim-entry', '.my-claims-entry']) tap(page, sel);
+    await fake.settle();
+    expect(fake.navigations.map((n) => n.url)).toEqual([
+      '/pages/rankings/index',
+      '/pages/claim-form/index',
+      '/pages/my-claims/index',
+    ]);
+  });
+});
+
+describe('rankings', () => {
+  test('this month by default, my row highlighted; quarter and party members on tap', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-20T16:30:00Z'), doNotFake: ['setTimeout'] });
+    try {
+      const { fake, page } = await open('rankings');
+      expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({
+        kind: 'person',
+        period: '2026-11', // 2026-11-21 00:30 in Shanghai is still November
+        limit: '50',
+      });
+      expect(texts(page, '.rank__name')).toEqual(['1. 李*', '2. 王*', '3. 张*明']);
+      expect(text(page, '.my-rank__value')).toBe('第 3 名 · 120 分');
+      expect(exists(page, '.rank.cell--selected')).toBe(true);
+
+      fake.on('GET /api/v1/rankings', 'rankings_quarter_party');
+      tap(page, '.period-quarter');
+      await fake.settle();
+      tap(page, '.kind-party_member');
+      await fake.settle();
+      const last = fake.requestsTo('GET /api/v1/rankings').pop().query;
+      expect(last).toEqual({ kind: 'party_member', period: '2026-Q4', limit: '50' });
+      expect(text(page, '.my-rank__value')).toBe('暂未上榜');
+      expect(texts(page, '.rank__name')).toEqual(['1. 赵*']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('claim form', () => {
+  async function fill(page, fake) {
+    find(page, '.item-picker').dispatchEvent('change', { detail: { value: '1' } });
+    await fake.settle();
+    find(page, '.description-input').dispatchEvent('input', {
+      detail: { value: '帮助邻居老人搬运物品' },
+    });
+    await fake.settle();
+  }
+
+  test('offers only claimable items and explains their caps', async () => {
+    const { fake, page } = await open('claim-form');
+    expect(page.instance.data.items.map((i) => i.label)).toEqual([
+      '志愿服务（10 分）',
+      '好人好事（5 分）',
+    ]);
+    await fill(page, fake);
+    expect(text(page, '.item-choice')).toBe('好人好事（5 分）');
+    expect(text(page, '.item-caps')).toBe('文明新风类 · 每天最多申报 2 次');
+  });
+
+  test('photos upload with progress, then the claim is submitted with their ids', async () => {
+    const { fake, page } = await open('claim-form', {
+      'POST /api/v1/points/claims': 'claim_created',
+    });
+    await fill(page, fake);
+    fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
+    tap(page, '.add-photo');
+    await fake.settle();
+    const upload = fake.requestsTo('POST /api/v1/uploads')[0];
+    expect(upload.kind).toBe('upload');
+    expect(upload.filePath).toBe('wxfile://tmp/a.jpg');
+    expect(upload.header.Authorization).toMatch(/^Bearer /);
+    expect(exists(page, '.photo__progress')).toBe(false); // done
+    expect(page.instance.data.photos[0]).toMatchObject({ id: 301, progress: 100 });
+
+    tap(page, '.submit-btn');
+    await fake.settle();
+    const sent = fake.requestsTo('POST /api/v1/points/claims')[0];
+    expect(sent.data).toEqual({
+      item_id: 5,
+      occurred_on: page.instance.data.today,
+      description: '帮助邻居老人搬运物品',
+      photo_ids: [301],
+    });
+    expect(sent.header['Idempotency-Key']).toMatch(/^mp-/);
+    expect(fake.navigations).toEqual([{ type: 'redirectTo', url: '/pages/my-claims/index' }]);
+  });
+
+  test('upload progress is shown while the photo uploads', async () => {
+    const { fake, page } = await open('claim-form');
+    const progress = [];
+    const original = page.instance.setPhoto;
+    page.instance.setPhoto = function (key, values) {
+      original.call(this, key, values);
+      if ('progress' in values && values.progress < 100) progress.push(text(page, '.photo__progress'));
+    };
+    fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
+    fake.uploadProgress = [30, 80];
+    tap(page, '.add-photo');
+    await fake.settle();
+    expect(progress).toEqual(['30%', '80%']);
+  });
+
+  test('a failed upload can be retried; submitting waits for it', async () => {
+    const { fake, page } = await open('claim-form');
+    await fill(page, fake);
+    fake.once('POST /api/v1/uploads', 'upload_too_large');
+    fake.media = [{ tempFilePath: 'wxfile://tmp/big.jpg', size: 99 }];
+    tap(page, '.add-photo');
+    await fake.settle();
+    expect(text(page, '.photo__error')).toBe('上传失败，点此重试');
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.form-error')).toBe('有照片上传失败，请重试或删除');
+    tap(page, '.photo__error');
+    await fake.settle();
+    expect(exists(page, '.photo__error')).toBe(false);
+    expect(page.instance.data.photos[0].id).toBe(301);
+  });
+
+  test.each([
+    ['claim_cap_reached', '该项目每天最多申报 2 次'],
+    ['claim_duplicate', '同一天同一项目已申报过，请勿重复申报'],
+  ])('%s (409) is explained on the form', async (fixture, message) => {
+    const { fake, page } = await open('claim-form', { 'POST /api/v1/points/claims': fixture });
+    await fill(page, fake);
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.form-error')).toBe(message);
+    expect(fake.navigations).toEqual([]);
+  });
+
+  test('nothing is sent without an item or a description', async () => {
+    const { fake, page } = await open('claim-form');
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.form-error')).toBe('请选择申报项目');
+    expect(fake.requestsTo('POST /api/v1/points/claims')).toHaveLength(0);
+  });
+});
+
+test('my claims: status, points and the rejection reason', async () => {
+  const { fake, page } = await open('my-claims');
+  expect(fake.requestsTo('GET /api/v1/points/claims')[0].query).toEqual({
+    scope: 'mine',
+    limit: '20',
+  });
+  expect(texts(page, '.claim__status')).toEqual(['待审核', '已通过', '未通过']);
+  expect(text(page, '.claim__points')).toBe('已获得 5 积分');
+  expect(text(page, '.claim__reason')).toBe('未通过原因：照片无法证明事项');
+  expect(screenText(page)).not.toMatch(/undefined|null/);
+});

@@ -1,0 +1,52 @@
+// A cursor-paginated list on a page: first load, 加载更多, and the states in between.
+// Lives in the page's data under `key` as {items, cursor, more, loading, error, loaded}.
+
+const api = require('./api');
+
+function empty() {
+  return { items: [], cursor: null, more: false, loading: false, error: '', loaded: false };
+}
+
+// fetchPage(cursor) -> a page {items, next_cursor}; mapItem turns an item into what the
+// view shows. Returns {reload, loadMore}, bound to the component.
+function paged(component, key, fetchPage, mapItem = (x) => x) {
+  let seq = 0;
+  const state = () => component.data[key] || empty();
+
+  async function load(reset) {
+    const current = state();
+    if (!reset && (current.loading || !current.more)) return;
+    seq += 1;
+    const mine = seq;
+    component.setData({
+      [`${key}.loading`]: true,
+      [`${key}.error`]: '',
+    });
+    try {
+      const page = await fetchPage(reset ? null : current.cursor);
+      if (mine !== seq) return; // a newer reload answered first
+      const items = (page.items || []).map(mapItem);
+      component.setData({
+        [key]: {
+          items: reset ? items : current.items.concat(items),
+          cursor: page.next_cursor || null,
+          more: !!page.next_cursor,
+          loading: false,
+          error: '',
+          loaded: true,
+        },
+      });
+    } catch (err) {
+      if (mine !== seq) return;
+      component.setData({
+        [`${key}.loading`]: false,
+        [`${key}.error`]: api.errorMessage(err),
+        [`${key}.loaded`]: true,
+      });
+    }
+  }
+
+  return { reload: () => load(true), loadMore: () => load(false) };
+}
+
+module.exports = { paged, empty };

@@ -1,0 +1,211 @@
+"""`Idempotency-Key` headers for POSTs with money-like effects (Stripe's model, DESIGN.md 7).
+
+Usage, between the route and the argument parsing so a replay skips the view entirely:
+
+    @blp.route("/points/adjustments", methods=["POST"])
+    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+    @idempotent("points.adjustments")
+    @blp.arguments(AdjustmentCreateSchema)
+    @blp.response(201, AdjustmentResultSchema)
+    def create(body): ...
+
+Same user + scope + key and the same request -> the stored response is replayed (with an
+`Idempotent-Replayed: true` header); the same key with a different request -> 422
+`idempotency_key_reused`; while the first request is still running -> 409
+`idempotency_in_flight`. Only 2xx responses are stored: a refused request may be retried
+with the same key.
+
+The in-flight marker is committed before the view runs (that is what lets a concurrent
+duplicate see it), so the stored response is written in a second step after the effect
+commits. A crash between the two leaves a stale marker that a retry takes over after
+IN_FLIGHT_TIMEOUT; the retry then reaches the business idempotency key (e.g. the ledger's),
+which is the real one-time guard and returns the first effect.
+"""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import Response, make_response, request
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db_types import UTCDateTime, utcnow
+from server.errors import Conflict, Unprocessable
+from server.extensions import db
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 128
+IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
+IDEMPOTENCY_HEADER_DOC = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "description": "客户端生成的唯一请求编号；重复提交返回第一次的结果",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
+
+class IdempotencyRecord(db.Model):
+    """One `Idempotency-Key` of one user for one endpoint, with the first response."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="in_flight")
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code, message = "idempotency_key_reused", "该请求编号已用于内容不同的请求"
+
+
+class IdempotencyInFlight(Conflict):
+    code, message = "idempotency_in_flight", "相同的请求正在处理中，请稍后查看结果"
+
+
+def request_key() -> str | None:
+    """The validated `Idempotency-Key` of the current request, if it sent one."""
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise Unprocessable(
+            f"Idempotency-Key 应为 1 到 {MAX_KEY_LENGTH} 个可见字符",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def _request_hash() -> str:
+    body = request.get_json(silent=True)
+    payload = (
+        json.dumps(body, sort_keys=True, ensure_ascii=False)
+        if body is not None
+        else request.get_data(as_text=True)
+    )
+    raw = f"{request.method} {request.path}\n{payload}".encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _insert(model):
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)
+
+
+def _where(user_id: int, scope: str, key: str):
+    r = IdempotencyRecord
+    return (r.user_id == user_id, r.scope == scope, r.key == key)
+
+
+def _begin(user_id: int, scope: str, key: str, digest: str) -> Response | None:
+    """Claim the key (and commit the claim); or return the replay; or refuse."""
+    now = utcnow()
+    claimed = db.session.execute(
+        _insert(IdempotencyRecord)
+        .values(
+            user_id=user_id,
+            scope=scope,
+            key=key,
+            request_hash=digest,
+            status="in_flight",
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.id)
+    ).scalar_one_or_none()
+    if claimed is not None:
+        db.session.commit()
+        return None
+    record = db.session.scalar(
+        select(IdempotencyRecord)
+        .where(*_where(user_id, scope, key))
+        .execution_options(populate_existing=True)
+    )
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused(details={"key": key})
+    if record.status == "done":
+        db.session.rollback()
+        replay = Response(
+            record.response_body, status=record.response_status, mimetype="application/json"
+        )
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+    if record.created_at < now - IN_FLIGHT_TIMEOUT:
+        took_over = db.session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.id == record.id,
+                IdempotencyRecord.status == "in_flight",
+                IdempotencyRecord.created_at == record.created_at,
+            )
+            .values(created_at=now)
+            .returning(IdempotencyRecord.id)
+        ).scalar_one_or_none()
+        if took_over is not None:
+            db.session.commit()
+            return None
+    raise IdempotencyInFlight(details={"key": key})
+
+
+def _finish(user_id: int, scope: str, key: str, response: Response) -> None:
+    db.session.rollback()  # anything left open by the view belongs to no one now
+    if 200 <= response.status_code < 300:
+        db.session.execute(
+            update(IdempotencyRecord)
+            .where(*_where(user_id, scope, key))
+            .values(
+                status="done",
+                response_status=response.status_code,
+                response_body=response.get_data(as_text=True),
+                completed_at=utcnow(),
+            )
+        )
+    else:
+        db.session.execute(delete(IdempotencyRecord).where(*_where(user_id, scope, key)))
+    db.session.commit()
+
+
+def _abandon(user_id: int, scope: str, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(delete(IdempotencyRecord).where(*_where(user_id, scope, key)))
+    db.session.commit()
+
+
+def idempotent(scope: str):
+    """Honour `Idempotency-Key` on a view (which must require a logged-in user)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request_key()
+            if key is None:
+                return view(*args, **kwargs)
+            from server.auth.current import current_user
+
+            user_id = current_user().id
+            replay = _begin(user_id, scope, key, _request_hash())
+            if replay is not None:
+                return replay
+            try:
+                response = make_response(view(*args, **kwargs))
+            except BaseException:
+                _abandon(user_id, scope, key)
+                raise
+            _finish(user_id, scope, key, response)
+            return response
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,320 @@
+"""The point catalogue: categories, items and their dated values, managed by admins."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from server.audit import record_audit
+from server.auth.authz import authorize, has_role, require_membership
+from server.auth.models import User
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.extensions import db
+from server.pagination import paginate_by_id
+from server.points.models import PointCategory, PointItem, PointItemVersion
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names
+# nothing and must not reach PostgreSQL, which would refuse it with an error.
+MAX_ROW_ID = 2**31 - 1
+ITEM_FIELDS = ("name", "category_id", "account_kinds", "daily_cap", "monthly_cap", "active")
+
+
+def today_local() -> date:
+    """Today where the communities are: claims, caps and item values go by Beijing dates."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def get_by_id(model, ident: int | None):
+    """`session.get` for a client-supplied id: None for ids no INTEGER column can hold."""
+    if ident is None or not 0 < ident <= MAX_ROW_ID:
+        return None
+    return db.session.get(model, ident)
+
+
+def _admin_community(actor: User) -> int:
+    """The community the admin manages (their own); 403 for anyone else."""
+    membership = require_membership(actor)
+    authorize(actor, community_id=membership.community_id, roles=("admin",))
+    return membership.community_id
+
+
+def _category_in(community_id: int, category_id: int) -> PointCategory:
+    category = get_by_id(PointCategory, category_id)
+    if category is None or category.community_id != community_id:
+        raise Unprocessable(
+            "积分类别不存在", code="unknown_category", details={"category_id": category_id}
+        )
+    return category
+
+
+def item_in(community_id: int, item_id: int) -> PointItem:
+    """An item of this community; 422 `unknown_item` otherwise (other communities' look absent)."""
+    item = get_by_id(PointItem, item_id)
+    if item is None or item.community_id != community_id:
+        raise Unprocessable("积分项目不存在", code="unknown_item", details={"item_id": item_id})
+    return item
+
+
+def _admin_item(actor: User, item_id: int) -> PointItem:
+    community_id = _admin_community(actor)
+    item = get_by_id(PointItem, item_id)
+    if item is None or item.community_id != community_id:
+        raise NotFound("积分项目不存在", code="item_not_found")
+    return item
+
+
+def item_view(item: PointItem, today: date | None = None) -> dict:
+    """An item with the value in force today and the next scheduled value, if any."""
+    today = today or today_local()
+    current = item.version_on(today)
+    upcoming = next((v for v in item.versions if v.effective_from > today), None)
+    return {
+        "id": item.id,
+        "code": item.code,
+        "name": item.name,
+        "category": {
+            "id": item.category.id,
+            "code": item.category.code,
+            "name": item.category.name,
+        },
+        "direction": item.direction,
+        "account_kinds": list(item.account_kinds or []),
+        "daily_cap": item.daily_cap,
+        "monthly_cap": item.monthly_cap,
+        "active": item.active,
+        "points": current.points if current else None,
+        "version_id": current.id if current else None,
+        "effective_from": current.effective_from if current else None,
+        "next_version": _version_view(upcoming) if upcoming else None,
+    }
+
+
+def _version_view(version: PointItemVersion) -> dict:
+    return {
+        "id": version.id,
+        "item_id": version.item_id,
+        "points": version.points,
+        "effective_from": version.effective_from,
+        "created_at": version.created_at,
+    }
+
+
+def _jsonable(view: dict) -> dict:
+    out = {}
+    for key, value in view.items():
+        if isinstance(value, dict):
+            value = _jsonable(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def list_categories(user: User, limit: int, cursor: str | None):
+    membership = require_membership(user)
+    stmt = select(PointCategory).where(PointCategory.community_id == membership.community_id)
+    return paginate_by_id(db.session, stmt, PointCategory.id, limit, cursor, desc=False)
+
+
+def list_items(
+    user: User,
+    limit: int,
+    cursor: str | None,
+    *,
+    category_id: int | None = None,
+    include_inactive: bool = False,
+):
+    """The caller's community catalogue; inactive items only for its admins."""
+    membership = require_membership(user)
+    community_id = membership.community_id
+    if include_inactive and not has_role(user, community_id, "admin"):
+        raise Forbidden("只有管理员可以查看已停用的项目")
+    stmt = (
+        select(PointItem)
+        .where(PointItem.community_id == community_id)
+        .options(selectinload(PointItem.versions), selectinload(PointItem.category))
+    )
+    if not include_inactive:
+        stmt = stmt.where(PointItem.active.is_(True))
+    if category_id is not None:
+        stmt = stmt.where(PointItem.category_id == category_id)
+    page = paginate_by_id(db.session, stmt, PointItem.id, limit, cursor, desc=False)
+    today = today_local()
+    page.items = [item_view(item, today) for item in page.items]
+    return page
+
+
+def create_category(actor: User, *, code: str, name: str, sort_order: int = 0) -> PointCategory:
+    """Add a category to the admin's community (audited)."""
+    community_id = _admin_community(actor)
+    category = PointCategory(
+        community_id=community_id, code=code.strip(), name=name.strip(), sort_order=sort_order
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(category)
+    except IntegrityError:
+        raise Conflict("类别编码已存在", code="category_code_exists") from None
+    record_audit(
+        actor_id=actor.id,
+        action="point_category.create",
+        target_type="point_category",
+        target_id=category.id,
+        community_id=community_id,
+        after={"code": category.code, "name": category.name, "sort_order": sort_order},
+    )
+    db.session.commit()
+    return category
+
+
+def create_item(
+    actor: User,
+    *,
+    category_id: int,
+    code: str,
+    name: str,
+    points: int,
+    direction: str = "earn",
+    account_kinds: list[str] | None = None,
+    daily_cap: int | None = None,
+    monthly_cap: int | None = None,
+    active: bool = True,
+    effective_from: date | None = None,
+) -> PointItem:
+    """Add an item with its first value, in force from `effective_from` (default today)."""
+    community_id = _admin_community(actor)
+    category = _category_in(community_id, category_id)
+    effective_from = effective_from or today_local()
+    _check_not_past(effective_from)
+    item = PointItem(
+        community_id=community_id,
+        category_id=category.id,
+        code=code.strip(),
+        name=name.strip(),
+        direction=direction,
+        daily_cap=daily_cap,
+        monthly_cap=monthly_cap,
+        active=active,
+    )
+    if account_kinds is not None:
+        item.account_kinds = list(account_kinds)
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+    except IntegrityError:
+        raise Conflict("项目编码已存在", code="item_code_exists") from None
+    db.session.add(PointItemVersion(item_id=item.id, points=points, effective_from=effective_from))
+    db.session.flush()
+    db.session.refresh(item)
+    view = item_view(item)
+    if view["points"] is None and view["next_version"] is None:
+        view["next_version"] = {"points": points, "effective_from": effective_from}
+    record_audit(
+        actor_id=actor.id,
+        action="point_item.create",
+        target_type="point_item",
+        target_id=item.id,
+        community_id=community_id,
+        after=_jsonable(view),
+    )
+    db.session.commit()
+    return item
+
+
+def update_item(actor: User, item_id: int, changes: dict) -> PointItem:
+    """Change an item's name, category, caps, account kinds or active flag (audited)."""
+    item = _admin_item(actor, item_id)
+    if "category_id" in changes:
+        _category_in(item.community_id, changes["category_id"])
+    before = {f: getattr(item, f) for f in ITEM_FIELDS}
+    for field in ITEM_FIELDS:
+        if field in changes:
+            value = changes[field]
+            if field == "name":
+                value = value.strip()
+            if field == "account_kinds":
+                value = list(value)
+            setattr(item, field, value)
+    after = {f: getattr(item, f) for f in ITEM_FIELDS}
+    if after != before:
+        record_audit(
+            actor_id=actor.id,
+            action="point_item.update",
+            target_type="point_item",
+            target_id=item.id,
+            community_id=item.community_id,
+            before=before,
+            after=after,
+        )
+    db.session.commit()
+    db.session.refresh(item)
+    return item
+
+
+def _check_not_past(effective_from: date) -> None:
+    # Entries already posted used the values of past days; those values never change.
+    today = today_local()
+    if effective_from < today:
+        raise Unprocessable(
+            "生效日期不能早于今天",
+            code="effective_from_in_past",
+            details={"today": today.isoformat()},
+        )
+
+
+def add_version(actor: User, item_id: int, *, points: int, effective_from: date):
+    """Give an item a new value from a date on (today or later); older values are kept.
+
+    A value already scheduled for a future date may be replaced (nothing has used it yet);
+    one in force today may not.
+    """
+    item = _admin_item(actor, item_id)
+    _check_not_past(effective_from)
+    existing = db.session.scalar(
+        select(PointItemVersion).where(
+            PointItemVersion.item_id == item.id,
+            PointItemVersion.effective_from == effective_from,
+        )
+    )
+    before_current = item.version_on(effective_from)
+    before = _jsonable(_version_view(before_current)) if before_current else None
+    if existing is not None:
+        if effective_from <= today_local():
+            raise Conflict(
+                "该日期已有生效的分值，请选择以后的日期",
+                code="version_exists",
+                details={"version_id": existing.id},
+            )
+        existing.points = points
+        version = existing
+        action = "point_item.version_replace"
+    else:
+        version = PointItemVersion(item_id=item.id, points=points, effective_from=effective_from)
+        try:
+            with db.session.begin_nested():
+                db.session.add(version)
+        except IntegrityError:
+            raise Conflict("该日期的分值正在被修改，请重试", code="version_exists") from None
+        action = "point_item.version_add"
+    db.session.flush()
+    record_audit(
+        actor_id=actor.id,
+        action=action,
+        target_type="point_item",
+        target_id=item.id,
+        community_id=item.community_id,
+        before=before,
+        after=_jsonable(_version_view(version)),
+    )
+    db.session.commit()
+    return version
+
+
+def list_versions(actor: User, item_id: int, limit: int, cursor: str | None):
+    """The value history of an item, oldest first (admins)."""
+    item = _admin_item(actor, item_id)
+    stmt = select(PointItemVersion).where(PointItemVersion.item_id == item.id)
+    return paginate_by_id(db.session, stmt, PointItemVersion.id, limit, cursor, desc=False)

@@ -1,0 +1,357 @@
+"""Point claims: submission with photos, content security and caps; who sees what; the queue.
+
+Decisions (approve, reject, batches) live in server/points/claim_review.py.
+"""
+
+from calendar import monthrange
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from server.auth.authz import grants_of, has_role, membership_of, require_membership
+from server.auth.models import User
+from server.community.models import Organisation
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.extensions import db
+from server.notify.outbox import emit_event
+from server.pagination import paginate_by_id
+from server.points.catalogue import get_by_id, item_in, today_local
+from server.points.claim_models import LIVE_STATUSES, OPEN_STATUSES, PointClaim
+from server.points.models import PointItem
+from server.uploads import service as uploads
+from server.wechat.content_security import check_text
+
+DEFAULT_MAX_AGE_DAYS = 60
+REVIEWER_ROLES = ("reviewer", "admin")
+
+
+class CapReached(Conflict):
+    code, message = "cap_reached", "该项目已达到申报上限"
+
+
+class DuplicateClaim(Conflict):
+    code, message = "duplicate_claim", "同一天同一项目已申报过，请勿重复申报"
+
+
+class ClaimNotFound(NotFound):
+    code, message = "claim_not_found", "申报不存在或无权查看"
+
+
+# --- who is who -----------------------------------------------------------------------------
+
+
+def account_kinds_of(user: User, community_id: int) -> set[str]:
+    """The account kinds a person earns as: everyone is a person; grants add the others."""
+    kinds = {"person"}
+    for grant in grants_of(user, community_id):
+        if grant.role in ("party_member", "grid_worker"):
+            kinds.add(grant.role)
+    return kinds
+
+
+def is_org_staff(user: User, claim: PointClaim) -> bool:
+    return claim.organisation_id is not None and has_role(
+        user, claim.community_id, "org_staff", organisation_id=claim.organisation_id
+    )
+
+
+def can_see(user: User, claim: PointClaim) -> bool:
+    """The claimant, their organisation's staff, and the community's reviewers and admins."""
+    if claim.claimant_id == user.id or is_org_staff(user, claim):
+        return True
+    return has_role(user, claim.community_id, *REVIEWER_ROLES)
+
+
+def _photo_visible(user: User, upload) -> bool:
+    try:
+        claim = db.session.get(PointClaim, int(upload.attached_id))
+    except (TypeError, ValueError):
+        return False
+    return claim is not None and can_see(user, claim)
+
+
+uploads.register_access_check("claim", _photo_visible)
+
+
+# --- submission -----------------------------------------------------------------------------
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    return day.replace(day=1), day.replace(day=monthrange(day.year, day.month)[1])
+
+
+def _live_count(holder: dict, item_id: int, first: date, last: date) -> int:
+    stmt = select(func.count(PointClaim.id)).where(
+        PointClaim.item_id == item_id,
+        PointClaim.status.in_(LIVE_STATUSES),
+        PointClaim.occurred_on >= first,
+        PointClaim.occurred_on <= last,
+    )
+    if holder["organisation_id"] is not None:
+        stmt = stmt.where(PointClaim.organisation_id == holder["organisation_id"])
+    else:
+        stmt = stmt.where(
+            PointClaim.claimant_id == holder["user_id"], PointClaim.organisation_id.is_(None)
+        )
+    return db.session.scalar(stmt)
+
+
+def _check_caps(holder: dict, item: PointItem, occurred_on: date) -> None:
+    """Refuse a claim over the item's daily or monthly cap, or a second one for the same day.
+
+    Without a daily cap an item is claimed at most once a day (a second is a duplicate);
+    a daily cap of N allows N claims of that item on one day.
+    """
+    same_day = _live_count(holder, item.id, occurred_on, occurred_on)
+    if item.daily_cap is not None and same_day >= item.daily_cap:
+        raise CapReached(
+            f"该项目每天最多申报 {item.daily_cap} 次",
+            details={"period": "day", "cap": item.daily_cap, "used": same_day},
+        )
+    if item.daily_cap is None and same_day >= 1:
+        raise DuplicateClaim(details={"item_id": item.id, "occurred_on": occurred_on.isoformat()})
+    if item.monthly_cap is not None:
+        first, last = _month_bounds(occurred_on)
+        used = _live_count(holder, item.id, first, last)
+        if used >= item.monthly_cap:
+            raise CapReached(
+                f"该项目每月最多申报 {item.monthly_cap} 次",
+                details={"period": "month", "cap": item.monthly_cap, "used": used},
+            )
+
+
+def _lock_holder(holder: dict) -> None:
+    """Serialise one holder's submissions so two at once cannot both pass the caps.
+
+    PostgreSQL takes a row lock; SQLite already runs every writer under BEGIN IMMEDIATE.
+    """
+    if holder["organisation_id"] is not None:
+        stmt = select(Organisation.id).where(Organisation.id == holder["organisation_id"])
+    else:
+        stmt = select(User.id).where(User.id == holder["user_id"])
+    db.session.execute(stmt.with_for_update())
+
+
+def _validate_submission(user, item_id, occurred_on, photo_ids, organisation_id) -> dict:
+    membership = require_membership(user)
+    community_id = membership.community_id
+    item = item_in(community_id, item_id)
+    if not item.active:
+        raise Unprocessable("该项目已停用", code="item_inactive", details={"item_id": item.id})
+    if item.direction != "earn":
+        raise Unprocessable(
+            "扣分项目不能申报", code="item_not_claimable", details={"item_id": item.id}
+        )
+    if organisation_id is not None:
+        org = get_by_id(Organisation, organisation_id)
+        if org is None or org.community_id != community_id:
+            raise Unprocessable(
+                "单位不存在",
+                code="unknown_organisation",
+                details={"organisation_id": organisation_id},
+            )
+        if not has_role(user, community_id, "org_staff", organisation_id=org.id):
+            raise Forbidden("您不是该单位的工作人员", code="not_organisation_staff")
+        kinds = {"organisation"}
+    else:
+        kinds = account_kinds_of(user, community_id)
+    if not kinds & set(item.account_kinds or []):
+        raise Unprocessable(
+            "您的账户类型不能申报该项目",
+            code="item_not_for_account_kind",
+            details={"account_kinds": list(item.account_kinds or [])},
+        )
+    today = today_local()
+    max_age = int(current_app.config.get("CLAIM_MAX_AGE_DAYS") or DEFAULT_MAX_AGE_DAYS)
+    if occurred_on > today:
+        raise Unprocessable("发生日期不能晚于今天", code="occurred_on_in_future")
+    if occurred_on < today - timedelta(days=max_age):
+        raise Unprocessable(
+            f"只能申报 {max_age} 天内的事项", code="occurred_on_too_old", details={"days": max_age}
+        )
+    version = item.version_on(occurred_on)
+    if version is None:
+        raise Unprocessable("该项目在发生日期尚未生效", code="item_not_in_force")
+    uploads.check_attachable(user, photo_ids)
+    holder = {"user_id": user.id, "organisation_id": organisation_id}
+    _check_caps(holder, item, occurred_on)
+    return {
+        "community_id": community_id,
+        "grid_id": membership.grid_id,
+        "category_id": item.category_id,
+        "version_id": version.id,
+        "points": version.points,
+        "holder": holder,
+    }
+
+
+def submit_claim(
+    user: User,
+    *,
+    item_id: int,
+    occurred_on: date,
+    description: str,
+    photo_ids: list[int] | None = None,
+    organisation_id: int | None = None,
+) -> PointClaim:
+    """Submit a claim: `pending`, or `flagged` when its text needs a human look first."""
+    photo_ids = list(photo_ids or [])
+    description = description.strip()
+    if not description:
+        raise Unprocessable("请填写申报说明", code="description_required")
+    plan = _validate_submission(user, item_id, occurred_on, photo_ids, organisation_id)
+    openid, user_id = user.openid, user.id
+
+    # Nothing is written yet: end the read transaction so the WeChat round trip holds no
+    # database lock (on SQLite every transaction is a writer's BEGIN IMMEDIATE).
+    db.session.rollback()
+    verdict = check_text(description, openid=openid)
+
+    user = db.session.get(User, user_id)
+    _lock_holder(plan["holder"])
+    item = db.session.get(PointItem, item_id)
+    _check_caps(plan["holder"], item, occurred_on)  # again, now that the holder is locked
+    uploads.check_attachable(user, photo_ids)
+    claim = PointClaim(
+        community_id=plan["community_id"],
+        claimant_id=user_id,
+        organisation_id=organisation_id,
+        grid_id=plan["grid_id"],
+        item_id=item_id,
+        category_id=plan["category_id"],
+        occurred_on=occurred_on,
+        description=description,
+        photo_ids=photo_ids,
+        status="pending" if verdict.passed else "flagged",
+        content_verdict=verdict.suggest,
+        content_label=verdict.label,
+        item_version_id=plan["version_id"],
+        points=plan["points"],
+    )
+    db.session.add(claim)
+    db.session.flush()
+    uploads.attach(user, photo_ids, "claim", claim.id)
+    emit_event(
+        "claim.submitted",
+        aggregate_type="claim",
+        aggregate_id=claim.id,
+        community_id=claim.community_id,
+        payload={
+            "claim_id": claim.id,
+            "claimant_id": user_id,
+            "organisation_id": organisation_id,
+            "item_id": item_id,
+            "status": claim.status,
+        },
+    )
+    db.session.commit()
+    return claim
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def claim_views(claims: list[PointClaim]) -> list[dict]:
+    """Claims as the API shows them, loading names and photos in a few queries."""
+    if not claims:
+        return []
+    user_ids = {c.claimant_id for c in claims} | {c.decided_by for c in claims if c.decided_by}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    org_ids = {c.organisation_id for c in claims if c.organisation_id}
+    orgs = {
+        o.id: o
+        for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+    }
+    items = {
+        i.id: i
+        for i in db.session.scalars(
+            select(PointItem)
+            .where(PointItem.id.in_({c.item_id for c in claims}))
+            .options(selectinload(PointItem.category))
+        )
+    }
+    out = []
+    for c in claims:
+        item = items[c.item_id]
+        org = orgs.get(c.organisation_id)
+        out.append(
+            {
+                "id": c.id,
+                "community_id": c.community_id,
+                "claimant": {"id": c.claimant_id, "name": users[c.claimant_id].display_name},
+                "organisation": {"id": org.id, "name": org.name} if org else None,
+                "grid_id": c.grid_id,
+                "item": {
+                    "id": item.id,
+                    "code": item.code,
+                    "name": item.name,
+                    "category_id": item.category_id,
+                    "category_name": item.category.name,
+                },
+                "occurred_on": c.occurred_on,
+                "description": c.description,
+                "photos": [
+                    {"id": pid, "url": f"/api/v1/uploads/{pid}"} for pid in c.photo_ids or []
+                ],
+                "status": c.status,
+                "content_verdict": c.content_verdict,
+                "points": c.points,
+                "item_version_id": c.item_version_id,
+                "decided_by": (
+                    {"id": c.decided_by, "name": users[c.decided_by].display_name}
+                    if c.decided_by
+                    else None
+                ),
+                "decided_at": c.decided_at,
+                "decision_reason": c.decision_reason,
+                "ledger_entry_id": c.ledger_entry_id,
+                "created_at": c.created_at,
+            }
+        )
+    return out
+
+
+def get_claim(user: User, claim_id: int) -> PointClaim:
+    claim = get_by_id(PointClaim, claim_id)
+    if claim is None or not can_see(user, claim):
+        raise ClaimNotFound()
+    return claim
+
+
+def list_claims(user: User, limit: int, cursor: str | None, *, scope: str = "mine", **filters):
+    """`mine`: the caller's own claims (or their organisation's), newest first.
+    `queue`: the community's claims for its reviewers, oldest first, open ones by default."""
+    membership = membership_of(user)
+    stmt = select(PointClaim)
+    if scope == "queue":
+        if membership is None or not has_role(user, membership.community_id, *REVIEWER_ROLES):
+            raise Forbidden("只有审核员或管理员可以查看审核队列", code="not_a_reviewer")
+        stmt = stmt.where(PointClaim.community_id == membership.community_id)
+        statuses = [filters["status"]] if filters.get("status") else list(OPEN_STATUSES)
+        stmt = stmt.where(PointClaim.status.in_(statuses))
+        desc = False
+    else:
+        org_id = filters.get("organisation_id")
+        if org_id is not None:
+            if membership is None or not has_role(
+                user, membership.community_id, "org_staff", organisation_id=org_id
+            ):
+                raise Forbidden("您不是该单位的工作人员", code="not_organisation_staff")
+            stmt = stmt.where(PointClaim.organisation_id == org_id)
+        else:
+            stmt = stmt.where(PointClaim.claimant_id == user.id)
+        if filters.get("status"):
+            stmt = stmt.where(PointClaim.status == filters["status"])
+        desc = True
+    if filters.get("date_from"):
+        stmt = stmt.where(PointClaim.occurred_on >= filters["date_from"])
+    if filters.get("date_to"):
+        stmt = stmt.where(PointClaim.occurred_on <= filters["date_to"])
+    for name in ("grid_id", "category_id", "item_id"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(PointClaim, name) == filters[name])
+    page = paginate_by_id(db.session, stmt, PointClaim.id, limit, cursor, desc=desc)
+    page.items = claim_views(page.items)
+    return page

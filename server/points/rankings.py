@@ -1,0 +1,449 @@
+"""Rankings by month, quarter or year and by account kind.
+
+What counts: points *earned* in the period - credits of kind credit/bonus/import, minus the
+reversals of those credits (counted in the month of the credit they undo). Debits, deductions
+and redemptions spend points but do not lower a rank. Periods are Asia/Shanghai calendar months,
+quarters and years.
+
+Which lists an account appears in is fixed when each credit is posted (stored on the entry as
+`rank_kinds`, so rebuilds agree with what was shown):
+- person:       every user account;
+- party_member: user accounts whose holder holds a party_member grant in the community;
+- grid_worker:  credits for grid service (cause_type in GRID_WORKER_CAUSES) to a holder with a
+                grid_worker grant - grid workers are ranked on their service;
+- organisation: organisation accounts.
+
+Storage: `point_period_totals` (one row per account, kind and month) is upserted in the same
+transaction as every credit and is the source of truth; Redis sorted sets (one per community,
+kind and period) are bumped after commit and serve reads once `flask rankings rebuild` has
+marked them ready. Without Redis (or before a rebuild) the same ranking is computed from SQL.
+Either way a read touches a bounded number of rows per account, never the ledger itself.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from server.auth.authz import grants_of, require_membership
+from server.auth.models import User
+from server.community.models import Organisation
+from server.db_types import utcnow
+from server.errors import Unprocessable
+from server.extensions import db
+from server.masking import mask_name
+from server.pagination import decode_cursor, encode_cursor
+from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
+from server.points.models import ACCOUNT_KINDS
+from server.redis_client import get_redis, redis_key
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+KINDS = ACCOUNT_KINDS
+GRID_WORKER_CAUSES = ("service_log",)
+_PENDING = "rankings_pending"
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def month_of(at: datetime) -> str:
+    """The Asia/Shanghai month ("2026-11") a moment belongs to."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+def periods_of_month(month: str) -> tuple[str, str, str]:
+    """The month, quarter and year labels a month counts in."""
+    year, mon = month.split("-")
+    return month, f"{year}-Q{(int(mon) - 1) // 3 + 1}", year
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    months: tuple[str, ...]
+
+
+def parse_period(text: str | None) -> Period:
+    """`2026-11`, `2026-Q4` or `2026`; the current Shanghai month when omitted."""
+    if not text:
+        text = month_of(utcnow())
+    if m := _MONTH.match(text):
+        year = int(m.group(1))
+        months = (text,)
+    elif m := _QUARTER.match(text):
+        year, quarter = int(m.group(1)), int(m.group(2))
+        months = tuple(f"{year}-{mon:02d}" for mon in range(quarter * 3 - 2, quarter * 3 + 1))
+    elif m := _YEAR.match(text):
+        year = int(m.group(1))
+        months = tuple(f"{year}-{mon:02d}" for mon in range(1, 13))
+    else:
+        year = 0
+    if not 2000 <= year <= 2100:
+        raise Unprocessable(
+            "统计周期格式应为 2026-11、2026-Q4 或 2026",
+            code="invalid_period",
+            details={"period": text},
+        )
+    return Period(text, months)
+
+
+# ------------------------------------------------------------ Redis, after commit
+
+
+def _member(account_id: int) -> str:
+    # Zero-padded so Redis's reverse-lexicographic tie order equals SQL's account_id DESC.
+    return f"{account_id:012d}"
+
+
+def _key(community_id: int, kind: str, period: str) -> str:
+    return redis_key("rank", community_id, kind, period)
+
+
+def _ready_key(community_id: int) -> str:
+    return redis_key("rank", community_id, "ready")
+
+
+def queue_increment(
+    community_id: int, account_id: int, kinds: list[str], month: str, delta: int
+) -> None:
+    """Remember a ranking change; it reaches Redis only if the transaction commits."""
+    session = db.session()
+    tag = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append(
+        (tag, community_id, account_id, tuple(kinds), month, delta)
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _push_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending or not has_app_context():
+        return
+    redis = get_redis()
+    if redis is None:
+        return
+    pipe = redis.pipeline(transaction=False)
+    for _tag, community_id, account_id, kinds, month, delta in pending:
+        for kind in kinds:
+            for period in periods_of_month(month):
+                pipe.zincrby(_key(community_id, kind, period), delta, _member(account_id))
+    try:
+        pipe.execute()
+    except RedisError:
+        # SQL totals stay right; reads fall back to them until the next rebuild.
+        log.warning("ranking update lost; run `flask rankings rebuild`", exc_info=True)
+        try:
+            redis.delete(*{_ready_key(p[1]) for p in pending})
+        except RedisError:
+            pass
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        pending = session.info.get(_PENDING) or []
+        session.info[_PENDING] = [p for p in pending if p[0] is not previous_transaction]
+    else:
+        session.info.pop(_PENDING, None)
+
+
+# ------------------------------------------------------------ sources
+
+
+class _SqlSource:
+    name = "sql"
+
+    def _totals(self, community_id: int, kind: str, period: Period):
+        pt = PeriodTotal
+        where = (pt.community_id == community_id, pt.kind == kind)
+        if len(period.months) == 1:
+            return (
+                select(pt.account_id, pt.points.label("points"))
+                .where(*where, pt.month == period.months[0], pt.points > 0)
+                .subquery()
+            )
+        total = func.sum(pt.points)
+        return (
+            select(pt.account_id, total.label("points"))
+            .where(*where, pt.month.in_(period.months))
+            .group_by(pt.account_id)
+            .having(total > 0)
+            .subquery()
+        )
+
+    def page(self, community_id, kind, period, offset, count):
+        sub = self._totals(community_id, kind, period)
+        rows = db.session.execute(
+            select(sub.c.account_id, sub.c.points)
+            .order_by(sub.c.points.desc(), sub.c.account_id.desc())
+            .offset(offset)
+            .limit(count)
+        )
+        return [(r.account_id, int(r.points)) for r in rows]
+
+    def count_above(self, community_id, kind, period, points):
+        sub = self._totals(community_id, kind, period)
+        return db.session.scalar(select(func.count()).select_from(sub).where(sub.c.points > points))
+
+    def score(self, community_id, kind, period, account_id):
+        total = db.session.scalar(
+            select(func.sum(PeriodTotal.points)).where(
+                PeriodTotal.account_id == account_id,
+                PeriodTotal.kind == kind,
+                PeriodTotal.month.in_(period.months),
+            )
+        )
+        return int(total or 0)
+
+
+class _RedisSource:
+    name = "redis"
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def page(self, community_id, kind, period, offset, count):
+        rows = self.redis.zrevrangebyscore(
+            _key(community_id, kind, period.label),
+            "+inf",
+            "(0",
+            start=offset,
+            num=count,
+            withscores=True,
+        )
+        return [(int(member), int(score)) for member, score in rows]
+
+    def count_above(self, community_id, kind, period, points):
+        return self.redis.zcount(_key(community_id, kind, period.label), f"({points}", "+inf")
+
+    def score(self, community_id, kind, period, account_id):
+        value = self.redis.zscore(_key(community_id, kind, period.label), _member(account_id))
+        return int(value or 0)
+
+
+def _source(community_id: int, prefer: str | None = None):
+    if prefer == "sql":
+        return _SqlSource()
+    redis = get_redis()
+    if redis is not None:
+        try:
+            if redis.exists(_ready_key(community_id)):
+                return _RedisSource(redis)
+        except RedisError:
+            log.warning("redis unavailable; ranking from SQL", exc_info=True)
+    if prefer == "redis":
+        raise RuntimeError("rankings are not ready in Redis")
+    return _SqlSource()
+
+
+# ------------------------------------------------------------ reads
+
+
+def _names(account_ids: list[int]) -> dict[int, str]:
+    accounts = db.session.execute(
+        select(Account.id, Account.holder_type, Account.holder_id).where(
+            Account.id.in_(account_ids)
+        )
+    ).all()
+    user_ids = [a.holder_id for a in accounts if a.holder_type == "user"]
+    org_ids = [a.holder_id for a in accounts if a.holder_type == "organisation"]
+    users = {
+        u.id: mask_name(u.real_name or u.nickname)
+        for u in db.session.execute(
+            select(User.id, User.real_name, User.nickname).where(User.id.in_(user_ids))
+        )
+    }
+    # Organisations are public institutions (驻区单位): their names are shown in full.
+    orgs = dict(
+        db.session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+        ).all()
+    )
+    names = {}
+    for a in accounts:
+        if a.holder_type == "user":
+            names[a.id] = users.get(a.holder_id, mask_name(None))
+        else:
+            names[a.id] = orgs.get(a.holder_id, "驻区单位")
+    return names
+
+
+def _my_account_id(user: User, community_id: int, kind: str) -> int | None:
+    if kind == "organisation":
+        org_ids = [
+            g.organisation_id
+            for g in grants_of(user, community_id)
+            if g.role == "org_staff" and g.organisation_id
+        ]
+        if not org_ids:
+            return None
+        return db.session.scalar(
+            select(Account.id).where(
+                Account.community_id == community_id,
+                Account.holder_type == "organisation",
+                Account.holder_id == org_ids[0],
+            )
+        )
+    return db.session.scalar(
+        select(Account.id).where(
+            Account.community_id == community_id,
+            Account.holder_type == "user",
+            Account.holder_id == user.id,
+        )
+    )
+
+
+def ranking(
+    user: User,
+    *,
+    period: str | None,
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    source: str | None = None,
+) -> dict:
+    """One page of the caller's community ranking, plus the caller's own rank."""
+    community_id = require_membership(user).community_id
+    return community_ranking(
+        community_id,
+        period=period,
+        kind=kind,
+        limit=limit,
+        cursor=cursor,
+        source=source,
+        me_account_id=_my_account_id(user, community_id, kind),
+    )
+
+
+def community_ranking(
+    community_id: int,
+    *,
+    period: str | None,
+    kind: str,
+    limit: int,
+    cursor: str | None = None,
+    source: str | None = None,
+    me_account_id: int | None = None,
+) -> dict:
+    """A ranking page; `source` forces "sql" or "redis" (tests compare the two)."""
+    if kind not in KINDS:
+        raise Unprocessable("未知的排行类别", code="invalid_kind", details={"kind": kind})
+    per = parse_period(period)
+    offset = 0
+    if cursor:
+        (offset,) = decode_cursor(cursor, 1)
+        if not isinstance(offset, int) or not 0 <= offset <= 1_000_000:
+            raise Unprocessable("分页参数无效", code="invalid_cursor")
+    src = _source(community_id, source)
+    rows = src.page(community_id, kind, per, offset, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    if rows:
+        names = _names([account_id for account_id, _ in rows])
+        rank = src.count_above(community_id, kind, per, rows[0][1]) + 1
+        previous = rows[0][1]
+        for i, (account_id, points) in enumerate(rows):
+            if points != previous:
+                rank, previous = offset + i + 1, points
+            items.append(
+                {
+                    "rank": rank,
+                    "name": names.get(account_id, mask_name(None)),
+                    "points": points,
+                    "kind": kind,
+                    "is_me": account_id == me_account_id,
+                }
+            )
+    me = None
+    if me_account_id is not None:
+        points = src.score(community_id, kind, per, me_account_id)
+        if points > 0:
+            me = {"rank": src.count_above(community_id, kind, per, points) + 1, "points": points}
+    return {
+        "period": per.label,
+        "kind": kind,
+        "source": src.name,
+        "items": items,
+        "me": me,
+        "next_cursor": encode_cursor([offset + limit]) if more else None,
+    }
+
+
+# ------------------------------------------------------------ rebuild
+
+
+def rebuild_totals(community_id: int) -> int:
+    """Recompute a community's period totals from its ledger entries (the repair path)."""
+    accounts = select(Account.id).where(Account.community_id == community_id)
+    db.session.execute(delete(PeriodTotal).where(PeriodTotal.community_id == community_id))
+    grouped = db.session.execute(
+        select(
+            LedgerEntry.account_id,
+            LedgerEntry.rank_month,
+            LedgerEntry.rank_kinds,
+            func.sum(LedgerEntry.amount).label("points"),
+        )
+        .where(
+            LedgerEntry.account_id.in_(accounts),
+            LedgerEntry.rank_kinds != "",
+            LedgerEntry.rank_month.is_not(None),
+        )
+        .group_by(LedgerEntry.account_id, LedgerEntry.rank_month, LedgerEntry.rank_kinds)
+    )
+    totals: dict[tuple[int, str, str], int] = {}
+    for row in grouped:
+        for kind in row.rank_kinds.split(","):
+            key = (row.account_id, kind, row.rank_month)
+            totals[key] = totals.get(key, 0) + int(row.points)
+    rows = [
+        {"account_id": a, "community_id": community_id, "kind": k, "month": m, "points": p}
+        for (a, k, m), p in totals.items()
+    ]
+    for start in range(0, len(rows), 1000):
+        db.session.execute(insert(PeriodTotal), rows[start : start + 1000])
+    return len(rows)
+
+
+def rebuild_redis(community_id: int) -> int:
+    """Replace a community's sorted sets with the SQL totals and mark them ready."""
+    redis = get_redis()
+    if redis is None:
+        return 0
+    old = list(redis.scan_iter(match=redis_key("rank", community_id, "*"), count=1000))
+    scores: dict[str, dict[str, int]] = {}
+    rows = db.session.execute(
+        select(
+            PeriodTotal.account_id, PeriodTotal.kind, PeriodTotal.month, PeriodTotal.points
+        ).where(PeriodTotal.community_id == community_id)
+    )
+    for account_id, kind, month, points in rows:
+        for period in periods_of_month(month):
+            bucket = scores.setdefault(_key(community_id, kind, period), {})
+            member = _member(account_id)
+            bucket[member] = bucket.get(member, 0) + int(points)
+    pipe = redis.pipeline(transaction=True)
+    if old:
+        pipe.delete(*old)
+    for key, members in scores.items():
+        pipe.zadd(key, members)
+    pipe.set(_ready_key(community_id), "1")
+    pipe.execute()
+    return len(scores)
+
+
+def rebuild(community_id: int) -> dict:
+    """Rebuild totals from the ledger, commit, then refill Redis from them."""
+    count = rebuild_totals(community_id)
+    db.session.commit()
+    keys = rebuild_redis(community_id)
+    return {"period_totals": count, "redis_keys": keys}

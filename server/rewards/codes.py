@@ -1,0 +1,110 @@
+"""The redemption QR code: a short-lived signed token, refreshed by the client like a payment code.
+
+The token carries only the redemption id and a random nonce (nothing personal; a JWT body is
+readable), is signed with a key derived from SECRET_KEY for this purpose alone, and lives about
+60 seconds, so a screenshot is useless soon after. Verification never trusts it beyond "this
+redemption, recently": the redemption's status is the one-time guard.
+"""
+
+import hashlib
+import hmac
+import io
+import secrets
+from datetime import datetime, timedelta
+
+import jwt
+import segno
+from flask import current_app
+
+from server.auth.models import User
+from server.db_types import utcnow
+from server.errors import AppError, BadRequest
+from server.rewards.redemption import own_redemption, state_error
+from server.rewards.settings import setting
+
+ALGORITHM = "HS256"
+AUDIENCE = "redemption"
+ISSUER = "redpoints"
+MAX_TOKEN_LENGTH = 1024
+
+
+class CodeInvalid(BadRequest):
+    code, message = "code_invalid", "二维码无效，请让居民出示兑换码"
+
+
+class CodeExpired(AppError):
+    status, code, message = 410, "code_expired", "二维码已过期，请让居民刷新兑换码后重新扫描"
+
+
+def _key() -> bytes:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"redpoints/redemption-code/v1", hashlib.sha256).digest()
+
+
+def code_ttl() -> int:
+    return int(setting("REDEMPTION_CODE_TTL"))
+
+
+def sign_code(redemption_id: int, *, now: datetime | None = None, ttl: int | None = None) -> dict:
+    now = now or utcnow()
+    ttl = code_ttl() if ttl is None else ttl
+    expires_at = now + timedelta(seconds=ttl)
+    claims = {
+        "aud": AUDIENCE,
+        "iss": ISSUER,
+        "rid": redemption_id,
+        "nonce": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": expires_at,
+    }
+    token = jwt.encode(claims, _key(), algorithm=ALGORITHM)
+    # The client refreshes a little before expiry so a code on screen is always scannable.
+    return {
+        "token": token,
+        "expires_at": expires_at,
+        "ttl_seconds": ttl,
+        "refresh_after_seconds": max(1, ttl - 15),
+    }
+
+
+def issue_code(user: User, redemption_id: int, *, now: datetime | None = None) -> dict:
+    """A fresh code for the owner's reserved redemption."""
+    now = now or utcnow()
+    r = own_redemption(user, redemption_id)
+    if r.status != "reserved" or r.expires_at <= now:
+        raise state_error(r, now)
+    return {"redemption_id": r.id, **sign_code(r.id, now=now)}
+
+
+def decode_code(token: str) -> tuple[int, str]:
+    """Return (redemption id, nonce) of a genuine unexpired code, else CodeExpired/CodeInvalid."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise CodeInvalid()
+    try:
+        claims = jwt.decode(
+            token,
+            _key(),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "aud", "iss", "rid", "nonce"]},
+            leeway=0,
+        )
+    except jwt.ExpiredSignatureError:
+        raise CodeExpired() from None
+    except jwt.PyJWTError:
+        raise CodeInvalid() from None
+    rid, nonce = claims.get("rid"), claims.get("nonce")
+    if not isinstance(rid, int) or isinstance(rid, bool) or rid < 1:
+        raise CodeInvalid()
+    if not isinstance(nonce, str) or not 16 <= len(nonce) <= 64:
+        raise CodeInvalid()
+    return rid, nonce
+
+
+def qr_image(token: str, kind: str) -> bytes:
+    """The token as a QR image ('png' or 'svg') for screens that cannot draw one."""
+    qr = segno.make(token, error="m")
+    out = io.BytesIO()
+    qr.save(out, kind=kind, scale=6 if kind == "png" else 4, border=2)
+    return out.getvalue()

@@ -1,0 +1,18 @@
+"""The tasks domain's clock: one seam so tests can move time without sleeping."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from server.db_types import utcnow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> datetime:
+    """The current UTC time (tests monkeypatch this function)."""
+    return utcnow()
+
+
+def local_date(moment: datetime):
+    """The calendar date residents see for `moment` (Asia/Shanghai)."""
+    return moment.astimezone(SHANGHAI).date()

@@ -1,0 +1,142 @@
+"""The yearly volunteer service record (志愿服务记录), a PDF for an employer or a school."""
+
+import hashlib
+import hmac
+import io
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.auth.authz import membership_of
+from server.auth.models import User
+from server.errors import Unprocessable
+from server.extensions import db
+from server.tasks import clock
+from server.tasks.hours import year_bounds
+from server.tasks.models import Task, TaskAttendance
+
+FONT = "STSong-Light"  # reportlab's built-in CJK CID font: no font file needed
+FIRST_YEAR = 2000
+
+
+def yearly_rows(user: User, year: int) -> list[dict]:
+    """The caller's confirmed service in one Asia/Shanghai calendar year, oldest first."""
+    this_year = clock.now().astimezone(clock.SHANGHAI).year
+    if not FIRST_YEAR <= year <= this_year:
+        raise Unprocessable(
+            "年份超出范围", code="invalid_year", details={"min": FIRST_YEAR, "max": this_year}
+        )
+    start, end = year_bounds(year)
+    rows = db.session.execute(
+        select(Task, TaskAttendance)
+        .join(TaskAttendance, TaskAttendance.task_id == Task.id)
+        .where(
+            TaskAttendance.user_id == user.id,
+            TaskAttendance.credited_at.is_not(None),
+            Task.starts_at >= start,
+            Task.starts_at < end,
+        )
+        .order_by(Task.starts_at, Task.id)
+    ).all()
+    return [
+        {
+            "date": clock.local_date(task.starts_at).isoformat(),
+            "title": task.title,
+            "place": task.place_name or "",
+            "hours": round((att.minutes or 0) / 60, 2),
+            "points": att.points or 0,
+        }
+        for task, att in rows
+    ]
+
+
+def serial_for(user: User, year: int, rows: list[dict]) -> str:
+    """A reference number that changes whenever the record's content does."""
+    content = f"{user.id}|{year}|" + "|".join(f"{r['date']}{r['title']}{r['hours']}" for r in rows)
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), content.encode(), hashlib.sha256
+    ).hexdigest()
+    return f"VS{year}-{user.id:06d}-{digest[:8].upper()}"
+
+
+def render_pdf(user: User, year: int) -> bytes:
+    """Render the caller's own record for `year` as an A4 PDF."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    rows = yearly_rows(user, year)
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    membership = membership_of(user)
+    community = membership.community.name if membership else ""
+    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=26, alignment=1)
+    body = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=18)
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=12)
+    total_hours = round(sum(r["hours"] for r in rows), 2)
+    total_points = sum(r["points"] for r in rows)
+    generated = clock.now().astimezone(clock.SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+
+    table_data = [["日期", "服务项目", "地点", "时长（小时）", "积分"]]
+    for r in rows:
+        table_data.append(
+            [
+                r["date"],
+                Paragraph(_escape(r["title"]), cell),
+                Paragraph(_escape(r["place"]), cell),
+                f"{r['hours']:g}",
+                str(r["points"]),
+            ]
+        )
+    if not rows:
+        table_data.append(["—", "本年度暂无已确认的志愿服务记录", "", "", ""])
+    table = Table(table_data, colWidths=[26 * mm, 66 * mm, 42 * mm, 24 * mm, 16 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#C8102E")),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    name = _escape(user.real_name or user.nickname or "居民")
+    story = [
+        Paragraph(f"{year} 年度志愿服务记录", title),
+        Spacer(1, 6 * mm),
+        Paragraph(f"姓名：{name}　　所属社区：{_escape(community)}", body),
+        Paragraph(
+            f"本年度参加志愿服务 {len(rows)} 次，累计服务时长 {total_hours:g} 小时，"
+            f"获得积分 {total_points} 分。",
+            body,
+        ),
+        Spacer(1, 4 * mm),
+        table,
+        Spacer(1, 8 * mm),
+        Paragraph(f"记录编号：{serial_for(user, year, rows)}", body),
+        Paragraph(f"生成时间：{generated}（北京时间）", body),
+        Paragraph(f"出具单位：{_escape(community)}红色积分平台", body),
+    ]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"{year} 年度志愿服务记录",
+        author="红色积分",
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

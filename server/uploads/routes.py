@@ -1,0 +1,39 @@
+from flask import request, send_file
+from flask_smorest import Blueprint
+
+from server.auth.current import current_user
+from server.errors import Unprocessable
+from server.schemas_common import BEARER
+from server.uploads import service
+from server.uploads.schemas import UploadFormSchema, UploadSchema
+
+blp = Blueprint("uploads", __name__, url_prefix="/api/v1", description="图片上传")
+
+IMAGE_CONTENT = {
+    t: {"schema": {"type": "string", "format": "binary"}}
+    for t in ("image/jpeg", "image/png", "image/webp")
+}
+
+
+@blp.route("/uploads", methods=["POST"])
+@blp.doc(security=BEARER)
+@blp.arguments(UploadFormSchema, location="files")
+@blp.response(201, UploadSchema)
+def create_upload(files):
+    """Upload one photo (JPEG, PNG or WEBP); attach it to a claim by its id."""
+    if request.form:  # the files schema cannot see plain form fields; refuse them the same way
+        fields = {name: ["未知字段"] for name in request.form}
+        raise Unprocessable(details={"fields": {"form": fields}})
+    return service.save_upload(current_user(), files["file"].stream)
+
+
+@blp.route("/uploads/<int:upload_id>", methods=["GET"])
+@blp.doc(security=BEARER, responses={"200": {"description": "图片", "content": IMAGE_CONTENT}})
+def get_upload(upload_id):
+    """The image, for its owner and the people allowed to see what it is attached to."""
+    upload, path = service.open_for_viewer(current_user(), upload_id)
+    response = send_file(path, mimetype=upload.content_type, etag=upload.sha256, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response

@@ -1,0 +1,53 @@
+"""Shared helpers for the ledger, adjustment and ranking tests."""
+
+from sqlalchemy import func, select
+
+from server.community.models import Community, Organisation
+from server.extensions import db
+from server.points.ledger_models import Account, Hold, LedgerEntry
+from server.wechat.emulator import stable_id
+from tests.conftest import APPID
+
+
+def demo_community_id() -> int:
+    return db.session.scalar(select(Community.id).where(Community.code == "demo"))
+
+
+def user_id_of(identity: str) -> int:
+    from server.auth.models import User
+
+    return db.session.scalar(
+        select(User.id).where(User.openid == stable_id(APPID, identity, "openid"))
+    )
+
+
+def org_id_of(name: str) -> int:
+    return db.session.scalar(select(Organisation.id).where(Organisation.name == name))
+
+
+def check_invariants(session, account_ids=None) -> None:
+    """DESIGN.md 4.1-4.2 for every (given) account, read fresh from the database."""
+    stmt = select(Account)
+    if account_ids is not None:
+        stmt = stmt.where(Account.id.in_(account_ids))
+    for account in session.scalars(stmt.execution_options(populate_existing=True)):
+        total = session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.account_id == account.id
+            )
+        )
+        pending = session.scalar(
+            select(func.coalesce(func.sum(Hold.amount), 0)).where(
+                Hold.account_id == account.id, Hold.status == "pending"
+            )
+        )
+        assert account.balance == total, (account, account.balance, total)
+        assert account.held == pending, (account, account.held, pending)
+        assert 0 <= account.held <= account.balance
+        last = session.scalar(
+            select(LedgerEntry.balance_after)
+            .where(LedgerEntry.account_id == account.id)
+            .order_by(LedgerEntry.id.desc())
+            .limit(1)
+        )
+        assert last is None or last == account.balance

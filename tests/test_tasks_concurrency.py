@@ -1,0 +1,203 @@
+"""Seats under a real rush, on PostgreSQL: threads released together, each with its own session."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.auth.models import User
+from server.errors import AppError
+from server.extensions import db
+from server.points.ledger_models import LedgerEntry
+from server.tasks import completion, signup
+from server.tasks.models import Task, TaskAttendance, TaskSignup
+from tests.test_tasks_support import (
+    T0,
+    Clock,
+    community_id,
+    create_task,
+    load_user,
+    make_residents,
+)
+
+pytestmark = pytest.mark.postgres
+API = "/api/v1/tasks"
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    return Clock(monkeypatch)
+
+
+def run_together(app, fns):
+    """Run each fn(app) in its own thread and app context, all released at once."""
+    barrier = threading.Barrier(len(fns))
+    results = [None] * len(fns)
+
+    def worker(i, fn):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results[i] = fn()
+            except AppError as exc:
+                db.session.rollback()
+                results[i] = exc.code
+            except Exception as exc:  # noqa: BLE001 - reported to the test, not swallowed
+                db.session.rollback()
+                results[i] = f"ERROR {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def sign_up_as(uid, task_id):
+    def fn():
+        return signup.sign_up(db.session.get(User, uid), task_id)["status"]
+
+    return fn
+
+
+def cancel_as(uid, task_id):
+    def fn():
+        return signup.cancel_signup(db.session.get(User, uid), task_id)["was"]
+
+    return fn
+
+
+def invariants(query, task_id):
+    def check(s):
+        task = s.get(Task, task_id)
+        counts = dict(
+            s.execute(
+                select(TaskSignup.status, func.count())
+                .where(TaskSignup.task_id == task_id)
+                .group_by(TaskSignup.status)
+            ).all()
+        )
+        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
+        assert task.waitlisted_count == counts.get("waitlisted", 0)
+        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
+        assert len(seqs) == len(set(seqs))
+        return task, counts
+
+    return query(check)
+
+
+def order_of(query, task_id, status):
+    return query(
+        lambda s: s.scalars(
+            select(TaskSignup.user_id)
+            .where(TaskSignup.task_id == task_id, TaskSignup.status == status)
+            .order_by(TaskSignup.seq)
+        ).all()
+    )
+
+
+def test_200_threads_rush_a_20_seat_task(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=20)
+    people = make_residents(app, community_id(query), 200)
+    results = run_together(app, [sign_up_as(uid, task["id"]) for uid in people])
+    assert results.count("confirmed") == 20, results
+    assert results.count("waitlisted") == 180, results
+    row, counts = invariants(query, task["id"])
+    assert (row.confirmed_count, row.waitlisted_count, row.signup_seq) == (20, 180, 200)
+    # The sign-up order is the order seats were taken: the first 20 numbers are the seats.
+    confirmed_seqs = query(
+        lambda s: sorted(
+            s.scalars(
+                select(TaskSignup.seq).where(
+                    TaskSignup.task_id == task["id"], TaskSignup.status == "confirmed"
+                )
+            )
+        )
+    )
+    assert confirmed_seqs == list(range(1, 21))
+
+
+def test_cancellations_under_load_promote_in_order(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=20)
+    people = make_residents(app, community_id(query), 80)
+    for uid in people[:60]:  # sequential: a known sign-up order
+        with app.app_context():
+            signup.sign_up(db.session.get(User, uid), task["id"])
+            db.session.remove()
+    confirmed = order_of(query, task["id"], "confirmed")
+    waitlist = order_of(query, task["id"], "waitlisted")
+    assert confirmed == people[:20] and waitlist == people[20:60]
+
+    # 15 confirmed people leave while 20 newcomers rush in.
+    leavers = confirmed[:15]
+    fns = [cancel_as(uid, task["id"]) for uid in leavers]
+    fns += [sign_up_as(uid, task["id"]) for uid in people[60:]]
+    results = run_together(app, fns)
+    assert results[:15] == ["confirmed"] * 15, results
+    assert results[15:] == ["waitlisted"] * 20, results  # a free seat never skips the queue
+
+    row, counts = invariants(query, task["id"])
+    assert (row.confirmed_count, row.waitlisted_count) == (20, 45)
+    now_confirmed = set(order_of(query, task["id"], "confirmed"))
+    assert now_confirmed == set(confirmed[15:]) | set(waitlist[:15])
+    remaining = order_of(query, task["id"], "waitlisted")
+    assert remaining[:25] == waitlist[15:]
+    assert set(remaining[25:]) == set(people[60:])
+
+
+def test_one_person_double_tapping_gets_one_signup(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=5)
+    with app.app_context():
+        uid = load_user("resident-4").id
+        db.session.remove()
+    results = run_together(app, [sign_up_as(uid, task["id"]) for _ in range(12)])
+    assert results.count("confirmed") == 1, results
+    assert results.count("already_signed_up") == 11, results
+    row, counts = invariants(query, task["id"])
+    assert row.confirmed_count == 1 and counts == {"confirmed": 1}
+
+
+def test_concurrent_completions_credit_each_attendee_once(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=30, radius_m=None)
+    people = make_residents(app, community_id(query), 30)
+    for uid in people:
+        with app.app_context():
+            signup.sign_up(db.session.get(User, uid), task["id"])
+            db.session.remove()
+    frozen.set(T0 + timedelta(days=1, minutes=5))
+    with app.app_context():
+        admin = load_user("admin")
+        for uid in people:
+            from server.tasks.attendance import mark_attendance
+
+            mark_attendance(admin, task["id"], uid)
+        admin_id = admin.id
+        db.session.remove()
+
+    def complete():
+        return completion.complete_task(db.session.get(User, admin_id), task["id"])[
+            "newly_credited"
+        ]
+
+    results = run_together(app, [complete for _ in range(8)])
+    assert sorted(results) == [0] * 7 + [30], results
+    entries = query(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(LedgerEntry.cause_type == "task_attendance")
+        )
+    )
+    assert entries == 30
+    credited = query(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(TaskAttendance)
+            .where(TaskAttendance.credited_at.is_not(None))
+        )
+    )
+    assert credited == 30
