@@ -64,14 +64,14 @@ class IdConverter(IntegerConverter):
 
 def _authenticate_before_parsing(app: Flask) -> None:
     """Authenticate (routes documented with bearer security) before any body is validated."""
-    from server.auth.current import current_user
+    from server.auth.current import current_user_id
 
     @app.before_request
     def _require_token():
         view = app.view_functions.get(request.endpoint or "")
         apidoc = getattr(view, "_apidoc", None) or {}
         if apidoc.get("manual_doc", {}).get("security"):
-            current_user()
+            current_user_id()  # routes load the user itself when they need it
         for param in apidoc.get("arguments", {}).get("parameters", []):
             if param["in"] == "json" and param["required"] and not request.get_data(cache=True):
                 raise AppError("请求内容不能为空", code="body_required", status=422)

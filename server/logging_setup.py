@@ -43,7 +43,9 @@ def configure_logging(level: str) -> None:
 def init_request_logging(app: Flask) -> None:
     @app.before_request
     def _start():
-        g.pop("current_user", None)  # never carry an identity over from an outer context
+        # Never carry an identity over from an outer (test) app context.
+        g.pop("current_user", None)
+        g.pop("current_user_id", None)
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
@@ -54,7 +56,7 @@ def init_request_logging(app: Flask) -> None:
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
         started = g.get("request_started")
-        user = g.get("current_user")
+        user_id = g.get("current_user_id")
         access_log.info(
             "request",
             extra={
@@ -64,7 +66,7 @@ def init_request_logging(app: Flask) -> None:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)
                 if started
                 else None,
-                "user_id": getattr(user, "id", None),
+                "user_id": user_id,
             },
         )
         return response

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 from server.auth import service
 from server.auth.current import current_user
 from server.auth.schemas import LoginResultSchema, LoginSchema, PhoneCodeSchema, ProfileSchema
+from server.community.profile import profile_view
 from server.community.service import profile_of
 from server.extensions import limiter
 from server.schemas_common import BEARER
@@ -26,7 +27,7 @@ def wechat_login(body):
         "token": result.token,
         "expires_in": result.expires_in,
         "is_new": result.is_new,
-        "user": profile_of(result.user),
+        "user": profile_view(result.user_id),
     }
 
 

@@ -15,7 +15,7 @@ from server.wechat import client as wechat
 
 @dataclass
 class LoginResult:
-    user: User
+    user_id: int
     token: str
     expires_in: int
     is_new: bool
@@ -49,9 +49,10 @@ def login_with_wechat(code: str) -> LoginResult:
             community_id=None,
             payload={"user_id": user.id},
         )
+    user_id = user.id
     db.session.commit()
-    token, ttl = issue_access_token(user.id)
-    return LoginResult(user=user, token=token, expires_in=ttl, is_new=is_new)
+    token, ttl = issue_access_token(user_id)
+    return LoginResult(user_id=user_id, token=token, expires_in=ttl, is_new=is_new)
 
 
 def bind_phone(user: User, code: str) -> User:

@@ -1,8 +1,10 @@
 from flask_smorest import Blueprint
 
-from server.auth.current import current_user
+from server.auth.current import current_user, current_user_id
 from server.auth.schemas import MembershipViewSchema, ProfileSchema, RoleGrantSchema
+from server.auth.tokens import TokenInvalid
 from server.community import service
+from server.community.profile import profile_view
 from server.community.schemas import (
     CommunityPageSchema,
     CommunityQuerySchema,
@@ -31,8 +33,11 @@ admin_blp = Blueprint(
 @blp.doc(security=BEARER)
 @blp.response(200, ProfileSchema)
 def get_me():
-    """The caller's profile, membership and roles."""
-    return service.profile_of(current_user())
+    """The caller's profile, membership, roles, balance and volunteer hours."""
+    profile = profile_view(current_user_id())
+    if profile is None:
+        raise TokenInvalid()
+    return profile
 
 
 @blp.route("/me", methods=["PATCH"])

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from server.audit import record_audit
-from server.auth.authz import authorize, grants_of, membership_of
+from server.auth.authz import authorize, membership_of
 from server.auth.models import User
 from server.community.models import (
     GRANTABLE_ROLES,
@@ -16,14 +16,13 @@ from server.community.models import (
     RoleGrant,
     scope_key_for,
 )
+from server.community.profile import profile_view
 from server.errors import Conflict, NotFound, Unprocessable
 from server.extensions import db
 from server.masking import mask_phone
 from server.notify.outbox import emit_event
 from server.pagination import paginate_by_id
-from server.points.ledger import find_account
 from server.rewards.models import Merchant
-from server.tasks.hours import volunteer_hours
 
 PROFILE_FIELDS = ("nickname", "real_name", "avatar_url")
 
@@ -122,43 +121,8 @@ def grant_view(grant: RoleGrant) -> dict:
 
 
 def profile_of(user: User) -> dict:
-    """What `GET /me` shows: own profile, membership and roles; the phone is masked."""
-    membership = membership_of(user)
-    member_view = None
-    roles = []
-    if membership is not None:
-        community = membership.community
-        member_view = {
-            "community": {"id": community.id, "name": community.name},
-            "grid": {"id": membership.grid.id, "name": membership.grid.name}
-            if membership.grid
-            else None,
-            "joined_at": membership.joined_at,
-        }
-        roles = [grant_view(g) for g in grants_of(user, community.id)]
-    return {
-        "id": user.id,
-        "points": _points_summary(user, membership),
-        "volunteer_hours": volunteer_hours(user.id),
-        "nickname": user.nickname,
-        "real_name": user.real_name,
-        "avatar_url": user.avatar_url,
-        "phone": mask_phone(user.phone),
-        "phone_bound": bool(user.phone),
-        "membership": member_view,
-        "roles": (["resident"] if membership else []) + sorted({g["role"] for g in roles}),
-        "role_grants": roles,
-        "created_at": user.created_at,
-    }
-
-
-def _points_summary(user: User, membership: Membership | None) -> dict | None:
-    """The caller's own balance in their community, without creating an account to show it."""
-    if membership is None:
-        return None
-    account = find_account(membership.community_id, "user", user.id)
-    balance, held = (account.balance, account.held) if account else (0, 0)
-    return {"balance": balance, "held": held, "available": balance - held}
+    """What `GET /me` shows: own profile, membership, roles, balance and volunteer hours."""
+    return profile_view(user.id)
 
 
 def _require_admin(actor: User | None, community_id: int) -> None:

@@ -3,6 +3,7 @@
 
 const api = require('../../utils/api');
 const config = require('../../config');
+const format = require('../../utils/format');
 const profile = require('../../utils/profile');
 const session = require('../../utils/session');
 const { roleName } = require('../../utils/roles');
@@ -29,6 +30,8 @@ function view(me) {
     grid: membership && membership.grid ? membership.grid.name : '',
     roles: (me.roles || []).map((role) => ({ role, name: roleName(role) })),
     entries: ROLE_ENTRIES.filter((e) => (me.roles || []).indexOf(e.role) >= 0),
+    available: me.points ? me.points.available : 0,
+    hours: format.hours(me.volunteer_hours ? me.volunteer_hours.this_year : 0),
   };
 }
 

@@ -1,7 +1,177 @@
-// Placeholder until the server's endpoints for this page exist; it renders and is tested.
+// 商家核销 (merchant staff): scan the resident's code → preview (offer, points, masked
+// name) → 确认核销; clear screens for expired, already redeemed (when, by whom) and other
+// merchants' codes; today's and this month's verified redemptions.
+
+const api = require('../../utils/api');
+const format = require('../../utils/format');
+const { paged, empty } = require('../../utils/paged');
+
+// What each refusal looks like: a title, and a hint on what to do next.
+const SCREENS = {
+  code_expired: { title: '二维码已过期', hint: '请让居民在「我的兑换」中刷新兑换码后重新扫描' },
+  already_redeemed: { title: '该兑换已核销', hint: '请勿重复核销' },
+  not_your_merchant: { title: '不是本店的兑换码', hint: '该兑换属于其他商家，本店不能核销' },
+  code_invalid: { title: '无法识别的二维码', hint: '请扫描居民「兑换码」页面上的二维码' },
+  code_already_used: { title: '二维码刚刚已被扫描', hint: '请让居民刷新兑换码后重试' },
+  redemption_cancelled: { title: '该兑换已取消', hint: '居民已取消这次兑换' },
+  redemption_expired: { title: '该兑换已过期', hint: '积分已退回居民，请让居民重新兑换' },
+};
+
+function refusalScreen(err) {
+  const screen = SCREENS[err.code] || { title: '无法核销', hint: '' };
+  const d = err.details || {};
+  const lines = [err.message];
+  if (err.code === 'already_redeemed' && d.redeemed_at) {
+    lines.push(`核销时间：${format.dateTime(d.redeemed_at)}`);
+    if (d.redeemed_by) lines.push(`核销人：${d.redeemed_by}`);
+  }
+  return { code: err.code, title: screen.title, hint: screen.hint, lines };
+}
+
+function previewView(p) {
+  return {
+    title: p.offer_title,
+    merchant: p.merchant_name,
+    points: p.points,
+    resident: p.resident_name,
+    reservedAt: format.dateTime(p.created_at),
+  };
+}
+
+function rowView(r) {
+  return {
+    id: r.id,
+    title: r.offer_title,
+    points: r.points,
+    resident: r.resident_name,
+    when: format.dateTime(r.redeemed_at || r.created_at),
+    redeemedAt: r.redeemed_at,
+    by: r.redeemed_by || '',
+  };
+}
+
 Component({
-  data: {},
+  data: {
+    step: 'idle', // idle | previewing | preview | verifying | done | refused
+    preview: null,
+    refusal: null,
+    scanning: false,
+    tab: 'today',
+    month: null, // {count, points}
+    today: { count: 0, points: 0 },
+    history: empty(),
+    todayItems: [],
+  },
   methods: {
-    onLoad() {},
+    onLoad() {
+      this.history = paged(
+        this,
+        'history',
+        (cursor) => {
+          const query = { status: 'redeemed', month: format.thisMonth(), limit: 50, cursor };
+          if (this.merchantId) query.merchant_id = this.merchantId;
+          return api.listMerchantRedemptions(query);
+        },
+        rowView
+      );
+      this.loadLists();
+    },
+    async onPullDownRefresh() {
+      await this.loadLists();
+      wx.stopPullDownRefresh();
+    },
+    async loadLists() {
+      // The statement first: it finds the shop when the staff member serves several.
+      await this.loadStatement();
+      await this.history.reload();
+      this.summariseToday();
+    },
+    async loadStatement() {
+      try {
+        const query = { month: format.thisMonth(), limit: 1 };
+        if (this.merchantId) query.merchant_id = this.merchantId;
+        const s = await api.getMerchantStatement(query);
+        this.setData({ month: { count: s.total_count, points: s.total_points, name: s.merchant_name } });
+      } catch (err) {
+        if (err && err.code === 'merchant_required' && !this.merchantId) {
+          // Staff of several shops: act for the first; the server checks every call.
+          const ids = (err.details && err.details.merchant_ids) || [];
+          if (ids.length) {
+            this.merchantId = ids[0];
+            await this.loadStatement();
+            return;
+          }
+        }
+        this.setData({ month: null });
+      }
+    },
+    // Today's redemptions are the head of this month's (newest first) list.
+    summariseToday() {
+      const now = Date.now();
+      const items = this.data.history.items.filter(
+        (r) => r.redeemedAt && format.sameShanghaiDay(r.redeemedAt, now)
+      );
+      this.setData({
+        todayItems: items,
+        today: { count: items.length, points: items.reduce((n, r) => n + r.points, 0) },
+      });
+    },
+    setTab(e) {
+      this.setData({ tab: e.currentTarget.dataset.tab });
+    },
+    async loadMore() {
+      await this.history.loadMore();
+      this.summariseToday();
+    },
+    scan() {
+      if (this.data.scanning) return;
+      this.setData({ scanning: true });
+      wx.scanCode({
+        onlyFromCamera: true,
+        scanType: ['qrCode'],
+        success: (res) => this.previewToken(String(res.result || '').trim()),
+        fail: () => this.setData({ scanning: false }),
+      });
+    },
+    async previewToken(token) {
+      this.token = token;
+      this.setData({ step: 'previewing', refusal: null, preview: null });
+      try {
+        const p = await api.previewVerify(token);
+        this.setData({ step: 'preview', preview: previewView(p) });
+      } catch (err) {
+        this.refuse(err);
+      } finally {
+        this.setData({ scanning: false });
+      }
+    },
+    refuse(err) {
+      if (err instanceof api.ApiError && !err.isNetwork && err.status !== 401) {
+        this.setData({ step: 'refused', refusal: refusalScreen(err) });
+      } else {
+        this.setData({ step: this.data.preview ? 'preview' : 'idle' });
+        api.showError(err);
+      }
+    },
+    async confirm() {
+      if (this.data.step !== 'preview') return;
+      this.setData({ step: 'verifying' });
+      try {
+        const p = await api.verify(this.token);
+        this.setData({ step: 'done', preview: previewView(p) });
+        if (wx.vibrateShort) wx.vibrateShort({ type: 'medium' });
+        this.loadLists();
+      } catch (err) {
+        this.refuse(err);
+      }
+    },
+    reset() {
+      this.token = null;
+      this.setData({ step: 'idle', preview: null, refusal: null });
+    },
+    scanAgain() {
+      this.reset();
+      this.scan();
+    },
   },
 });

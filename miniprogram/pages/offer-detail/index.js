@@ -25,8 +25,8 @@ Component({
       this.load();
     },
     reserve() {
-      if (this.data.reserving) return;
       const { offer } = this.data;
+      if (this.data.reserving || offer.soldOut) return;
       wx.showModal({
         title: '确认兑换',
         content: `使用 ${offer.points} 积分兑换「${offer.title}」？积分先冻结，到店核销后扣除。`,
@@ -49,7 +49,9 @@ Component({
           // Same key: if the first request did reserve, the server answers with it again.
           api.showError(err, { onRetry: () => this.doReserve(key) });
         }
-        if (err && err.code === 'out_of_stock') this.setData({ 'offer.soldOut': true, 'offer.stockText': '已兑完' });
+        if (err && err.code === 'out_of_stock') {
+          this.setData({ 'offer.soldOut': true, 'offer.stockText': '已兑完' });
+        }
       } finally {
         this.setData({ reserving: false });
       }

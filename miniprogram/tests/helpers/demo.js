@@ -17,6 +17,15 @@ const DEFAULTS = {
   'GET /api/v1/points/items': 'point_items',
   'GET /api/v1/points/claims': 'my_claims',
   'POST /api/v1/uploads': 'upload_ok',
+  'GET /api/v1/offers': 'offers_page1',
+  'GET /api/v1/offers/{offer_id}': 'offer_detail',
+  'GET /api/v1/redemption-windows/current': 'window_open',
+  'GET /api/v1/redemptions': 'redemptions',
+  'GET /api/v1/redemptions/{redemption_id}': 'redemption_reserved',
+  'GET /api/v1/redemptions/{redemption_id}/code': 'redemption_code_1',
+  'GET /api/v1/merchant/redemptions': 'merchant_redemptions',
+  'GET /api/v1/merchant/statement': 'merchant_statement',
+  'GET /api/v1/uploads/{upload_id}': { status: 200, body: null },
 };
 
 function serveDemo(fake, extra = {}) {
