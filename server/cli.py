@@ -86,6 +86,19 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
         click.echo(f"granted {role} in {community.code} to user {user.id} (grant {grant.id})")
 
+    @app.cli.command("purge-uploads")
+    @click.option("--older-than-days", type=int, default=2, show_default=True)
+    def purge_uploads_command(older_than_days):
+        """Delete photos uploaded but never attached to a claim (a periodic job)."""
+        from datetime import timedelta
+
+        from server.uploads.service import purge_unattached
+
+        total = 0
+        while removed := purge_unattached(timedelta(days=older_than_days)):
+            total += removed
+        click.echo(f"purged {total} unattached uploads")
+
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create (or complete) the demo community; safe to run again."""

@@ -160,7 +160,9 @@ def test_unattached_uploads_are_purged_after_a_while(api, seeded, app, query, up
         db.session.get(Upload, attached).attached_type = "claim"
         db.session.get(Upload, attached).attached_id = "1"
         db.session.commit()
-        assert service.purge_unattached() == 1
+    result = app.test_cli_runner().invoke(args=["purge-uploads"])
+    assert result.exit_code == 0 and "purged 1 " in result.output, result.output
+    with app.app_context():
         assert service.purge_unattached() == 0
     left = query(lambda s: sorted(s.scalars(select(Upload.id)).all()))
     assert left == [kept, attached]

@@ -204,8 +204,9 @@ describe('requests', () => {
     });
   });
 
-  test('PATCH goes out as POST with X-HTTP-Method-Override when methodOverride is on', async () => {
-    const fake = installFakeWx({ config: { methodOverride: true } });
+  test('by default PATCH goes out as POST with X-HTTP-Method-Override (phones have no PATCH)', async () => {
+    const fake = installFakeWx();
+    expect(require('../config').get().methodOverride).toBe(true);
     fake.on('PATCH /api/v1/me', 'me_patched');
     const me = await api.patchMe({ nickname: '晓明' });
     expect(me.nickname).toBe('晓明');
@@ -228,5 +229,106 @@ describe('requests', () => {
     const sent = fake.requestsTo('POST /api/v1/communities/{community_id}/join');
     expect(sent.map((r) => r.status)).toEqual([401, 200]);
     expect(sent.map((r) => r.header['Idempotency-Key'])).toEqual(['join-1-2', 'join-1-2']);
+  });
+});
+
+describe('PATCH without the override', () => {
+  test('methodOverride false sends PATCH as is, which phones refuse: a network error', async () => {
+    const fake = installFakeWx({ config: { methodOverride: false } });
+    await api.login();
+    await expect(api.patchMe({ nickname: '晓明' })).rejects.toMatchObject({
+      code: 'network_error',
+    });
+    expect(fake.requests.pop().wireMethod).toBe('PATCH');
+  });
+
+  test('DELETE is a wx.request method and goes out as is', async () => {
+    const fake = installFakeWx();
+    fake.on('DELETE /api/v1/redemptions/{redemption_id}', 'redemption_cancelled');
+    await api.cancelRedemption(31);
+    const req = fake.requestsTo('DELETE /api/v1/redemptions/{redemption_id}')[0];
+    expect(req.wireMethod).toBe('DELETE');
+    expect(req.header['X-HTTP-Method-Override']).toBeUndefined();
+  });
+});
+
+describe('uploads and downloads', () => {
+  test('upload sends the file as multipart field "file", reports progress, parses the body', async () => {
+    const fake = installFakeWx();
+    fake.on('POST /api/v1/uploads', 'upload_ok');
+    fake.uploadProgress = [25, 75, 100];
+    const seen = [];
+    const upload = await api.upload('wxfile://tmp/a.jpg', { onProgress: (p) => seen.push(p) });
+    expect(upload.id).toBe(301);
+    expect(seen).toEqual([25, 75, 100]);
+    const req = fake.requestsTo('POST /api/v1/uploads')[0];
+    expect(req.kind).toBe('upload');
+    expect(req.header.Authorization).toBe('Bearer test-token-1');
+  });
+
+  test('an upload after the token expired logs in again silently and is sent again', async () => {
+    const fake = installFakeWx();
+    fake.on('POST /api/v1/uploads', 'upload_ok');
+    await api.login();
+    fake.expireTokens();
+    const upload = await api.upload('wxfile://tmp/a.jpg');
+    expect(upload.id).toBe(301);
+    expect(fake.requestsTo('POST /api/v1/uploads').map((r) => r.status)).toEqual([401, 201]);
+  });
+
+  test('an upload refusal becomes an ApiError with the server message', async () => {
+    const fake = installFakeWx();
+    fake.on('POST /api/v1/uploads', 'upload_too_large');
+    await expect(api.upload('wxfile://tmp/big.jpg')).rejects.toMatchObject({
+      code: 'upload_too_large',
+      status: 413,
+      message: '图片不能超过 10 MB',
+    });
+  });
+
+  test('download sends the bearer header and resolves to the temp file', async () => {
+    const fake = installFakeWx();
+    fake.on('GET /api/v1/uploads/{upload_id}', {
+      status: 200,
+      body: null,
+      file: 'wxfile://tmp/x.jpg',
+    });
+    await expect(api.download(301)).resolves.toBe('wxfile://tmp/x.jpg');
+    const req = fake.requestsTo('GET /api/v1/uploads/{upload_id}')[0];
+    expect(req.kind).toBe('download');
+    expect(req.header.Authorization).toMatch(/^Bearer /);
+  });
+
+  test('a refused download is an ApiError by status', async () => {
+    const fake = installFakeWx();
+    fake.on('GET /api/v1/uploads/{upload_id}', {
+      status: 403,
+      body: { error: { code: 'forbidden', message: '无权查看', details: {} } },
+    });
+    await expect(api.download(301)).rejects.toMatchObject({
+      status: 403,
+      message: '您没有权限进行此操作',
+    });
+  });
+
+  test('only utils/api.js calls wx.uploadFile and wx.downloadFile', () => {
+    const fs = require('fs');
+    const path = require('path');
+    const root = path.resolve(__dirname, '..');
+    const offenders = [];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (['node_modules', 'tests', 'vendor'].includes(entry.name)) continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith('.js')) {
+          const src = fs.readFileSync(full, 'utf8');
+          if (/wx\.(uploadFile|downloadFile)\(/.test(src))
+            offenders.push(path.relative(root, full));
+        }
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual(['utils/api.js']);
   });
 });

@@ -41,6 +41,17 @@ describe('utils/api.js endpoint table', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  const declaresKey = (ep) =>
+    contract
+      .findOperation(ep.method, ep.path)
+      .parameters.some((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+
+  test.each(endpoints)('%s: sends a key exactly when the contract takes one', (name, ep) => {
+    expect(!!ep.idempotent).toBe(declaresKey(ep));
+  });
+});
+
 describe('the contract checker itself', () => {
   test('finds concrete paths and rejects unknown ones', () => {
     expect(contract.matchOperation('POST', '/api/v1/communities/12/join').key).toBe(

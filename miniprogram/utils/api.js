@@ -40,8 +40,16 @@ const ENDPOINTS = {
   createClaim: { method: 'POST', path: '/api/v1/points/claims', idempotent: true },
   listClaims: { method: 'GET', path: '/api/v1/points/claims' },
   getClaim: { method: 'GET', path: '/api/v1/points/claims/{claim_id}' },
-  approveClaim: { method: 'POST', path: '/api/v1/points/claims/{claim_id}/approve', idempotent: true },
-  rejectClaim: { method: 'POST', path: '/api/v1/points/claims/{claim_id}/reject', idempotent: true },
+  approveClaim: {
+    method: 'POST',
+    path: '/api/v1/points/claims/{claim_id}/approve',
+    idempotent: true,
+  },
+  rejectClaim: {
+    method: 'POST',
+    path: '/api/v1/points/claims/{claim_id}/reject',
+    idempotent: true,
+  },
   // photos: multipart upload and authenticated download (wx.uploadFile / wx.downloadFile)
   uploadPhoto: { method: 'POST', path: '/api/v1/uploads', transport: 'upload' },
   downloadUpload: { method: 'GET', path: '/api/v1/uploads/{upload_id}', transport: 'download' },
@@ -143,7 +151,10 @@ function networkError(err) {
 // One wx.request as a promise of the raw response; only transport failures reject.
 function send(method, url, data, token, extraHeaders) {
   const cfg = config.get();
-  const header = authHeader(token, Object.assign({ 'content-type': 'application/json' }, extraHeaders));
+  const header = authHeader(
+    token,
+    Object.assign({ 'content-type': 'application/json' }, extraHeaders)
+  );
   const wireMethod = wireFor(method, header);
   return new Promise((resolve, reject) => {
     const options = {
@@ -203,7 +214,10 @@ function sendDownload(url, token, extraHeaders) {
         resolve({
           statusCode: res.statusCode,
           // The body of a refusal is in the file; its status says enough for a photo.
-          data: res.statusCode >= 200 && res.statusCode < 300 ? { tempFilePath: res.tempFilePath } : null,
+          data:
+            res.statusCode >= 200 && res.statusCode < 300
+              ? { tempFilePath: res.tempFilePath }
+              : null,
         }),
       fail: (err) => reject(networkError(err)),
     });

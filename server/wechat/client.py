@@ -62,14 +62,29 @@ _memory_storage = MemoryStorage()
 
 
 def get_client() -> StableTokenClient:
+    """One client (and one pooled HTTP session) per configuration, shared by the threads."""
     cfg = current_app.config
-    return StableTokenClient(
+    key = (
         cfg["WECHAT_APPID"],
         cfg["WECHAT_SECRET"],
         cfg["WECHAT_API_BASE"],
-        session=_session_storage(),
-        timeout=cfg["WECHAT_TIMEOUT"],
+        cfg["WECHAT_TIMEOUT"],
+        cfg.get("REDIS_URL"),
     )
+    clients = current_app.extensions.setdefault("wechat_clients", {})
+    client = clients.get(key)
+    if client is None:
+        client = StableTokenClient(
+            cfg["WECHAT_APPID"],
+            cfg["WECHAT_SECRET"],
+            cfg["WECHAT_API_BASE"],
+            session=_session_storage(),
+            timeout=cfg["WECHAT_TIMEOUT"],
+        )
+        # WeChat is reached directly; skipping proxy/netrc lookups also saves time per call.
+        client._http.trust_env = False
+        clients[key] = client
+    return client
 
 
 def _translate(exc: Exception, what: str) -> AppError:

@@ -91,7 +91,9 @@ Component({
         const query = { month: format.thisMonth(), limit: 1 };
         if (this.merchantId) query.merchant_id = this.merchantId;
         const s = await api.getMerchantStatement(query);
-        this.setData({ month: { count: s.total_count, points: s.total_points, name: s.merchant_name } });
+        this.setData({
+          month: { count: s.total_count, points: s.total_points, name: s.merchant_name },
+        });
       } catch (err) {
         if (err && err.code === 'merchant_required' && !this.merchantId) {
           // Staff of several shops: act for the first; the server checks every call.

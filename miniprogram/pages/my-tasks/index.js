@@ -22,7 +22,12 @@ Component({
   data: { hours: null, hoursError: '', signups: empty() },
   methods: {
     onLoad() {
-      this.list = paged(this, 'signups', (cursor) => api.listMySignups({ limit: 20, cursor }), signupView);
+      this.list = paged(
+        this,
+        'signups',
+        (cursor) => api.listMySignups({ limit: 20, cursor }),
+        signupView
+      );
       this.load();
     },
     async onPullDownRefresh() {

@@ -29,7 +29,12 @@ Component(
         try {
           const b = await api.getBalance();
           this.setData({
-            balance: { balance: b.balance, held: b.held, available: b.available, year: b.year_earned },
+            balance: {
+              balance: b.balance,
+              held: b.held,
+              available: b.available,
+              year: b.year_earned,
+            },
             balanceError: '',
           });
         } catch (err) {

@@ -18,21 +18,26 @@ Component({
   },
   methods: {
     onLoad() {
-      this.list = paged(this, 'ranking', async (cursor) => {
-        const page = await api.getRankings({
-          kind: this.data.kind,
-          period: format.period(this.data.period),
-          limit: 50,
-          cursor,
-        });
-        if (!cursor) {
-          this.setData({
-            me: page.me ? { rank: page.me.rank, points: page.me.points } : null,
-            periodLabel: page.period,
+      this.list = paged(
+        this,
+        'ranking',
+        async (cursor) => {
+          const page = await api.getRankings({
+            kind: this.data.kind,
+            period: format.period(this.data.period),
+            limit: 50,
+            cursor,
           });
-        }
-        return page;
-      }, (item) => ({ rank: item.rank, name: item.name, points: item.points, isMe: item.is_me }));
+          if (!cursor) {
+            this.setData({
+              me: page.me ? { rank: page.me.rank, points: page.me.points } : null,
+              periodLabel: page.period,
+            });
+          }
+          return page;
+        },
+        (item) => ({ rank: item.rank, name: item.name, points: item.points, isMe: item.is_me })
+      );
       this.list.reload();
     },
     async onPullDownRefresh() {

@@ -266,7 +266,8 @@ function createFakeWx() {
       }
       const { response, record } = routed;
       deliver(() => {
-        const tempFilePath = response.file || `wxfile://tmp/download-${fake.requests.indexOf(record)}`;
+        const tempFilePath =
+          response.file || `wxfile://tmp/download-${fake.requests.indexOf(record)}`;
         if (options.success) options.success({ statusCode: response.status, tempFilePath });
       });
       return {};
@@ -309,9 +310,11 @@ function createFakeWx() {
     createCanvasContext(canvasId) {
       if (!fake.canvases[canvasId]) fake.canvases[canvasId] = { draws: [] };
       let ops = [];
-      const record = (name) => (...args) => {
-        ops.push([name].concat(args));
-      };
+      const record =
+        (name) =>
+        (...args) => {
+          ops.push([name].concat(args));
+        };
       return {
         setFillStyle: record('setFillStyle'),
         fillRect: record('fillRect'),

@@ -105,9 +105,7 @@ describe.each(TABS)('tab %s', (name, heroTitle, memberOnly) => {
     expect(exists(page, memberOnly)).toBe(false);
     tap(page, '.join-btn');
     await fake.settle();
-    expect(fake.navigations).toEqual([
-      { type: 'navigateTo', url: '/pages/community-join/index' },
-    ]);
+    expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/community-join/index' }]);
 
     // The join page clears the cached profile; onShow then fetches the new one.
     require('../../utils/profile').clear();

@@ -127,3 +127,18 @@ test('a server error shows its Chinese message', async () => {
   const { page } = await showMe('me_server_error');
   expect(screenText(page)).toContain('系统繁忙，请稍后重试');
 });
+
+test('a member has 我的兑换 / 我的任务 / 我的申报 with points and hours', async () => {
+  const { fake, page } = await showMe('me_resident');
+  expect(texts(page, '.records .cell__label')).toEqual(['我的兑换', '我的任务', '我的申报']);
+  expect(text(page, '.my-redemptions .cell__value')).toBe('可用积分 100');
+  expect(text(page, '.my-tasks .cell__value')).toBe('今年 12.5 小时');
+  tap(page, '.my-redemptions');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/my-redemptions/index' }]);
+});
+
+test('someone new has no records card', async () => {
+  const { page } = await showMe('me_newcomer');
+  expect(exists(page, '.records')).toBe(false);
+});

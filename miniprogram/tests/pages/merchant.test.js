@@ -6,7 +6,10 @@ const { renderPage, text, texts, exists, tap } = require('../helpers/page');
 
 async function openMerchant(extra) {
   jest.useFakeTimers({ now: Date.parse('2026-11-20T06:00:00Z'), doNotFake: ['setTimeout'] });
-  const fake = serveDemo(installFakeWx(), Object.assign({ 'GET /api/v1/me': 'me_merchant' }, extra));
+  const fake = serveDemo(
+    installFakeWx(),
+    Object.assign({ 'GET /api/v1/me': 'me_merchant' }, extra)
+  );
   const page = renderPage('merchant');
   await fake.settle();
   return { fake, page };

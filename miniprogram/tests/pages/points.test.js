@@ -19,8 +19,14 @@ describe('points tab', () => {
     expect(text(page, '.balance__available')).toBe('100');
     expect(text(page, '.balance__held')).toBe('20');
     expect(text(page, '.my-rank')).toBe('本月第 3 名');
-    expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({ kind: 'person', limit: '1' });
-    expect(texts(page, '.ledger__reason')).toEqual(['志愿服务：幸福里垃圾分类宣传', '兑换：理发券']);
+    expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({
+      kind: 'person',
+      limit: '1',
+    });
+    expect(texts(page, '.ledger__reason')).toEqual([
+      '志愿服务：幸福里垃圾分类宣传',
+      '兑换：理发券',
+    ]);
     expect(texts(page, '.ledger__amount')).toEqual(['+10', '-20']);
 
     fake.on('GET /api/v1/points/ledger', 'ledger_page2');
@@ -130,7 +136,8 @@ describe('claim form', () => {
     const original = page.instance.setPhoto;
     page.instance.setPhoto = function (key, values) {
       original.call(this, key, values);
-      if ('progress' in values && values.progress < 100) progress.push(text(page, '.photo__progress'));
+      if ('progress' in values && values.progress < 100)
+        progress.push(text(page, '.photo__progress'));
     };
     fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
     fake.uploadProgress = [30, 80];

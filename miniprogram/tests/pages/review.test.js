@@ -7,7 +7,10 @@ const { renderPage, text, texts, exists, tap } = require('../helpers/page');
 async function openReview(extra) {
   const fake = serveDemo(
     installFakeWx(),
-    Object.assign({ 'GET /api/v1/me': 'me_reviewer', 'GET /api/v1/points/claims': 'claims_queue' }, extra)
+    Object.assign(
+      { 'GET /api/v1/me': 'me_reviewer', 'GET /api/v1/points/claims': 'claims_queue' },
+      extra
+    )
   );
   fake.on('GET /api/v1/uploads/{upload_id}', (req) => ({
     status: 200,

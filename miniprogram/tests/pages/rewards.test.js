@@ -30,7 +30,9 @@ describe('rewards tab', () => {
     expect(texts(page, '.offer__title')).toEqual(['理发券', '大米 5 斤', '洗衣液']);
     tap(page, '.offer', 2);
     await fake.settle();
-    expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/offer-detail/index?id=23' }]);
+    expect(fake.navigations).toEqual([
+      { type: 'navigateTo', url: '/pages/offer-detail/index?id=23' },
+    ]);
   });
 
   test('a closed window says when it opens next', async () => {
@@ -43,7 +45,11 @@ describe('rewards tab', () => {
 
 describe('reserving', () => {
   test('confirming reserves with a fresh Idempotency-Key per tap and opens the code', async () => {
-    const { fake, page } = await open('offer-detail', { 'POST /api/v1/redemptions': 'reserve_ok' }, { id: '21' });
+    const { fake, page } = await open(
+      'offer-detail',
+      { 'POST /api/v1/redemptions': 'reserve_ok' },
+      { id: '21' }
+    );
     expect(text(page, '.offer-limit')).toBe('每月每人限兑 1 次');
     tap(page, '.reserve-btn');
     await fake.settle();
@@ -55,7 +61,10 @@ describe('reserving', () => {
     const keys = sent.map((r) => r.header['Idempotency-Key']);
     expect(keys[0]).toMatch(/^mp-/);
     expect(keys[1]).not.toBe(keys[0]);
-    expect(fake.navigations[0]).toEqual({ type: 'navigateTo', url: '/pages/redemption/index?id=31' });
+    expect(fake.navigations[0]).toEqual({
+      type: 'navigateTo',
+      url: '/pages/redemption/index?id=31',
+    });
   });
 
   test('a network failure offers 重试 with the same key', async () => {
@@ -65,7 +74,9 @@ describe('reserving', () => {
     tap(page, '.reserve-btn');
     await fake.settle();
     expect(fake.modals[1]).toMatchObject({ title: '网络异常', confirmText: '重试' });
-    const keys = fake.requestsTo('POST /api/v1/redemptions').map((r) => r.header['Idempotency-Key']);
+    const keys = fake
+      .requestsTo('POST /api/v1/redemptions')
+      .map((r) => r.header['Idempotency-Key']);
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect(fake.navigations[0].url).toBe('/pages/redemption/index?id=31');
@@ -77,7 +88,11 @@ describe('reserving', () => {
     ['reserve_window_closed', '当前不在兑换时间内，下次开放时间：2027年1月1日'],
     ['reserve_out_of_stock', '该商品已兑完'],
   ])('%s (409) shows the right message', async (fixture, message) => {
-    const { fake, page } = await open('offer-detail', { 'POST /api/v1/redemptions': fixture }, { id: '21' });
+    const { fake, page } = await open(
+      'offer-detail',
+      { 'POST /api/v1/redemptions': fixture },
+      { id: '21' }
+    );
     tap(page, '.reserve-btn');
     await fake.settle();
     expect(text(page, '.reserve-error')).toBe(message);

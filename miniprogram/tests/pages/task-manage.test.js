@@ -12,9 +12,15 @@ afterEach(() => {
 
 async function openManage(extra) {
   jest.useFakeTimers({ now: Date.parse('2026-11-21T01:00:00Z') });
-  const fake = serveDemo(installFakeWx(), Object.assign({
-    'GET /api/v1/tasks/{task_id}': 'task_detail_organiser',
-  }, extra));
+  const fake = serveDemo(
+    installFakeWx(),
+    Object.assign(
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_organiser',
+      },
+      extra
+    )
+  );
   fake.once('GET /api/v1/tasks/{task_id}/checkin-code', 'checkin_code_1');
   fake.on('GET /api/v1/tasks/{task_id}/checkin-code', 'checkin_code_2');
   const page = renderPage('task-manage', { query: { id: '11' } });
@@ -51,7 +57,9 @@ test('attendees with attendance; 登记到场 marks someone present', async () =
   expect(texts(page, '.mark-btn')).toEqual(['登记到场']);
   tap(page, '.mark-btn');
   await fake.settle();
-  expect(fake.requestsTo('POST /api/v1/tasks/{task_id}/attendance')[0].data).toEqual({ user_id: 8 });
+  expect(fake.requestsTo('POST /api/v1/tasks/{task_id}/attendance')[0].data).toEqual({
+    user_id: 8,
+  });
   expect(texts(page, '.attendee__attendance')).toEqual(['已签到 09:02', '已签到 09:10']);
   expect(exists(page, '.mark-btn')).toBe(false);
   page.instance.onUnload();
@@ -74,9 +82,7 @@ test('完成任务 confirms, credits and stops the code', async () => {
   tap(page, '.complete-btn');
   await fake.settle();
   expect(fake.modals[0].title).toBe('完成任务');
-  expect(text(page, '.completion__summary')).toBe(
-    '到场 2 人，已发放积分 2 人共 20 分，缺席 0 人'
-  );
+  expect(text(page, '.completion__summary')).toBe('到场 2 人，已发放积分 2 人共 20 分，缺席 0 人');
   expect(exists(page, '.checkin-code')).toBe(false);
   expect(exists(page, '.complete-btn')).toBe(false);
   await jest.advanceTimersByTimeAsync(60000);

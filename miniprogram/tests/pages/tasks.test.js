@@ -18,7 +18,10 @@ describe('task list', () => {
     expect(texts(page, '.task__title')).toEqual(['幸福里垃圾分类宣传', '敬老院探访']);
     expect(texts(page, '.task__reward')).toEqual(['10 积分', '每小时 5 分，最多 20 分']);
     expect(texts(page, '.task__when')[0]).toBe('11月21日 09:00–11:30'); // Asia/Shanghai
-    expect(fake.requestsTo('GET /api/v1/tasks')[0].query).toEqual({ when: 'upcoming', limit: '10' });
+    expect(fake.requestsTo('GET /api/v1/tasks')[0].query).toEqual({
+      when: 'upcoming',
+      limit: '10',
+    });
 
     fake.on('GET /api/v1/tasks', 'tasks_page2');
     tap(page, '.load-more');
@@ -55,7 +58,9 @@ describe('task list', () => {
     const { fake, page } = await open('tasks');
     tap(page, '.task', 1);
     await fake.settle();
-    expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/task-detail/index?id=12' }]);
+    expect(fake.navigations).toEqual([
+      { type: 'navigateTo', url: '/pages/task-detail/index?id=12' },
+    ]);
   });
 });
 
@@ -80,9 +85,13 @@ describe('sign-up', () => {
   });
 
   test('a full task puts me on the waitlist: 候补第 3 位', async () => {
-    const { fake, page } = await open('task-detail', { id: '12' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_full',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '12' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_full',
+      }
+    );
     expect(text(page, '.signup-btn')).toBe('名额已满，报名候补');
     fake.on('POST /api/v1/tasks/{task_id}/signups', 'signup_waitlisted');
     tap(page, '.signup-btn');
@@ -116,17 +125,25 @@ describe('sign-up', () => {
   });
 
   test('someone outside the audience is told why and has no button', async () => {
-    const { page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_not_eligible',
-    });
+    const { page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_not_eligible',
+      }
+    );
     expect(text(page, '.not-eligible')).toBe('该任务面向党员，您暂不能报名');
     expect(exists(page, '.signup-btn')).toBe(false);
   });
 
   test('cancelling asks first, then frees the seat', async () => {
-    const { fake, page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
+      }
+    );
     fake.on('DELETE /api/v1/tasks/{task_id}/signups/me', 'signup_cancelled');
     tap(page, '.cancel-btn');
     await fake.settle();
@@ -137,9 +154,13 @@ describe('sign-up', () => {
   });
 
   test('a 409 cancel_closed keeps the sign-up and says why', async () => {
-    const { fake, page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
+      }
+    );
     fake.on('DELETE /api/v1/tasks/{task_id}/signups/me', 'signup_cancel_closed');
     tap(page, '.cancel-btn');
     await fake.settle();
@@ -148,9 +169,13 @@ describe('sign-up', () => {
   });
 
   test('an unknown task shows the 404 message with 重试', async () => {
-    const { page } = await open('task-detail', { id: '99' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_not_found',
-    });
+    const { page } = await open(
+      'task-detail',
+      { id: '99' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_not_found',
+      }
+    );
     expect(screenText(page)).toContain('志愿任务不存在');
     expect(exists(page, '.page-state >>> .state__retry')).toBe(true);
   });
@@ -158,9 +183,13 @@ describe('sign-up', () => {
 
 describe('scan to check in and out', () => {
   test('scanning the organiser code checks in with my location', async () => {
-    const { fake, page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
+      }
+    );
     fake.on('POST /api/v1/tasks/{task_id}/checkin', 'checkin_ok');
     fake.scanResults.push({ result: 'RPCHECKIN:11:eyJ.checkin-one.sig' });
     fake.on('GET /api/v1/tasks/{task_id}', 'task_detail_confirmed');
@@ -182,10 +211,14 @@ describe('scan to check in and out', () => {
   });
 
   test('a second scan checks out and says how long I served', async () => {
-    const { fake, page } = await open('tasks', {}, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_checked_in',
-      'POST /api/v1/tasks/{task_id}/checkout': 'checkout_ok',
-    });
+    const { fake, page } = await open(
+      'tasks',
+      {},
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_checked_in',
+        'POST /api/v1/tasks/{task_id}/checkout': 'checkout_ok',
+      }
+    );
     fake.scanResults.push({ result: 'RPCHECKIN:11:eyJ.checkin-two.sig' });
     tap(page, '.scan-btn');
     await fake.settle();
@@ -194,10 +227,14 @@ describe('scan to check in and out', () => {
   });
 
   test('outside the radius: the server message is shown', async () => {
-    const { fake, page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
-      'POST /api/v1/tasks/{task_id}/checkin': 'checkin_outside_radius',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
+        'POST /api/v1/tasks/{task_id}/checkin': 'checkin_outside_radius',
+      }
+    );
     fake.scanResults.push({ result: 'RPCHECKIN:11:tok' });
     tap(page, '.scan-btn');
     await fake.settle();
@@ -205,9 +242,13 @@ describe('scan to check in and out', () => {
   });
 
   test('denied location, a foreign QR, another task, a closed scanner', async () => {
-    const { fake, page } = await open('task-detail', { id: '11' }, {
-      'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
-    });
+    const { fake, page } = await open(
+      'task-detail',
+      { id: '11' },
+      {
+        'GET /api/v1/tasks/{task_id}': 'task_detail_confirmed',
+      }
+    );
     fake.locationFails = true;
     fake.scanResults.push({ result: 'RPCHECKIN:11:tok' });
     tap(page, '.scan-btn');
