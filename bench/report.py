@@ -4,8 +4,11 @@ import math
 from dataclasses import dataclass
 
 from bench.memory import WorkerMemory
+from bench.rows import Check, Row, reference_of
 from bench.scenarios import Scenario
 from bench.wrk import WrkResult
+
+__all__ = ["Check", "Row", "ScenarioResult", "checks", "render_markdown", "render_text"]
 
 
 @dataclass
@@ -16,13 +19,6 @@ class ScenarioResult:
     # unlike req/s this barely moves when something else loads the machine.
     api_cpu_ms: float = float("nan")
     db_cpu_ms: float = float("nan")
-
-
-@dataclass
-class Check:
-    name: str
-    passed: bool
-    detail: str
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -87,7 +83,10 @@ def memory_rows(workers: list[WorkerMemory], master: WorkerMemory) -> list[list[
 
 
 def checks(
-    results: list[ScenarioResult], workers: list[WorkerMemory], max_worker_mb: float
+    results: list[ScenarioResult],
+    workers: list[WorkerMemory],
+    max_worker_mb: float,
+    rows: list[Row] = (),
 ) -> list[Check]:
     top = ceiling_of(results).wrk
     out = []
@@ -111,6 +110,7 @@ def checks(
                     f"p99 {_fmt(w.p99_ms)} ms",
                 )
             )
+    out += row_checks(rows)
     peak = max((w.peak_mb for w in workers), default=float("nan"))
     out.append(
         Check(
@@ -120,6 +120,7 @@ def checks(
         )
     )
     failed = [r.scenario.name for r in results if r.wrk.errors]
+    failed += sorted({f"{r.scenario} ({r.label})" for r in rows if r.errors})
     out.append(
         Check(
             "no scenario had errors",
@@ -127,6 +128,82 @@ def checks(
             "all answered 2xx" if not failed else "errors in: " + ", ".join(failed),
         )
     )
+    return out
+
+
+def row_checks(rows: list[Row]) -> list[Check]:
+    """Each Python-driven row's targets, then its correctness checks."""
+    out = []
+    for r in rows:
+        ref = reference_of(r, rows)
+        name = f"{r.scenario}: {r.label}"
+        if r.min_rate_ratio is not None:
+            got = _ratio(r.rate, ref.rate if ref else float("nan"))
+            out.append(
+                Check(
+                    f"{name} ≥ {r.min_rate_ratio:.0%} of {r.ref} {r.unit}/s",
+                    got >= r.min_rate_ratio,
+                    f"{_fmt(r.rate, 1)} ÷ {_fmt(ref.rate if ref else None, 1)} = {_fmt(got)}",
+                )
+            )
+        if r.max_p99_ms is not None:
+            out.append(
+                Check(f"{name} p99 < {r.max_p99_ms:g} ms", r.p99_ms < r.max_p99_ms, _p99(r))
+            )
+        if r.max_p99_ratio is not None:
+            got = _ratio(r.p99_ms, ref.p99_ms if ref else float("nan"))
+            out.append(
+                Check(
+                    f"{name} p99 ≤ {r.max_p99_ratio:g} × {r.ref} p99",
+                    got <= r.max_p99_ratio,
+                    f"{_fmt(r.p99_ms)} ÷ {_fmt(ref.p99_ms if ref else None)} ms = {_fmt(got)}",
+                )
+            )
+        out += [Check(f"{r.scenario}: {c.name}", c.passed, c.detail) for c in r.invariants]
+    return out
+
+
+def _p99(r: Row) -> str:
+    return f"p99 {_fmt(r.p99_ms)} ms"
+
+
+PY_HEADER = [
+    "scenario",
+    "measured",
+    "n",
+    "per s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "compared with",
+    "× per s",
+    "× p99",
+    "API CPU ms/op",
+    "PG CPU ms/op",
+]
+
+
+def python_rows(rows: list[Row]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        ref = reference_of(r, rows)
+        errors = str(r.errors) + (f" ({r.error_detail})" if r.error_detail else "")
+        out.append(
+            [
+                r.scenario,
+                r.label,
+                str(r.count),
+                _fmt(r.rate, 1),
+                _fmt(r.p50_ms),
+                _fmt(r.p99_ms),
+                errors,
+                r.ref or "",
+                _fmt(_ratio(r.rate, ref.rate)) if ref else "",
+                _fmt(_ratio(r.p99_ms, ref.p99_ms)) if ref else "",
+                _fmt(r.api_cpu_ms),
+                _fmt(r.db_cpu_ms),
+            ]
+        )
     return out
 
 
@@ -147,10 +224,15 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("| " + " | ".join(r) + " |" for r in [header, align, *rows])
 
 
-def render_text(results, workers, master, check_list) -> str:
-    parts = [
-        text_table(SCENARIO_HEADER, scenario_rows(results)),
-        "",
+def render_text(results, workers, master, check_list, rows: list[Row] = ()) -> str:
+    parts = [text_table(SCENARIO_HEADER, scenario_rows(results)), ""]
+    if rows:
+        parts += [
+            "Python-driven scenarios (each compared with its own reference, same run):",
+            text_table(PY_HEADER, python_rows(rows)),
+            "",
+        ]
+    parts += [
         "gunicorn worker memory (peak resident set):",
         text_table(MEMORY_HEADER, memory_rows(workers, master)),
         "",
@@ -160,7 +242,16 @@ def render_text(results, workers, master, check_list) -> str:
     return "\n".join(parts)
 
 
-def render_markdown(results, workers, master, check_list, settings: dict[str, str]) -> str:
+def _scenarios_of(rows: list[Row]) -> list[Scenario]:
+    from bench.scenarios import SCENARIOS
+
+    names = {r.scenario for r in rows}
+    return [s for s in SCENARIOS if s.name in names]
+
+
+def render_markdown(
+    results, workers, master, check_list, settings: dict[str, str], rows: list[Row] = ()
+) -> str:
     parts = ["# Benchmark results (scripts/bench)", ""]
     parts += [f"- **{k}**: {v}" for k, v in settings.items()]
     parts += [
@@ -176,6 +267,20 @@ def render_markdown(results, workers, master, check_list, settings: dict[str, st
         "",
     ]
     parts += [f"- `{r.scenario.name}`: {r.scenario.description}" for r in results]
+    if rows:
+        parts += [
+            "",
+            "## Python-driven scenarios",
+            "",
+            "Each drives the API (or the ledger) with its own client and measures its",
+            "reference with the same client in the same run: `compared with` names that row,",
+            "`× per s` and `× p99` divide by it.",
+            "",
+            md_table(PY_HEADER, python_rows(rows)),
+            "",
+        ]
+        for sc in _scenarios_of(rows):
+            parts.append(f"- `{sc.name}`: {sc.description}")
     parts += [
         "",
         "## gunicorn worker memory",

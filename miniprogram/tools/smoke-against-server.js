@@ -57,5 +57,5 @@ async function main() {
 
 main().catch((err) => {
   console.error('FAILED', err);
-  process.exit(1);
+  process.exitCode = 1;
 });

@@ -70,6 +70,10 @@ const refused = (p) => p.then(() => null, (e) => e);
 const says = (e) => `${e.status} ${e.code} ${e.message} ${JSON.stringify(e.details)}`;
 
 async function main() {
+  as('merchant-1');
+  const shop = (await api.getMerchantStatement({ month: format.thisMonth() })).merchant_name;
+  console.log('merchant-1 serves:', shop);
+
   as('resident-1');
   const me = await api.getMe();
   console.log('me:', me.real_name || me.nickname, 'points', JSON.stringify(me.points));
@@ -108,11 +112,13 @@ async function main() {
 
   const offers = await api.listOffers({ limit: 50 });
   console.log('offers:', offers.items.map((o) => `${o.id}:${o.title}@${o.merchant_name}`).join(' | '));
-  const offer = offers.items.find((o) => o.stock > 0 && o.points_cost <= balance.available);
+  const affordable = (o) => o.stock > 0 && o.points_cost <= balance.available;
+  // An offer of merchant-1's shop, so merchant-1 can verify it.
+  const offer = offers.items.find((o) => affordable(o) && o.merchant_name === shop);
   let redemption = null;
   let token = null;
   if (offer) {
-    redemption = await refused(api.reserve(offer.id, api.newIdempotencyKey()));
+    redemption = await api.reserve(offer.id, api.newIdempotencyKey()).catch((e) => e);
     if (redemption instanceof Error) {
       console.log('reserve refused:', says(redemption));
       redemption = null;
@@ -138,6 +144,18 @@ async function main() {
     console.log('resident sees:', after.status);
   }
 
+  as('grid-1');
+  const organised = await api.listTasks({ when: 'all', organised_by_me: true, limit: 5 });
+  const managed = organised.items.find((t) => t.status === 'published');
+  if (managed) {
+    const people = await api.listAttendees(managed.id, { limit: 50 });
+    console.log('organiser:', managed.title, 'attendees', people.items.length);
+    const code = await refused(api.getCheckinCode(managed.id));
+    console.log('check-in code:', code ? says(code) : 'issued');
+  } else {
+    console.log('organiser: no published task of grid-1');
+  }
+
   as('reviewer');
   const queue = await api.listClaims({ scope: 'queue', limit: 20 });
   console.log('queue:', queue.items.map((c) => `${c.id}:${c.item.name}/${c.status}`).join(' | '));
@@ -153,5 +171,5 @@ async function main() {
 
 main().catch((err) => {
   console.error('FAILED', err);
-  process.exit(1);
+  process.exitCode = 1;
 });
