@@ -1,6 +1,9 @@
 """The scenario registry: add a `Scenario` to SCENARIOS and `scripts/bench` runs it.
 
-A scenario is one wrk run against one path. Its `setup` runs once against the live stack
+A scenario is either one wrk run against one path, or a `runner`: a Python callable that
+gets the running stack and returns rows for the report (bench/rows.py), for what wrk cannot
+express (a fixed 1,000-request rush with invariants checked afterwards, in-process ledger
+throughput, bulk-loaded history). Its `setup` runs once against the live stack
 (after migrate + seed-demo, before wrk) and returns what the requests need: headers, a body
 and values exposed to the Lua code as `bench.<name>`; the harness adds `bench.run_id`, unique
 per wrk invocation (the warm-up is one too), for values that must never repeat. Lua code may
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bench.rows import Row
     from bench.stack import StackContext
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
@@ -32,6 +36,16 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class RunnerOptions:
+    """What a Python-driven scenario gets besides the stack (from the command line)."""
+
+    duration: float = 10.0  # seconds per timed phase
+    warmup: float = 2.0  # unmeasured seconds before a timed phase
+    quick: bool = False  # smoke run: shrink counts and sizes
+    say: Callable[[str], None] = print
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     method: str
@@ -44,6 +58,8 @@ class Scenario:
     # broken setup that would otherwise benchmark a fast 401). None: no probe (e.g. one-time codes).
     probe_status: int | None = 200
     ceiling: bool = False  # the reference the others are compared with (exactly one)
+    # Python-driven instead of wrk: runner(ctx, options) -> rows (with their own targets).
+    runner: Callable[[StackContext, RunnerOptions], list[Row]] | None = None
     # Targets, checked after the run (None: no target).
     min_throughput_ratio: float | None = None  # req/s ÷ ceiling req/s
     max_p99_ms: float | None = None
@@ -65,6 +81,31 @@ def _login_setup(ctx: StackContext) -> Prepared:
 
 def _me_setup(ctx: StackContext) -> Prepared:
     return Prepared(headers={"Authorization": "Bearer " + ctx.login("resident-1")})
+
+
+# Runners import their modules lazily: `--list` and the harness tests stay light.
+def _signup_rush(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import signup_rush
+
+    return signup_rush.bench_rows(ctx, opts)
+
+
+def _redemption(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import redemption_bench
+
+    return redemption_bench.bench_rows(ctx, opts)
+
+
+def _ledger_throughput(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import ledger_throughput
+
+    return ledger_throughput.bench_rows(ctx, opts)
+
+
+def _history_latency(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import history_latency
+
+    return history_latency.bench_rows(ctx, opts)
 
 
 SCENARIOS: list[Scenario] = [
@@ -92,6 +133,38 @@ SCENARIOS: list[Scenario] = [
         setup=_me_setup,
         min_throughput_ratio=0.5,
         max_p99_ms=50.0,
+    ),
+    Scenario(
+        name="signup_rush",
+        method="POST",
+        path="/api/v1/tasks/{id}/signups",
+        description="1,000 residents sign up for one 50-seat task at once (32 client threads "
+        "released by a barrier); exactly 50 confirmed, the rest waitlisted, no 5xx",
+        runner=_signup_rush,
+    ),
+    Scenario(
+        name="redemption",
+        method="POST",
+        path="/api/v1/redemptions, /api/v1/merchant/verify",
+        description="reserve (50 residents, 8 client threads, timed) then verify every "
+        "reservation just made with a fresh signed code as merchant staff",
+        runner=_redemption,
+    ),
+    Scenario(
+        name="ledger_throughput",
+        method="-",
+        path="server.points.ledger.credit",
+        description="credits/s through the ledger service (in-process, one commit per "
+        "credit) vs a plain SQL UPDATE+INSERT of the same rows, interleaved in rounds",
+        runner=_ledger_throughput,
+    ),
+    Scenario(
+        name="history_latency",
+        method="GET",
+        path="/api/v1/points/balance, /api/v1/rankings",
+        description="balance, ledger first page and rankings latency with 10 thousand, then "
+        "1 million ledger entries in the database (bulk INSERT ... SELECT generate_series)",
+        runner=_history_latency,
     ),
 ]
 
