@@ -93,8 +93,13 @@ def profile_view(user_id: int) -> dict | None:
     """The profile of an active user, or None when there is no such user."""
     profile_stmt, roles_stmt = _statements()
     year_start, year_end = year_bounds(clock.now().astimezone(clock.SHANGHAI).year)
-    conn = db.session.connection()
     params = {"user_id": user_id, "year_start": year_start, "year_end": year_end}
+    # A read-only view: autocommit spares the BEGIN and ROLLBACK round trips of a transaction.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return _profile(conn, profile_stmt, roles_stmt, user_id, params)
+
+
+def _profile(conn, profile_stmt, roles_stmt, user_id: int, params: dict) -> dict | None:
     row = conn.execute(profile_stmt, params).one_or_none()
     if row is None:
         return None
