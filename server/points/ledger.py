@@ -14,15 +14,17 @@ transaction on PostgreSQL.
 """
 
 from datetime import datetime
+from functools import cache
+from types import SimpleNamespace
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import BigInteger, Integer, String, bindparam, exists, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from server.community.models import RoleGrant
-from server.db_types import utcnow
+from server.db_types import UTCDateTime, utcnow
 from server.errors import Conflict, NotFound, Unprocessable
 from server.extensions import db
 from server.points import rankings
@@ -92,6 +94,101 @@ def _insert(model_or_table):
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model_or_table)
+
+
+@cache
+def _statements(dialect: str) -> SimpleNamespace:
+    """The hot-path statements, built once per dialect.
+
+    Building a statement costs more CPU than the database spends running it, so the common
+    writes are built here with bindparam()s and run as Core on the session's connection.
+    Bind names carry a `p_` prefix: in INSERT/UPDATE, names equal to column names are reserved.
+    """
+    module = postgresql if dialect == "postgresql" else sqlite
+    a, h = ACCOUNTS.c, HOLDS.c
+    amount, now = bindparam("p_amount"), bindparam("p_now", type_=UTCDateTime())
+    state = (a.balance, a.held, a.earned, a.community_id, a.holder_type)
+    roles = (
+        _has_role("party_member").label("party_member"),
+        _has_role("grid_worker").label("grid_worker"),
+    )
+    account = update(ACCOUNTS).where(a.id == bindparam("p_id"))
+    # The conditional part of every debit and hold (DESIGN.md section 7).
+    covered = account.where(a.balance - a.held >= amount)
+    totals = PeriodTotal.__table__
+    upsert = module.insert(totals)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[totals.c.account_id, totals.c.kind, totals.c.month],
+        set_={"points": totals.c.points + upsert.excluded.points},
+    )
+    resolve = (
+        update(HOLDS)
+        .where(h.id == bindparam("p_id"), h.status == "pending")
+        .values(
+            status=bindparam("p_status"),
+            resolved_at=now,
+            resolution_reason=bindparam("p_reason"),
+        )
+    )
+    return SimpleNamespace(
+        credit=account.values(
+            balance=a.balance + amount, earned=a.earned + amount, updated_at=now
+        ).returning(*state, *roles),
+        debit=covered.values(balance=a.balance - amount, updated_at=now).returning(*state),
+        hold=covered.values(held=a.held + amount, updated_at=now).returning(*state),
+        unhold=account.values(held=a.held - amount).returning(*state),
+        settle=account.values(
+            balance=a.balance - amount, held=a.held - amount, updated_at=now
+        ).returning(*state),
+        insert_entry=module.insert(ENTRIES).on_conflict_do_nothing().returning(ENTRIES.c.id),
+        insert_counted_entry=_counted_entry() if dialect == "postgresql" else None,
+        insert_hold=module.insert(HOLDS).on_conflict_do_nothing().returning(h.id),
+        add_total=upsert,
+        resolve=resolve.returning(*HOLDS.c),
+        link_settle=update(HOLDS)
+        .where(h.id == bindparam("p_id"))
+        .values(settle_entry_id=bindparam("p_entry_id")),
+    )
+
+
+def _counted_entry():
+    """PostgreSQL: INSERT an entry and add it to its period totals in ONE round trip.
+
+    The totals upsert reads the entry CTE, so it adds nothing when the idempotency key already
+    existed (ON CONFLICT DO NOTHING returned no row). SQLite has no DML in CTEs and runs the two
+    statements one after the other instead (see _insert_entry).
+    """
+    columns = [c for c in ENTRIES.c if c.key != "id"]
+    entry = (
+        postgresql.insert(ENTRIES)
+        .values({c.key: bindparam(f"p_{c.key}", type_=c.type) for c in columns})
+        .on_conflict_do_nothing()
+        .returning(ENTRIES.c.id)
+        .cte("entry")
+    )
+    totals = PeriodTotal.__table__
+    kind = func.unnest(bindparam("p_kinds", type_=postgresql.ARRAY(String))).column_valued("kind")
+    rows = select(
+        bindparam("p_account_id", type_=Integer),
+        bindparam("p_community_id", type_=Integer),
+        kind,
+        bindparam("p_rank_month", type_=String),
+        bindparam("p_amount", type_=BigInteger),
+    ).where(exists(entry.select()))
+    upsert = postgresql.insert(totals).from_select(
+        ["account_id", "community_id", "kind", "month", "points"], rows
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[totals.c.account_id, totals.c.kind, totals.c.month],
+        set_={"points": totals.c.points + upsert.excluded.points},
+    )
+    return select(entry.c.id).add_cte(upsert.cte("totals"))
+
+
+def _hot():
+    """The session's connection (joining its transaction) and the statements for its dialect."""
+    conn = db.session.connection()
+    return conn, _statements(conn.dialect.name)
 
 
 def _check_amount(amount) -> int:
@@ -185,18 +282,61 @@ def _replay(existing: LedgerEntry, account_id: int, amount: int, key: str) -> Le
     return existing
 
 
-def _insert_entry(values: dict) -> LedgerEntry | None:
-    """INSERT the entry unless its key exists; None when it did (the caller replays)."""
-    stmt = _insert(ENTRIES).values(**values).on_conflict_do_nothing().returning(ENTRIES.c.id)
-    entry_id = db.session.execute(stmt).scalar_one_or_none()
-    if entry_id is None:
-        return None
+_ENTRY_DEFAULTS = {
+    "actor_id": None,
+    "item_version_id": None,
+    "hold_id": None,
+    "reverses_entry_id": None,
+    "rank_month": None,
+    "rank_kinds": "",
+}
+
+
+def _insert_entry(values: dict, *, community_id: int | None = None) -> LedgerEntry | None:
+    """INSERT the entry unless its key exists; None when it did (the caller replays).
+
+    With `community_id`, the entry's amount is also added to the period totals of its
+    `rank_kinds` (in the same round trip on PostgreSQL) once the entry is known to be new.
+    """
+    conn, st = _hot()
+    # Every column is always bound, so one compiled form of the INSERT serves all callers.
+    values = {**_ENTRY_DEFAULTS, **values}
+    kinds = [k for k in values["rank_kinds"].split(",") if k] if community_id else []
+    if kinds and st.insert_counted_entry is not None:
+        params = {f"p_{name}": value for name, value in values.items()}
+        params.update(p_community_id=community_id, p_kinds=kinds)
+        entry_id = conn.execute(st.insert_counted_entry, params).scalar_one_or_none()
+        if entry_id is None:
+            return None
+        rankings.queue_increment(
+            community_id, values["account_id"], kinds, values["rank_month"], values["amount"]
+        )
+    else:
+        entry_id = conn.execute(st.insert_entry, values).scalar_one_or_none()
+        if entry_id is None:
+            return None
+        if kinds:
+            month, amount = values["rank_month"], values["amount"]
+            _add_to_totals(values["account_id"], community_id, month, kinds, amount)
     # The row is known in full: register it as persistent without reading it back.
-    defaults = {"hold_id": None, "reverses_entry_id": None, "rank_month": None, "rank_kinds": ""}
-    entry = LedgerEntry(id=entry_id, **{**defaults, **values})
-    make_transient_to_detached(entry)
-    db.session.add(entry)
-    return entry
+    return _attach(LedgerEntry, {"id": entry_id, **values})
+
+
+def _attach(model, values: dict):
+    """Register a row we just wrote as a persistent object, without a SELECT.
+
+    An object for that row already in the session gets the values instead (not dirtying it),
+    so callers holding it see the new state.
+    """
+    current = db.session.identity_map.get(identity_key(model, values["id"]))
+    if current is not None:
+        for name, value in values.items():
+            set_committed_value(current, name, value)
+        return current
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def _rank_kinds(row, cause_type: str) -> list[str]:
@@ -216,16 +356,11 @@ def _add_to_totals(
 ) -> None:
     if not kinds:
         return
-    table = PeriodTotal.__table__
-    stmt = _insert(table)
+    conn, st = _hot()
     # One cached single-row statement per kind (usually one): multi-row VALUES never caches.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.account_id, table.c.kind, table.c.month],
-        set_={"points": table.c.points + stmt.excluded.points},
-    )
     for kind in kinds:
-        db.session.execute(
-            stmt,
+        conn.execute(
+            st.add_total,
             {
                 "account_id": account_id,
                 "community_id": community_id,
@@ -308,13 +443,10 @@ def credit(
         raise ValueError(f"credit kind must be one of {EARNING_KINDS}")
     account_id = _id_of(account)
     now = at or utcnow()
-    row = _change(
-        account_id,
-        with_roles=True,
-        balance=ACCOUNTS.c.balance + amount,
-        earned=ACCOUNTS.c.earned + amount,
-        updated_at=now,
-    )
+    conn, st = _hot()
+    row = conn.execute(
+        st.credit, {"p_id": account_id, "p_amount": amount, "p_now": now}
+    ).one_or_none()
     if row is None:
         raise NotFound("积分账户不存在", code="account_not_found")
     month = rankings.month_of(now)
@@ -334,7 +466,8 @@ def credit(
             "rank_month": month,
             "rank_kinds": ",".join(kinds),
             "created_at": now,
-        }
+        },
+        community_id=row.community_id,
     )
     if entry is None:
         row = _change(
@@ -345,7 +478,6 @@ def credit(
         _sync(account_id, row)
         return _replay(_entry_by_key(idempotency_key), account_id, amount, idempotency_key)
     _sync(account_id, row)
-    _add_to_totals(account_id, row.community_id, month, kinds, amount)
     return entry
 
 
@@ -388,12 +520,10 @@ def debit(
         raise ValueError(f"debit kind must be one of {DEBIT_KINDS}")
     account_id = _id_of(account)
     now = at or utcnow()
-    row = _change(
-        account_id,
-        where=(ACCOUNTS.c.balance - ACCOUNTS.c.held >= amount,),
-        balance=ACCOUNTS.c.balance - amount,
-        updated_at=now,
-    )
+    conn, st = _hot()
+    row = conn.execute(
+        st.debit, {"p_id": account_id, "p_amount": amount, "p_now": now}
+    ).one_or_none()
     if row is None:
         return _refuse_insufficient(account_id, amount, idempotency_key, -amount)
     entry = _insert_entry(
@@ -441,41 +571,34 @@ def hold(
     _check_text(reason, idempotency_key)
     account_id = _id_of(account)
     now = utcnow()
-    row = _change(
-        account_id,
-        where=(ACCOUNTS.c.balance - ACCOUNTS.c.held >= amount,),
-        held=ACCOUNTS.c.held + amount,
-        updated_at=now,
-    )
+    conn, st = _hot()
+    row = conn.execute(st.hold, {"p_id": account_id, "p_amount": amount, "p_now": now})
+    row = row.one_or_none()
     if row is None:
         existing = _hold_by_key(idempotency_key)
         if existing is not None:
             return _replay_hold(existing, account_id, amount, idempotency_key)
         _insufficient(account_id, amount)
-    stmt = (
-        _insert(Hold)
-        .values(
-            account_id=account_id,
-            amount=amount,
-            status="pending",
-            reason=reason.strip(),
-            cause_type=cause_type,
-            cause_id=str(cause_id),
-            idempotency_key=idempotency_key,
-            actor_id=actor_id,
-            expires_at=expires_at,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(Hold)
-    )
-    created = db.session.scalars(stmt).one_or_none()
-    if created is None:
-        _sync(account_id, _change(account_id, held=ACCOUNTS.c.held - amount))
+    values = {
+        "account_id": account_id,
+        "amount": amount,
+        "status": "pending",
+        "reason": reason.strip(),
+        "cause_type": cause_type,
+        "cause_id": str(cause_id),
+        "idempotency_key": idempotency_key,
+        "actor_id": actor_id,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    hold_id = conn.execute(st.insert_hold, values).scalar_one_or_none()
+    if hold_id is None:
+        _sync(account_id, conn.execute(st.unhold, {"p_id": account_id, "p_amount": amount}).one())
         existing = _hold_by_key(idempotency_key)
         return _replay_hold(existing, account_id, amount, idempotency_key)
     _sync(account_id, row)
-    return created
+    unresolved = {"resolved_at": None, "resolution_reason": None, "settle_entry_id": None}
+    return _attach(Hold, {"id": hold_id, **values, **unresolved})
 
 
 def _hold_by_key(key: str) -> Hold | None:
@@ -488,14 +611,14 @@ def _replay_hold(existing: Hold, account_id: int, amount: int, key: str) -> Hold
     return existing
 
 
-def _resolve(hold_id: int, status: str, reason: str, now: datetime, extra_where=()):
-    """Move a pending hold to `status`; exactly one of release/settle/expire wins."""
-    row = db.session.execute(
-        update(HOLDS)
-        .where(HOLDS.c.id == hold_id, HOLDS.c.status == "pending", *extra_where)
-        .values(status=status, resolved_at=now, resolution_reason=reason.strip())
-        .returning(HOLDS.c.account_id, HOLDS.c.amount)
-    ).one_or_none()
+def _resolve(hold_id: int, status: str, reason: str, now: datetime):
+    """Move a pending hold to `status`; exactly one of release/settle/expire wins.
+
+    Returns the whole resolved row, so nobody reads the hold again.
+    """
+    conn, st = _hot()
+    params = {"p_id": hold_id, "p_status": status, "p_now": now, "p_reason": reason.strip()}
+    row = conn.execute(st.resolve, params).one_or_none()
     if row is None:
         current = db.session.get(Hold, hold_id, populate_existing=True)
         if current is None:
@@ -510,8 +633,8 @@ def release(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Ho
     hold_id = _hold_id(hold)
     now = utcnow()
     row = _resolve(hold_id, "released", reason, now)
-    _sync(row.account_id, _change(row.account_id, held=ACCOUNTS.c.held - row.amount))
-    return _refreshed(hold_id)
+    _unhold(row)
+    return _attach(Hold, dict(row._mapping))
 
 
 def expire(hold: Hold | int, *, reason: str = "冻结已过期，积分已退回") -> Hold:
@@ -519,8 +642,15 @@ def expire(hold: Hold | int, *, reason: str = "冻结已过期，积分已退回
     hold_id = _hold_id(hold)
     now = utcnow()
     row = _resolve(hold_id, "expired", reason, now)
-    _sync(row.account_id, _change(row.account_id, held=ACCOUNTS.c.held - row.amount))
-    return _refreshed(hold_id)
+    _unhold(row)
+    return _attach(Hold, dict(row._mapping))
+
+
+def _unhold(hold_row) -> None:
+    """Give a resolved hold's points back to the available balance."""
+    conn, st = _hot()
+    params = {"p_id": hold_row.account_id, "p_amount": hold_row.amount}
+    _sync(hold_row.account_id, conn.execute(st.unhold, params).one())
 
 
 def expire_due_holds(now: datetime | None = None, limit: int = 500) -> int:
@@ -548,21 +678,18 @@ def settle(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Led
     hold_id = _hold_id(hold)
     now = utcnow()
     row = _resolve(hold_id, "settled", reason, now)
-    account_row = _change(
-        row.account_id,
-        balance=ACCOUNTS.c.balance - row.amount,
-        held=ACCOUNTS.c.held - row.amount,
-        updated_at=now,
-    )
-    original = db.session.get(Hold, hold_id)
+    conn, st = _hot()
+    account_row = conn.execute(
+        st.settle, {"p_id": row.account_id, "p_amount": row.amount, "p_now": now}
+    ).one()
     entry = _insert_entry(
         {
             "account_id": row.account_id,
             "amount": -row.amount,
             "balance_after": account_row.balance,
             "kind": "settle",
-            "cause_type": original.cause_type,
-            "cause_id": original.cause_id,
+            "cause_type": row.cause_type,
+            "cause_id": row.cause_id,
             "reason": reason.strip(),
             "idempotency_key": f"hold:{hold_id}:settle",
             "actor_id": actor_id,
@@ -570,14 +697,10 @@ def settle(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Led
             "created_at": now,
         }
     )
-    db.session.execute(update(HOLDS).where(HOLDS.c.id == hold_id).values(settle_entry_id=entry.id))
-    _refreshed(hold_id)
+    conn.execute(st.link_settle, {"p_id": hold_id, "p_entry_id": entry.id})
+    _attach(Hold, {**row._mapping, "settle_entry_id": entry.id})
     _sync(row.account_id, account_row)
     return entry
-
-
-def _refreshed(hold_id: int) -> Hold:
-    return db.session.get(Hold, hold_id, populate_existing=True)
 
 
 # ---------------------------------------------------------------- corrections

@@ -6,18 +6,20 @@ never deadlock with each other. The seat itself is a conditional UPDATE
 (`confirmed_count < capacity`), re-checked by PostgreSQL against the latest committed row.
 """
 
-from sqlalchemy import and_, case, func, select, update
+from functools import cache
+
+from sqlalchemy import and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.auth.authz import grants_of, require_membership
+from server.auth.authz import NotAMember, grants_of, require_membership
 from server.auth.models import User
 from server.community.models import Membership
 from server.errors import Conflict, Forbidden, NotFound
 from server.extensions import db
-from server.notify.outbox import emit_event
+from server.notify.outbox import append_event, emit_event
 from server.tasks import clock
-from server.tasks.models import Task, TaskSignup
-from server.tasks.organisers import visible_task, visible_task_and_membership
+from server.tasks.models import MAX_ID, Task, TaskSignup
+from server.tasks.organisers import visible_task
 
 ACTIVE = ("confirmed", "waitlisted")
 NO_SYNC = {"synchronize_session": False}
@@ -72,31 +74,96 @@ def waitlist_position(signup: TaskSignup) -> int | None:
     return ahead + 1
 
 
-def _insert(model):
-    """INSERT with ON CONFLICT support for the session's dialect."""
-    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model)
+@cache
+def _statements(dialect: str):
+    """The sign-up statements, built once: building them costs more CPU than running them.
+
+    Core on the table, not ORM entities: a rush sign-up needs a handful of task columns and the
+    caller's membership, which one SELECT reads together. Bind names avoid column names, which
+    INSERT/UPDATE reserve.
+    """
+    tasks, members = Task.__table__, Membership.__table__
+    context = (
+        select(
+            tasks.c.id,
+            tasks.c.community_id,
+            tasks.c.title,
+            tasks.c.status,
+            tasks.c.signup_deadline,
+            tasks.c.audience,
+            tasks.c.audience_grid_id,
+            tasks.c.audience_party_kind,
+            members.c.community_id.label("member_community_id"),
+            members.c.grid_id.label("member_grid_id"),
+        )
+        .select_from(tasks.outerjoin(members, members.c.user_id == bindparam("p_user_id")))
+        .where(tasks.c.id == bindparam("p_task_id"))
+    )
+    t = tasks.c
+    seat = and_(t.confirmed_count < t.capacity, t.waitlisted_count == 0)
+    take_place = (
+        update(tasks)
+        .where(
+            t.id == bindparam("p_task_id"),
+            t.status == "published",
+            t.signup_deadline >= bindparam("p_now", type_=t.signup_deadline.type),
+        )
+        .values(
+            confirmed_count=t.confirmed_count + case((seat, 1), else_=0),
+            waitlisted_count=t.waitlisted_count + case((seat, 0), else_=1),
+            signup_seq=t.signup_seq + 1,
+        )
+        .returning(t.signup_seq, t.waitlisted_count)
+    )
+    module = postgresql if dialect == "postgresql" else sqlite
+    signups = TaskSignup.__table__
+    insert_signup = (
+        module.insert(signups)
+        .on_conflict_do_nothing(index_elements=["task_id", "user_id"])
+        .returning(signups.c.id)
+    )
+    return context, take_place, insert_signup
 
 
-def _take_place(task: Task, now) -> tuple[str, int, int | None]:
+class _Membership:
+    """The two membership fields check_audience reads, from the sign-up context row."""
+
+    __slots__ = ("community_id", "grid_id")
+
+    def __init__(self, community_id: int, grid_id: int | None):
+        self.community_id, self.grid_id = community_id, grid_id
+
+
+def _signup_context(user: User, task_id: int):
+    """The task row and the caller's membership, with visible_task_and_membership's answers.
+
+    404 for a missing task, 403 (not a member) without a membership, and 404 for another
+    community's task - in that order, like visible_task_and_membership.
+    """
+    conn = db.session.connection()
+    context = _statements(conn.dialect.name)[0]
+    row = None
+    if 0 < task_id <= MAX_ID:
+        row = conn.execute(context, {"p_user_id": user.id, "p_task_id": task_id}).one_or_none()
+    if row is None:
+        raise NotFound("志愿任务不存在", code="task_not_found")
+    if row.member_community_id is None:
+        raise NotAMember()
+    if row.member_community_id != row.community_id:
+        raise NotFound("志愿任务不存在", code="task_not_found")
+    return row, _Membership(row.member_community_id, row.member_grid_id)
+
+
+def _take_place(task, now) -> tuple[str, int, int | None]:
     """Take a seat if one is free and nobody waits, else a waitlist place, in one UPDATE.
 
     Return (status, sign-up order, waitlist position). SET expressions see the row as it was,
     so the new waitlist length tells which branch ran: a seat leaves it at 0. The newest
     waitlisted person is last in line, so their position is the waitlist's length.
     """
-    seat = and_(Task.confirmed_count < Task.capacity, Task.waitlisted_count == 0)
-    row = db.session.execute(
-        update(Task)
-        .where(Task.id == task.id, Task.status == "published", Task.signup_deadline >= now)
-        .values(
-            confirmed_count=Task.confirmed_count + case((seat, 1), else_=0),
-            waitlisted_count=Task.waitlisted_count + case((seat, 0), else_=1),
-            signup_seq=Task.signup_seq + 1,
-        )
-        .returning(Task.signup_seq, Task.waitlisted_count),
-        execution_options=NO_SYNC,
-    ).first()
+    conn = db.session.connection()
+    take_place = _statements(conn.dialect.name)[1]
+    row = conn.execute(take_place, {"p_task_id": task.id, "p_now": now}).first()
     if row is None:
         raise Conflict("报名已截止或任务已取消", code="signup_closed")
     seq, waiting = row
@@ -109,7 +176,7 @@ def sign_up(user: User, task_id: int) -> dict:
     Hot path of a sign-up rush: the task row stays locked from the seat UPDATE to the commit,
     so only the sign-up INSERT and the outbox INSERT happen under the lock.
     """
-    task, membership = visible_task_and_membership(user, task_id)
+    task, membership = _signup_context(user, task_id)
     check_audience(user, task, membership)
     now = clock.now()
     if task.status != "published":
@@ -122,13 +189,9 @@ def sign_up(user: User, task_id: int) -> dict:
         )
     status, seq, position = _take_place(task, now)
     values = {"status": status, "seq": seq, "signed_up_at": now}
-    row = db.session.execute(
-        _insert(TaskSignup)
-        .values(task_id=task.id, user_id=user.id, **values)
-        .on_conflict_do_nothing(index_elements=["task_id", "user_id"])
-        .returning(TaskSignup.id),
-        execution_options=NO_SYNC,
-    ).first()
+    conn = db.session.connection()
+    insert_signup = _statements(conn.dialect.name)[2]
+    row = conn.execute(insert_signup, {"task_id": task.id, "user_id": user.id, **values}).first()
     if row is None:
         # A sign-up exists: it may be reused only if cancelled. Raising rolls our place back.
         row = db.session.execute(
@@ -144,7 +207,7 @@ def sign_up(user: User, task_id: int) -> dict:
         ).first()
         if row is None:
             raise Conflict("您已报名该任务", code="already_signed_up")
-    emit_event(
+    append_event(
         f"task.signup.{status}",
         aggregate_type="task",
         aggregate_id=task.id,
