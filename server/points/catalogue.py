@@ -1,7 +1,6 @@
 """The point catalogue: categories, items and their dated values, managed by admins."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,10 +11,10 @@ from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.extensions import db
+from server.localtime import SHANGHAI as LOCAL_TZ
 from server.pagination import paginate_by_id
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names
 # nothing and must not reach PostgreSQL, which would refuse it with an error.
 MAX_ROW_ID = 2**31 - 1

@@ -24,7 +24,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import has_app_context
 from redis.exceptions import RedisError
@@ -37,6 +36,7 @@ from server.community.models import Organisation
 from server.db_types import utcnow
 from server.errors import Unprocessable
 from server.extensions import db
+from server.localtime import SHANGHAI
 from server.masking import mask_name
 from server.pagination import decode_cursor, encode_cursor
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
@@ -45,7 +45,6 @@ from server.redis_client import get_redis, redis_key
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 KINDS = ACCOUNT_KINDS
 GRID_WORKER_CAUSES = ("service_log",)
 _PENDING = "rankings_pending"

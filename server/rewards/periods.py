@@ -1,12 +1,10 @@
 """Local (Asia/Shanghai) calendar helpers: people think in local days, months and quarters."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from server.db_types import utcnow
 from server.errors import Unprocessable
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from server.localtime import SHANGHAI as LOCAL_TZ
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -1,11 +1,9 @@
 """The tasks domain's clock: one seam so tests can move time without sleeping."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from server.db_types import utcnow
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from server.localtime import SHANGHAI
 
 
 def now() -> datetime:
