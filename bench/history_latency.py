@@ -1,130 +1,287 @@
 """GET /points/balance and GET /rankings latency with 10 thousand vs 1 million ledger entries.
 
 Reads use the account row and the monthly totals, never a scan of the ledger, so their cost
-must not grow with history: target p99(1M) / p99(10k) <= 1.5 for each endpoint. Runs on a
-throwaway PostgreSQL database (and Redis for the ranking, when --redis is given).
+must not grow with history: target p99(1M) / p99(10k) <= 1.5 for each endpoint.
 
-    python -m bench.history_latency [--pg postgresql://...] [--redis redis://...] [--big 1000000]
+    scripts/bench --scenario history_latency        # on the harness's stack (the usual way)
+    python -m bench.history_latency [--small 10000] [--big 1000000]   # its own stack
+
+Over HTTP against gunicorn (PostgreSQL + Redis): a community of 2,000 members is created
+through the services in-process; the ledger is filled with one INSERT ... SELECT
+generate_series per 250k entries, and in the same transaction the accounts and the monthly
+ranking totals get exactly what the ledger would have written for those entries (balance,
+earned, `point_period_totals` upserts), then the Redis sorted sets are rebuilt from the
+totals (`rankings.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is
+measured with the same thread-pool client at 10k entries, then again at 1M.
 """
 
+import argparse
 import json
+import secrets
+import sys
 import time
 
-from sqlalchemy import text
+from bench.redemption_bench import drive
 
-from bench.ledger_db import arguments, make_community, summary, throwaway_app
-
+TARGET_P99_RATIO = 1.5
 ACCOUNTS = 2000
-REQUESTS = 300
+CHUNK = 250_000
+CONCURRENCY = 4
+REASON = "志愿服务：垃圾分类志愿督导"
+PATHS = {
+    "balance": "/api/v1/points/balance",
+    "ledger page": "/api/v1/points/ledger?limit=20",
+    "rankings month": "/api/v1/rankings?period=2026-11&kind=person&limit=20",
+    "rankings year": "/api/v1/rankings?period=2026&kind=person&limit=20",
+}
 
-BULK = text(
-    """
-    INSERT INTO ledger_entries (account_id, amount, balance_after, kind, cause_type, cause_id,
-        reason, idempotency_key, rank_month, rank_kinds, created_at)
-    SELECT a.id, 5, 5, 'import', 'bench', g::text, '志愿服务：垃圾分类志愿督导', 'bulk:' || g,
-        to_char(timestamptz '2026-01-01' + (g % 320) * interval '1 day', 'YYYY-MM'), 'person',
-        timestamptz '2026-01-01' + (g % 320) * interval '1 day'
-    FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) g
-    JOIN point_accounts a ON a.id = CAST(:first AS bigint) + (g % CAST(:accounts AS bigint))
-    """
-)
-RESYNC = text(
-    """
-    UPDATE point_accounts a SET balance = s.total, earned = s.total
-    FROM (SELECT account_id, sum(amount) AS total FROM ledger_entries GROUP BY account_id) s
-    WHERE a.id = s.account_id
-    """
-)
+# Entry g (1, 2, ...) goes to account first + (g-1) % ACCOUNTS as that account's k-th entry,
+# k = (g-1) / ACCOUNTS + 1, so balance_after = 5k is the true running balance. Spread over
+# 2026-01-01 .. 2026-11-16 Asia/Shanghai; rank_month is the Shanghai month, as the ledger
+# computes it; 'import' entries of user accounts rank in 'person' (server/points/rankings.py).
+FILL = """
+INSERT INTO ledger_entries (account_id, amount, balance_after, kind, cause_type, cause_id,
+    reason, idempotency_key, rank_month, rank_kinds, created_at)
+SELECT %(first)s + (g - 1) %% %(accounts)s, 5, 5 * ((g - 1) / %(accounts)s + 1), 'import',
+    'bench', g::text, %(reason)s, %(tag)s || ':' || g,
+    to_char(t.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), 'person', t.at
+FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g,
+    LATERAL (SELECT timestamptz '2026-01-01 00:00:00+08' + (g %% 320) * interval '1 day'
+                    + (g %% 86400) * interval '1 second' AS at) t
+"""
+# What the ledger's credit() does per entry, in bulk for the entries just inserted.
+ACCOUNTS_UP = """
+UPDATE point_accounts a SET balance = a.balance + s.total, earned = a.earned + s.total,
+    updated_at = now()
+FROM (SELECT account_id, sum(amount) AS total FROM ledger_entries WHERE id > %(after)s
+      GROUP BY account_id) s
+WHERE a.id = s.account_id
+"""
+TOTALS_UP = """
+INSERT INTO point_period_totals (account_id, community_id, kind, month, points)
+SELECT account_id, %(community)s, 'person', rank_month, sum(amount)
+FROM ledger_entries WHERE id > %(after)s GROUP BY account_id, rank_month
+ON CONFLICT (account_id, kind, month)
+DO UPDATE SET points = point_period_totals.points + excluded.points
+"""
+CONSISTENT = """
+SELECT
+  (SELECT count(*) FROM point_accounts a
+     LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_entries
+                GROUP BY account_id) e ON e.account_id = a.id
+     WHERE a.community_id = %(community)s
+       AND (a.balance <> coalesce(e.total, 0) OR a.earned <> coalesce(e.total, 0)))
+    AS bad_accounts,
+  (SELECT coalesce(sum(points), 0) FROM point_period_totals
+     WHERE community_id = %(community)s AND kind = 'person') AS totals,
+  (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e
+     JOIN point_accounts a ON a.id = e.account_id WHERE a.community_id = %(community)s) AS ledger
+"""
 
 
 def _setup(app) -> tuple[int, int, str]:
     """A community with ACCOUNTS members; return (community id, first account id, token)."""
+    from bench.ledger_db import make_community
     from server.auth.models import User
     from server.auth.tokens import issue_access_token
     from server.community.models import Membership
     from server.extensions import db
     from server.points import ledger
 
-    community_id = make_community()
-    users = [User(openid=f"bench-{i}", real_name=f"居民{i:04d}") for i in range(ACCOUNTS)]
-    db.session.add_all(users)
-    db.session.flush()
-    db.session.add_all(Membership(user_id=u.id, community_id=community_id) for u in users)
-    accounts = [ledger.account_for_user(community_id, u.id).id for u in users]
-    db.session.commit()
-    token, _ = issue_access_token(users[0].id)
+    tag = secrets.token_hex(3)
+    with app.app_context():
+        community_id = make_community(f"hist{tag}")
+        users = [
+            User(openid=f"bench-hist-{tag}-{i}", real_name=f"居民{i:04d}") for i in range(ACCOUNTS)
+        ]
+        db.session.add_all(users)
+        db.session.flush()
+        db.session.add_all(Membership(user_id=u.id, community_id=community_id) for u in users)
+        accounts = [ledger.account_for_user(community_id, u.id).id for u in users]
+        db.session.commit()
+        if accounts != list(range(accounts[0], accounts[0] + ACCOUNTS)):
+            raise RuntimeError("bench accounts are not contiguous; is something else writing?")
+        token, _ = issue_access_token(users[0].id)
+        db.session.remove()
     return community_id, accounts[0], token
 
 
-def _fill(app, community_id: int, first: int, start: int, stop: int) -> None:
-    from server.extensions import db
+def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int) -> float:
+    """Entries start..stop (1-based, global) with balances and totals; return seconds taken."""
+    import psycopg
+
     from server.points import rankings
 
-    for lo in range(start, stop + 1, 200_000):
-        hi = min(stop, lo + 199_999)
-        db.session.execute(BULK, {"start": lo, "stop": hi, "first": first, "accounts": ACCOUNTS})
-        db.session.commit()
-    db.session.execute(RESYNC)
-    rankings.rebuild(community_id)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    began = time.perf_counter()
+    tag = f"hist{community_id}"
+    with psycopg.connect(db_url) as conn:
+        for lo in range(start, stop + 1, CHUNK):
+            hi = min(stop, lo + CHUNK - 1)
+            with conn.transaction():
+                after = conn.execute("SELECT coalesce(max(id), 0) FROM ledger_entries").fetchone()[
+                    0
+                ]
+                values = {"first": first, "accounts": ACCOUNTS, "reason": REASON, "tag": tag}
+                conn.execute(FILL, {**values, "start": lo, "stop": hi})
+                conn.execute(ACCOUNTS_UP, {"after": after})
+                conn.execute(TOTALS_UP, {"after": after, "community": community_id})
+    with app.app_context():
+        rankings.rebuild_redis(community_id)  # reads served from Redis, as in production
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE ledger_entries, point_accounts, point_period_totals")
+    return time.perf_counter() - began
 
 
-def _measure(client, token: str) -> dict:
+def consistency(db_url: str, community_id: int) -> tuple[bool, str]:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        bad, totals, ledger = conn.execute(CONSISTENT, {"community": community_id}).fetchone()
+    ok = bad == 0 and totals == ledger
+    return ok, f"{bad} account(s) off their entries; totals {totals:,} vs ledger {ledger:,}"
+
+
+def _no_cpu() -> dict:
+    return {"api": {}, "db": {}}
+
+
+def _measure(base: str, token: str, seconds: float, warmup: float, snap=_no_cpu) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
-    paths = {
-        "balance": "/api/v1/points/balance",
-        "ledger_first_page": "/api/v1/points/ledger?limit=20",
-        "rankings_month": "/api/v1/rankings?period=2026-11&kind=person&limit=20",
-        "rankings_year": "/api/v1/rankings?period=2026&kind=person&limit=20",
-    }
     out = {}
-    for name, path in paths.items():
-        for _ in range(20):  # warm caches and the connection pool
-            client.get(path, headers=headers)
-        samples = []
-        for _ in range(REQUESTS):
-            start = time.perf_counter()
-            resp = client.get(path, headers=headers)
-            samples.append(time.perf_counter() - start)
-            assert resp.status_code == 200, resp.get_json()
-        out[name] = summary(samples)
+    for name, path in PATHS.items():
+
+        def get(session, i, path=path):
+            return session.get(base + path, headers=headers, timeout=30).status_code
+
+        if warmup > 0:
+            drive(get, warmup, CONCURRENCY)
+        before = snap()
+        out[name] = drive(get, seconds, CONCURRENCY)
+        out[name]["cpu"] = (before, snap(), out[name]["requests"])
     return out
 
 
-def run(app, small: int, big: int) -> dict:
-    from server.extensions import db
-
+def run(
+    base: str,
+    db_url: str,
+    app,
+    *,
+    small: int = 10_000,
+    big: int = 1_000_000,
+    seconds: float = 5.0,
+    warmup: float = 1.0,
+    say=print,
+    cpu_snapshot=None,
+) -> dict:
+    """Measure at `small` entries, fill up to `big`, measure again; figures, timings, checks."""
+    snap = cpu_snapshot or _no_cpu
     community_id, first, token = _setup(app)
-    client = app.test_client()
-    _fill(app, community_id, first, 1, small)
-    at_small = _measure(client, token)
-    _fill(app, community_id, first, small + 1, big)
-    at_big = _measure(client, token)
-    entries = db.session.scalar(text("SELECT count(*) FROM ledger_entries"))
-    ratios = {k: round(at_big[k]["p99_ms"] / at_small[k]["p99_ms"], 3) for k in at_small}
+    before = snap()
+    healthz = drive(
+        lambda s, i: s.get(base + "/healthz", timeout=30).status_code, seconds, CONCURRENCY
+    )
+    healthz["cpu"] = (before, snap(), healthz["requests"])
+    load_small = fill(db_url, app, community_id, first, 1, small)
+    say(f"history_latency: {small:,} entries loaded in {load_small:.1f} s; measuring")
+    at_small = _measure(base, token, seconds, warmup, snap)
+    load_big = fill(db_url, app, community_id, first, small + 1, big)
+    say(f"history_latency: {big:,} entries loaded in {load_small + load_big:.1f} s; measuring")
+    at_big = _measure(base, token, seconds, warmup, snap)
+    consistent, detail = consistency(db_url, community_id)
     return {
         "bench": "history_latency",
-        "entries": {"small": small, "big": entries},
-        "ranking_source": "redis" if app.config.get("REDIS_URL") else "sql",
+        "entries": {"small": small, "big": big},
+        "load_seconds": {"small": round(load_small, 1), "big": round(load_big, 1)},
+        "healthz": healthz,
         "small": at_small,
         "big": at_big,
-        "p99_ratio": ratios,
-        "target_ratio": 1.5,
-        "pass": all(r <= 1.5 for r in ratios.values()),
+        "p99_ratio": {
+            k: round(at_big[k]["p99_ms"] / at_small[k]["p99_ms"], 3)
+            if at_small[k]["p99_ms"]
+            else None
+            for k in at_small
+        },
+        "target_ratio": TARGET_P99_RATIO,
+        "consistent": consistent,
+        "consistency": detail,
     }
 
 
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def bench_rows(ctx, opts) -> list:
+    """scripts/bench's runner: both sizes on the harness's stack, as report rows."""
+    from bench.rows import Check, cpu_per_op, from_load
+
+    big = 100_000 if opts.quick else 1_000_000
+    result = run(
+        ctx.base_url,
+        ctx.db_url,
+        ctx.app(),
+        big=big,
+        seconds=max(2.0, opts.duration / 2),
+        warmup=min(1.0, opts.warmup),
+        say=opts.say,
+        cpu_snapshot=ctx.cpu_snapshot,
+    )
+    name = "history_latency"
+    small, big = _size(result["entries"]["small"]), _size(result["entries"]["big"])
+    rows = [from_load(name, "/healthz (same client)", result["healthz"])]
+    for key in PATHS:
+        rows.append(from_load(name, f"{key} @{small}", result["small"][key], ref=rows[0].label))
+    for key in PATHS:
+        rows.append(
+            from_load(
+                name,
+                f"{key} @{big}",
+                result["big"][key],
+                ref=f"{key} @{small}",
+                max_p99_ratio=TARGET_P99_RATIO,
+            )
+        )
+    measured = [result["healthz"], *result["small"].values(), *result["big"].values()]
+    for row, figures in zip(rows, measured, strict=True):
+        row.api_cpu_ms, row.db_cpu_ms = cpu_per_op(*figures["cpu"])
+    loads = result["load_seconds"]
+    rows[-1].invariants.append(
+        Check(
+            "accounts and period totals match the bulk-loaded ledger",
+            result["consistent"],
+            f"{result['consistency']}; loaded {small} in {loads['small']} s, "
+            f"{big} in {loads['small'] + loads['big']:.1f} s",
+        )
+    )
+    return rows
+
+
 def main(argv=None) -> int:
-    parser = arguments(__doc__.splitlines()[0])
+    from bench.stack import own_stack
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and size")
     args = parser.parse_args(argv)
-    with throwaway_app(args.pg, args.redis) as (app, _url):
-        result = run(app, args.small, args.big)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if result["pass"] else 1
+    with own_stack() as ctx:
+        result = run(
+            ctx.base_url,
+            ctx.db_url,
+            ctx.app(),
+            small=args.small,
+            big=args.big,
+            seconds=args.seconds,
+            say=lambda msg: print(msg, file=sys.stderr),
+        )
+    for figures in [result["healthz"], *result["small"].values(), *result["big"].values()]:
+        figures.pop("cpu", None)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    ok = result["consistent"] and all(
+        r is not None and r <= TARGET_P99_RATIO for r in result["p99_ratio"].values()
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

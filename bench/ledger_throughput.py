@@ -1,20 +1,23 @@
 """Credits per second through the ledger service versus a plain SQL insert+update.
 
 Both sides post the same rows (one UPDATE of the account, one INSERT of its entry, one commit
-per credit) into the same throwaway PostgreSQL database, interleaved in rounds so machine noise
-hits both alike. The ledger side also keeps its invariants: conditional update, idempotency
-key, ranking totals upsert and ORM objects. Target: ratio >= 0.5.
+per credit) into the same PostgreSQL database, interleaved in rounds so machine noise hits
+both alike. The ledger side also keeps its invariants: conditional update, idempotency key,
+ranking totals upsert and ORM objects. Target: ratio >= 0.5.
 
+    scripts/bench --scenario ledger_throughput      # on the harness's database (the usual way)
     python -m bench.ledger_throughput [--pg postgresql://...] [--n 4000] [--rounds 4]
 """
 
 import json
+import secrets
 import time
 
 from sqlalchemy import text
 
-from bench.ledger_db import arguments, make_community, throwaway_app
+from bench.ledger_db import arguments, make_community, summary, throwaway_app
 
+TARGET_RATIO = 0.5
 PLAIN_UPDATE = text(
     "UPDATE point_accounts SET balance = balance + :n, earned = earned + :n, updated_at = now()"
     " WHERE id = :id RETURNING balance"
@@ -27,35 +30,66 @@ PLAIN_INSERT = text(
 REASON = "志愿服务：垃圾分类志愿督导"
 
 
-def run(app, n: int, rounds: int, accounts: int = 50) -> dict:
+def _no_cpu() -> dict:
+    return {"api": {}, "db": {}}
+
+
+def _process_cpu() -> float:
+    return time.process_time()
+
+
+def run(
+    app, n: int, rounds: int, accounts: int = 50, *, code: str | None = None, cpu_snapshot=None
+) -> dict:
+    """Post n credits each way (call inside an app context); rates, latencies, CPU.
+
+    `cpu_snapshot` (StackContext.cpu_snapshot) adds this database's PostgreSQL CPU per side;
+    this process's own CPU per side is measured either way.
+    """
     from server.extensions import db
     from server.points import ledger
 
-    community_id = make_community()
+    snap = cpu_snapshot or _no_cpu
+    tag = code or f"lt{secrets.token_hex(3)}"  # community code and key prefix, unique per run
+    community_id = make_community(tag)
     held = [ledger.account_for_user(community_id, 10_000 + i) for i in range(accounts)]
     ids = [a.id for a in held]
     db.session.commit()
     per_round = n // rounds
-    ledger_time = plain_time = 0.0
-    done = 0
-    for r in range(rounds):
+    sides = {
+        name: {"seconds": 0.0, "latencies": [], "db_cpu": 0.0, "own_cpu": 0.0}
+        for name in ("ledger", "plain")
+    }
+
+    def timed(name: str, body) -> None:
+        side = sides[name]
+        before, cpu0 = snap(), _process_cpu()
         start = time.perf_counter()
-        for i in range(per_round):
+        body(side["latencies"])
+        side["seconds"] += time.perf_counter() - start
+        side["own_cpu"] += _process_cpu() - cpu0
+        after = snap()
+        side["db_cpu"] += sum(t - before["db"].get(pid, 0.0) for pid, t in after["db"].items())
+
+    def through_ledger(latencies, r, count):
+        for i in range(count):
+            t0 = time.perf_counter()
             # Callers hold the account they looked up; the ledger never reloads it.
             ledger.credit(
                 held[i % accounts],
                 5,
                 reason=REASON,
-                idempotency_key=f"L{r}:{i}",
+                idempotency_key=f"L{tag}:{r}:{i}",
                 cause_type="claim",
                 cause_id=i,
             )
             db.session.commit()
-        ledger_time += time.perf_counter() - start
+            latencies.append(time.perf_counter() - t0)
 
+    def plain_sql(latencies, r, count):
         with db.engine.connect() as conn:
-            start = time.perf_counter()
-            for i in range(per_round):
+            for i in range(count):
+                t0 = time.perf_counter()
                 with conn.begin():
                     after = conn.execute(PLAIN_UPDATE, {"n": 5, "id": ids[i % accounts]}).scalar()
                     conn.execute(
@@ -66,22 +100,57 @@ def run(app, n: int, rounds: int, accounts: int = 50) -> dict:
                             "after": after,
                             "cause": str(i),
                             "reason": REASON,
-                            "key": f"P{r}:{i}",
+                            "key": f"P{tag}:{r}:{i}",
                         },
                     )
-            plain_time += time.perf_counter() - start
-        done += per_round
-    ledger_rate = done / ledger_time
-    plain_rate = done / plain_time
-    return {
-        "bench": "ledger_throughput",
-        "credits_each_side": done,
-        "ledger_credits_per_s": round(ledger_rate, 1),
-        "plain_sql_credits_per_s": round(plain_rate, 1),
-        "ratio": round(ledger_rate / plain_rate, 3),
-        "target_ratio": 0.5,
-        "pass": ledger_rate / plain_rate >= 0.5,
-    }
+                latencies.append(time.perf_counter() - t0)
+
+    # Unmeasured warm-up of both paths (first-use compilation, pool, caches).
+    through_ledger([], "w", 25)
+    plain_sql([], "w", 25)
+    for r in range(rounds):
+        timed("ledger", lambda lat, r=r: through_ledger(lat, r, per_round))
+        timed("plain", lambda lat, r=r: plain_sql(lat, r, per_round))
+    done = per_round * rounds
+    out = {"bench": "ledger_throughput", "credits_each_side": done}
+    for name, side in sides.items():
+        out[name] = {
+            "credits_per_s": round(done / side["seconds"], 1),
+            **summary(side["latencies"]),
+            "own_cpu_ms": round(1000 * side["own_cpu"] / done, 3),
+            "db_cpu_ms": round(1000 * side["db_cpu"] / done, 3) if cpu_snapshot else None,
+        }
+    ratio = out["ledger"]["credits_per_s"] / out["plain"]["credits_per_s"]
+    out.update(ratio=round(ratio, 3), target_ratio=TARGET_RATIO, passed=ratio >= TARGET_RATIO)
+    return out
+
+
+def bench_rows(ctx, opts) -> list:
+    """scripts/bench's runner: both sides on the harness's database, as report rows."""
+    from bench.rows import NAN, Row
+
+    n = 800 if opts.quick else 4000
+    app = ctx.app()
+    with app.app_context():
+        result = run(app, n, 4, cpu_snapshot=ctx.cpu_snapshot)
+    rows = []
+    for side, label in (("plain", "plain SQL UPDATE+INSERT"), ("ledger", "ledger.credit")):
+        figures = result[side]
+        row = Row(
+            scenario="ledger_throughput",
+            label=label,
+            count=result["credits_each_side"],
+            rate=figures["credits_per_s"],
+            p50_ms=figures["p50_ms"],
+            p99_ms=figures["p99_ms"],
+            api_cpu_ms=figures["own_cpu_ms"],  # in-process: the harness's own CPU
+            db_cpu_ms=NAN if figures["db_cpu_ms"] is None else figures["db_cpu_ms"],
+            unit="credit",
+        )
+        if side == "ledger":
+            row.ref, row.min_rate_ratio = "plain SQL UPDATE+INSERT", TARGET_RATIO
+        rows.append(row)
+    return rows
 
 
 def main(argv=None) -> int:
@@ -92,7 +161,7 @@ def main(argv=None) -> int:
     with throwaway_app(args.pg, args.redis) as (app, _url):
         result = run(app, args.n, args.rounds)
     print(json.dumps(result, ensure_ascii=False))
-    return 0 if result["pass"] else 1
+    return 0 if result["passed"] else 1
 
 
 if __name__ == "__main__":

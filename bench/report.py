@@ -147,9 +147,7 @@ def row_checks(rows: list[Row]) -> list[Check]:
                 )
             )
         if r.max_p99_ms is not None:
-            out.append(
-                Check(f"{name} p99 < {r.max_p99_ms:g} ms", r.p99_ms < r.max_p99_ms, _p99(r))
-            )
+            out.append(Check(f"{name} p99 < {r.max_p99_ms:g} ms", r.p99_ms < r.max_p99_ms, _p99(r)))
         if r.max_p99_ratio is not None:
             got = _ratio(r.p99_ms, ref.p99_ms if ref else float("nan"))
             out.append(

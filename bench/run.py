@@ -43,7 +43,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=5, help="wrk per-request timeout, seconds")
     p.add_argument(
         "--scenarios",
+        "--scenario",
         help=f"comma-separated subset of: {names} (healthz, the ceiling, always runs)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: at most 3 s per timed phase after 1 s warm-up, and smaller counts in "
+        "the Python-driven scenarios (200-resident rush, 100k-entry history, fewer credits)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (GUNICORN_WORKERS)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (GUNICORN_THREADS)")
@@ -82,6 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--duration, --connections, --workers and --threads must be positive")
     if args.connections < args.wrk_threads:
         p.error("--connections must be at least --wrk-threads")
+    if args.quick:
+        args.duration, args.warmup = min(args.duration, 3), min(args.warmup, 1)
     try:
         args.selected = scenarios.select(
             [n.strip() for n in args.scenarios.split(",") if n.strip()] if args.scenarios else None
@@ -165,7 +174,12 @@ def settings(args, ctx: StackContext, started: datetime) -> dict[str, str]:
         ),
         "storage": f"PostgreSQL {pg} (fresh database, seed-demo), Redis {rd} (REDIS_URL set)",
         "WeChat": "local emulator under gunicorn, 1 worker × 8 threads; "
-        "LOGIN_RATE_LIMIT=1000000 per minute",
+        "LOGIN_RATE_LIMIT and REDEMPTION_VERIFY_RATE_LIMIT 1000000 per minute",
+        "Python-driven scenarios": (
+            "requests + threads in the harness process (same machine), "
+            + ("--quick sizes" if args.quick else "full sizes")
+            + "; each measures its own reference (same client, same run)"
+        ),
     }
 
 
@@ -218,11 +232,39 @@ def run_scenario(
     return report.ScenarioResult(sc, result, api_ms, db_ms)
 
 
+def run_runner(
+    sc: scenarios.Scenario, ctx: StackContext, args, say
+) -> tuple[list[report.Row], list[report.Check]]:
+    """A Python-driven scenario: its rows, or one failed check if it broke (the run goes on)."""
+    say(f"{sc.name}: {sc.description}")
+    opts = scenarios.RunnerOptions(
+        duration=args.duration, warmup=args.warmup, quick=args.quick, say=say
+    )
+    started = time.monotonic()
+    try:
+        rows = sc.runner(ctx, opts)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide the others
+        traceback.print_exc()
+        say(f"{sc.name}: FAILED after {time.monotonic() - started:.0f} s: {exc}")
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        return [], [report.Check(f"{sc.name} ran to the end", False, detail)]
+    for row in rows:
+        say(
+            f"{sc.name}: {row.label}: {row.rate:,.1f} {row.unit}/s, p50 {row.p50_ms:.2f} ms, "
+            f"p99 {row.p99_ms:.2f} ms, errors {row.errors}"
+        )
+    say(f"{sc.name}: done in {time.monotonic() - started:.0f} s")
+    return rows, []
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         for sc in scenarios.SCENARIOS:
-            print(f"{sc.name:12} {sc.method:6} {sc.path:32} {sc.description}")
+            kind = "python" if sc.runner else "wrk"
+            print(f"{sc.name:18} {kind:6} {sc.method:6} {sc.path:32} {sc.description}")
         return 0
     started = datetime.now(UTC)
     run_dir = args.run_dir or ROOT / ".bench" / f"run-{started:%Y%m%d-%H%M%S}"
@@ -256,15 +298,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"warning: load average {load_before[0]:.1f} before the run — something else "
                 "is using the CPU; trust ratios and CPU/req more than req/s"
             )
-        results = [run_scenario(sc, stack, args, run_dir, say) for sc in args.selected]
+        results, rows, broken = [], [], []
+        for sc in args.selected:
+            if sc.runner is None:
+                results.append(run_scenario(sc, stack, args, run_dir, say))
+            else:
+                got, failed = run_runner(sc, ctx, args, say)
+                rows += got
+                broken += failed
         args.load = (load_before, os.getloadavg())
         workers, master = sampler.stop()
         sampler = None
-        check_list = report.checks(results, workers, args.max_worker_mb)
+        check_list = broken + report.checks(results, workers, args.max_worker_mb, rows)
         print()
-        print(report.render_text(results, workers, master, check_list))
+        print(report.render_text(results, workers, master, check_list, rows))
         md = report.render_markdown(
-            results, workers, master, check_list, settings(args, ctx, started)
+            results, workers, master, check_list, settings(args, ctx, started), rows
         )
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(md, encoding="utf-8")

@@ -169,21 +169,31 @@ def run(
     rush: int = 1000,
     seats: int = 50,
     concurrency: int = 32,
+    cpu_snapshot: Callable[[], dict] | None = None,
 ) -> dict:
-    """Run the rush against a running stack; return numbers, checks and PASS/FAIL."""
+    """Run the rush against a running stack; return numbers, checks and PASS/FAIL.
+
+    With `cpu_snapshot` (scripts/bench's StackContext.cpu_snapshot) the result also holds
+    (before, after, n) CPU snapshots around each burst under `healthz_cpu` / `signups_cpu`.
+    """
     prefix = f"rush{secrets.token_hex(3)}"
     task_id, tokens = _prepare(base_url, login, rush, seats, prefix)
+    snap = cpu_snapshot or (lambda: {"api": {}, "db": {}})
+    before = snap()
     healthz = _burst(
         lambda s, i: s.get(f"{base_url}/healthz", timeout=30).status_code,
         max(rush, 1000),
         concurrency,
     )
+    healthz_cpu = (before, snap(), healthz["requests"])
     url = f"{base_url}/api/v1/tasks/{task_id}/signups"
+    before = snap()
     rushed = _burst(
         lambda s, i: s.post(url, headers=_auth(tokens[i]), timeout=30).status_code,
         rush,
         concurrency,
     )
+    signups_cpu = (before, snap(), rushed["requests"])
     seats_now = count_in_database(db_url, task_id)
     server_errors = sum(v for k, v in rushed["statuses"].items() if int(k) >= 500)
     ratio = round(rushed["rps"] / healthz["rps"], 3) if healthz["rps"] else 0.0
@@ -205,12 +215,51 @@ def run(
         "concurrency": concurrency,
         "healthz": healthz,
         "signups": rushed,
+        "healthz_cpu": healthz_cpu,
+        "signups_cpu": signups_cpu,
         "database": seats_now,
         "ratio_to_healthz": ratio,
         "checks": checks,
         "targets": targets,
         "passed": all(checks.values()) and all(targets.values()),
     }
+
+
+def bench_rows(ctx, opts) -> list:
+    """scripts/bench's runner: the rush on the harness's stack, as report rows."""
+    from bench.rows import Check, cpu_per_op, from_load
+
+    rush = 200 if opts.quick else 1000
+    opts.say(f"signup_rush: logging in and joining {rush} residents (not measured)")
+    result = run(ctx.base_url, ctx.db_url, ctx.login, rush=rush, cpu_snapshot=ctx.cpu_snapshot)
+    name, checks = "signup_rush", result["checks"]
+    seats = result["database"]
+    healthz = from_load(name, "/healthz (same client)", result["healthz"])
+    healthz.api_cpu_ms, healthz.db_cpu_ms = cpu_per_op(*result["healthz_cpu"])
+    signups = from_load(
+        name,
+        f"POST signups ({result['rush']} for {result['seats']} seats)",
+        result["signups"],
+        ok=(201,),
+        ref=healthz.label,
+        min_rate_ratio=TARGET_RATIO,
+        max_p99_ms=TARGET_P99_MS,
+        invariants=[
+            Check(
+                f"exactly {result['seats']} confirmed",
+                checks["exactly_seats_confirmed"],
+                f"rows {seats['confirmed']}, counter {seats['confirmed_count']}",
+            ),
+            Check(
+                f"the other {result['rush'] - result['seats']} waitlisted",
+                checks["rest_waitlisted"],
+                f"rows {seats['waitlisted']}, counter {seats['waitlisted_count']}",
+            ),
+            Check("no 5xx", checks["no_5xx"], f"statuses {result['signups']['statuses']}"),
+        ],
+    )
+    signups.api_cpu_ms, signups.db_cpu_ms = cpu_per_op(*result["signups_cpu"])
+    return [healthz, signups]
 
 
 def report(result: dict) -> str:
@@ -269,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         result = _run_on_own_stack(args, options)
     print(report(result))
     if args.json:
+        result.pop("healthz_cpu", None), result.pop("signups_cpu", None)
         print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0 if result["passed"] else 1
 

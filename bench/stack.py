@@ -5,14 +5,17 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bench.cleanup import RunState, stop_group
+from bench.cleanup import RunState, cleanup, stop_group
 from bench.memory import children, cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +58,35 @@ class StackContext:
     run_dir: Path
     resident_count: int = 20  # resident-1 .. resident-20 exist after seed-demo
     http: requests.Session = field(default_factory=requests.Session)
+    # CPU seconds so far of the API workers and this database's backends (Stack.cpu_snapshot).
+    cpu_snapshot: Callable[[], dict[str, dict[int, float]]] | None = None
+    _app: object = field(default=None, repr=False)
+
+    def app(self):
+        """A Flask app in this process configured like the API (database, Redis prefix, keys).
+
+        For setups that write through the services (ledger credits, signed tokens). Built once.
+        """
+        if self._app is None:
+            from server import create_app
+
+            saved = dict(os.environ)
+            os.environ.update(self.env)  # load_config reads the environment, like gunicorn's
+            try:
+                self._app = create_app({"LOG_LEVEL": "WARNING"})
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+        return self._app
+
+    def close_app(self) -> None:
+        """Release the in-process app's database connections (before the database is dropped)."""
+        if self._app is not None:
+            from server.extensions import db
+
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
     def request(self, method: str, path: str, token: str | None = None, **kwargs):
         headers = kwargs.pop("headers", {})
@@ -150,6 +182,7 @@ class Stack:
             redis_prefix=prefix,
             env=env,
             run_dir=self.run_dir,
+            cpu_snapshot=self.cpu_snapshot,
         )
         return self.ctx
 
@@ -163,8 +196,9 @@ class Stack:
             WECHAT_APPID=WECHAT_APPID,
             WECHAT_SECRET=WECHAT_SECRET,
             WECHAT_API_BASE=f"http://127.0.0.1:{emu_port}/",
-            # The login scenario is about login's cost, not the limiter refusing it.
+            # The login and verify scenarios are about their cost, not the limiter refusing them.
             LOGIN_RATE_LIMIT="1000000 per minute",
+            REDEMPTION_VERIFY_RATE_LIMIT="1000000 per minute",
             LOG_LEVEL="WARNING",
             GUNICORN_BIND=f"127.0.0.1:{api_port}",
             GUNICORN_WORKERS=str(self.opts.workers),
@@ -237,6 +271,11 @@ class Stack:
 
     # -- stop --------------------------------------------------------------------------------
     def stop(self) -> None:
+        if self.ctx is not None:
+            try:
+                self.ctx.close_app()
+            except Exception:  # noqa: BLE001 - the database is dropped WITH (FORCE) anyway
+                pass
         # The API first, so nothing calls the emulator while it goes away.
         for name in ("api", "emulator"):
             proc = self.procs.pop(name, None)
@@ -248,3 +287,25 @@ class Stack:
 
 def _gunicorn() -> str:
     return str(Path(sys.executable).parent / "gunicorn")
+
+
+@contextmanager
+def own_stack(
+    *,
+    workers: int = 2,
+    threads: int = 4,
+    pg_admin_url: str = os.environ.get(
+        "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    ),
+    redis_url: str = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+):
+    """The harness's stack for a standalone script (`python -m bench.<module>`); torn down after."""
+    run_dir = Path(tempfile.mkdtemp(prefix="rp-bench-"))
+    state = RunState(run_dir)
+    stack = Stack(StackOptions(pg_admin_url, redis_url, workers, threads, 0), run_dir, state)
+    try:
+        yield stack.start(lambda msg: print(msg, file=sys.stderr))
+    finally:
+        stack.stop()
+        for problem in cleanup(state):
+            print(problem, file=sys.stderr)
