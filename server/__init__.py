@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 import server.validation_messages  # noqa: F401 - must precede every schema definition
 from server.config import PROJECT_ROOT, load_config
+from server.db_types import MAX_ID
 from server.errors import AppError, register_error_handlers
 from server.extensions import RedPointsApi, db, limiter, migrate
 from server.logging_setup import configure_logging, init_request_logging
@@ -49,9 +50,6 @@ def _limit_body_sizes(app: Flask) -> None:
             raise AppError(
                 "提交的内容过大", code="payload_too_large", status=413, details={"max_bytes": limit}
             )
-
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
 
 
 class IdConverter(IntegerConverter):

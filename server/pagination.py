@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import Select
 
+from server.db_types import MAX_ID
 from server.errors import BadRequest
 
 DEFAULT_LIMIT = 20
@@ -72,6 +73,14 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+def decode_id_cursor(cursor: str) -> int:
+    """A one-id cursor, refused unless it is a positive id that fits the id columns."""
+    (last_id,) = decode_cursor(cursor, 1)
+    if not isinstance(last_id, int) or not 0 < last_id <= MAX_ID:
+        raise BadRequest("分页参数无效", code="invalid_cursor")
+    return last_id
+
+
 @dataclass
 class Page:
     items: list
@@ -84,9 +93,7 @@ class Page:
 def paginate_by_id(session, stmt: Select, id_column, limit: int, cursor: str | None, desc=True):
     """Keyset-paginate `stmt` on a unique integer column, newest first by default."""
     if cursor:
-        (last_id,) = decode_cursor(cursor, 1)
-        if not isinstance(last_id, int) or not 0 < last_id < 2**31:
-            raise BadRequest("分页参数无效", code="invalid_cursor")
+        last_id = decode_id_cursor(cursor)
         stmt = stmt.where(id_column < last_id if desc else id_column > last_id)
     stmt = stmt.order_by(id_column.desc() if desc else id_column.asc()).limit(limit + 1)
     rows = list(session.scalars(stmt))

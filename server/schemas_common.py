@@ -2,6 +2,8 @@
 
 import marshmallow as ma
 
+from server.db_types import MAX_ID
+
 BEARER = [{"bearerAuth": []}]
 
 
@@ -22,5 +24,5 @@ class IdField(ma.fields.Integer):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("strict", True)
-        kwargs.setdefault("validate", ma.validate.Range(min=1, max=2**31 - 1))
+        kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID))
         super().__init__(**kwargs)

@@ -134,3 +134,18 @@ def test_post_with_method_override_acts_as_patch(api, seeded):
         "/api/v1/me", "resident-1", json={}, headers={"X-HTTP-Method-Override": "TRACE"}
     )
     assert resp.status_code == 405
+
+
+def test_id_cursors_beyond_the_id_columns_are_refused(api, seeded):
+    from server.pagination import encode_cursor
+
+    too_big = encode_cursor([2**31])
+    # Each used to reach SQL, where PostgreSQL's INTEGER overflowed into a 500.
+    for path, who in [
+        ("/api/v1/merchant/statement", "merchant-1"),
+        ("/api/v1/tasks/me/signups", "resident-1"),
+        ("/api/v1/points/ledger", "resident-1"),
+    ]:
+        resp = api.get(f"{path}?cursor={too_big}", who)
+        assert resp.status_code == 400 and error_code(resp) == "invalid_cursor", path
+        assert api.get(f"{path}?cursor={encode_cursor([5])}", who).status_code == 200, path

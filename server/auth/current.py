@@ -1,7 +1,5 @@
 """Who is calling: the bearer token turned into a User, once per request."""
 
-from functools import wraps
-
 from flask import g, request
 
 from server.auth.models import User
@@ -33,14 +31,3 @@ def current_user() -> User:
             raise TokenInvalid()
         g.current_user = user
     return user
-
-
-def login_required(view):
-    """Reject the request with 401 unless it carries a valid bearer token."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_user()
-        return view(*args, **kwargs)
-
-    return wrapper

@@ -7,10 +7,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from server.auth.models import User
-from server.errors import BadRequest, Unprocessable
+from server.errors import Unprocessable
 from server.extensions import db
 from server.masking import mask_name
-from server.pagination import decode_cursor, encode_cursor, paginate_by_id
+from server.pagination import decode_id_cursor, encode_cursor, paginate_by_id
 from server.rewards.models import Merchant, Offer, Redemption
 from server.rewards.periods import LOCAL_TZ, month_bounds_utc
 from server.rewards.service import staff_merchant
@@ -93,10 +93,7 @@ def statement(user: User, merchant_id: int | None, month: str, limit: int, curso
     ).one()
     stmt = _statement_query(merchant, month)
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
-        if not isinstance(last, int):
-            raise BadRequest("分页参数无效", code="invalid_cursor")
-        stmt = stmt.where(Redemption.offer_id > last)
+        stmt = stmt.where(Redemption.offer_id > decode_id_cursor(cursor))
     rows = db.session.execute(stmt.order_by(Redemption.offer_id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from server.audit import record_audit
 from server.auth.authz import membership_of
 from server.auth.models import User
+from server.db_types import MAX_ID
 from server.errors import Conflict, Unprocessable
 from server.extensions import db
 from server.tasks import clock
 from server.tasks.checkin_codes import verify_code
-from server.tasks.models import MAX_ID, Task, TaskAttendance, TaskSignup
+from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import managed_task, visible_task
 from server.tasks.signup import NO_SYNC, signup_of
 

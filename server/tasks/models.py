@@ -9,7 +9,6 @@ from server.db_types import JSONType, UTCDateTime, utcnow
 from server.extensions import db
 
 # Ids are 32-bit columns: larger ids in paths or bodies cannot exist (and must not reach SQL).
-MAX_ID = 2**31 - 1
 DEFAULT_ORGANISER_ROLES = ["admin", "reviewer", "grid_worker", "org_staff"]
 ORGANISER_ROLE_CHOICES = ("admin", "reviewer", "grid_worker", "org_staff", "party_member")
 AUDIENCES = ("everyone", "party_members", "grid")

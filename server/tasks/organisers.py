@@ -7,11 +7,11 @@ from server.audit import record_audit
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
 from server.community.models import Community, Membership
+from server.db_types import MAX_ID
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.extensions import db
 from server.tasks.models import (
     DEFAULT_ORGANISER_ROLES,
-    MAX_ID,
     ORGANISER_ROLE_CHOICES,
     Task,
     TaskSettings,

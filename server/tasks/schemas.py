@@ -1,11 +1,11 @@
 import marshmallow as ma
 
 from server.community.models import PARTY_KINDS
+from server.db_types import MAX_ID
 from server.pagination import PageArgsSchema, QueryArgsSchema, page_schema
 from server.schemas_common import IdField, StrictSchema, text
 from server.tasks.models import (
     AUDIENCES,
-    MAX_ID,
     ORGANISER_ROLE_CHOICES,
     REWARD_KINDS,
     SIGNUP_STATUSES,

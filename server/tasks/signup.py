@@ -14,11 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server.auth.authz import NotAMember, grants_of, require_membership
 from server.auth.models import User
 from server.community.models import Membership
+from server.db_types import MAX_ID
 from server.errors import Conflict, Forbidden, NotFound
 from server.extensions import db
 from server.notify.outbox import append_event, emit_event
 from server.tasks import clock
-from server.tasks.models import MAX_ID, Task, TaskSignup
+from server.tasks.models import Task, TaskSignup
 from server.tasks.organisers import visible_task
 
 ACTIVE = ("confirmed", "waitlisted")
