@@ -17,14 +17,22 @@ SECRET = "test-secret"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need real concurrency: they run in the PostgreSQL pass only."""
-    if dbutil.target() == "postgresql":
-        return
-    keep = [i for i in items if i.get_closest_marker("postgres") is None]
-    dropped = [i for i in items if i.get_closest_marker("postgres") is not None]
+    """`postgres` tests need real concurrency: they run in the PostgreSQL pass only.
+
+    `redis` tests need a Redis (TEST_REDIS_URL): scripts/test gives one to the PostgreSQL pass.
+    """
+    on_postgres = dbutil.target() == "postgresql"
+    with_redis = bool(os.environ.get("TEST_REDIS_URL"))
+
+    def runs(item) -> bool:
+        if item.get_closest_marker("postgres") is not None and not on_postgres:
+            return False
+        return item.get_closest_marker("redis") is None or with_redis
+
+    dropped = [i for i in items if not runs(i)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = [i for i in items if runs(i)]
 
 
 def pytest_report_header(config):

@@ -6,9 +6,12 @@ second query lists the role grants. No ORM entities are built, which is most of 
 
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, func, select
 
 from server.auth.models import User
+from server.auth.schemas import ProfileSchema
+from server.community import profile_cache
 from server.community.models import Community, Grid, Membership, RoleGrant
 from server.extensions import db
 from server.masking import mask_phone
@@ -87,6 +90,25 @@ def _statements():
         .order_by(grants.id)
     )
     return profile, roles
+
+
+def profile_json(user_id: int) -> bytes | None:
+    """The body of `GET /me` (None: no such active user), from the cache when it is current."""
+    found = profile_cache.lookup(user_id)
+    if found.body is not None:
+        return found.body
+    profile = profile_view(user_id)
+    if profile is None:
+        return None
+    body = current_app.json.response(_profile_schema().dump(profile)).get_data()
+    if found.stamp is not None:
+        profile_cache.store(user_id, found.stamp, body)
+    return body
+
+
+@cache
+def _profile_schema() -> ProfileSchema:
+    return ProfileSchema()
 
 
 def profile_view(user_id: int) -> dict | None:

@@ -1,10 +1,11 @@
+from flask import current_app
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
 from server.auth.schemas import MembershipViewSchema, ProfileSchema, RoleGrantSchema
 from server.auth.tokens import TokenInvalid
 from server.community import service
-from server.community.profile import profile_view
+from server.community.profile import profile_json
 from server.community.schemas import (
     CommunityPageSchema,
     CommunityQuerySchema,
@@ -34,10 +35,11 @@ admin_blp = Blueprint(
 @blp.response(200, ProfileSchema)
 def get_me():
     """The caller's profile, membership, roles, balance and volunteer hours."""
-    profile = profile_view(current_user_id())
-    if profile is None:
+    body = profile_json(current_user_id())
+    if body is None:
         raise TokenInvalid()
-    return profile
+    # Already serialized by ProfileSchema (and maybe cached): sent as it is.
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @blp.route("/me", methods=["PATCH"])

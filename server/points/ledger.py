@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from server.community import profile_cache
 from server.community.models import RoleGrant
 from server.db_types import UTCDateTime, utcnow
 from server.errors import Conflict, NotFound, Unprocessable
@@ -107,7 +108,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     module = postgresql if dialect == "postgresql" else sqlite
     a, h = ACCOUNTS.c, HOLDS.c
     amount, now = bindparam("p_amount"), bindparam("p_now", type_=UTCDateTime())
-    state = (a.balance, a.held, a.earned, a.community_id, a.holder_type)
+    state = (a.balance, a.held, a.earned, a.community_id, a.holder_type, a.holder_id)
     roles = (
         _has_role("party_member").label("party_member"),
         _has_role("grid_worker").label("grid_worker"),
@@ -215,7 +216,12 @@ def _check_text(reason: str, idempotency_key: str | None = None) -> None:
 
 
 def _sync(account_id: int, row) -> None:
-    """Put the values the UPDATE returned on the in-session object (if any), not dirtying it."""
+    """Put the values the UPDATE returned on the in-session object (if any), not dirtying it.
+
+    Every balance change passes here, so here the holder's cached profile is marked stale.
+    """
+    if row.holder_type == "user":
+        profile_cache.touch(row.holder_id)
     account = db.session.identity_map.get(identity_key(Account, account_id))
     if account is None:
         return
@@ -247,6 +253,7 @@ def _change(account_id: int, *, where=(), with_roles: bool = False, **values):
         ACCOUNTS.c.earned,
         ACCOUNTS.c.community_id,
         ACCOUNTS.c.holder_type,
+        ACCOUNTS.c.holder_id,
     ]
     if with_roles:
         returning += [

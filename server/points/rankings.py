@@ -41,6 +41,7 @@ from server.masking import mask_name
 from server.pagination import decode_cursor, encode_cursor
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
 from server.points.models import ACCOUNT_KINDS
+from server.points.ranking_pusher import pusher
 from server.redis_client import get_redis, redis_key
 
 log = logging.getLogger(__name__)
@@ -130,20 +131,13 @@ def _push_after_commit(session: Session) -> None:
     redis = get_redis()
     if redis is None:
         return
-    pipe = redis.pipeline(transaction=False)
-    for _tag, community_id, account_id, kinds, month, delta in pending:
-        for kind in kinds:
-            for period in periods_of_month(month):
-                pipe.zincrby(_key(community_id, kind, period), delta, _member(account_id))
-    try:
-        pipe.execute()
-    except RedisError:
-        # SQL totals stay right; reads fall back to them until the next rebuild.
-        log.warning("ranking update lost; run `flask rankings rebuild`", exc_info=True)
-        try:
-            redis.delete(*{_ready_key(p[1]) for p in pending})
-        except RedisError:
-            pass
+    increments = [
+        (_key(community_id, kind, period), delta, _member(account_id))
+        for _tag, community_id, account_id, kinds, month, delta in pending
+        for kind in kinds
+        for period in periods_of_month(month)
+    ]
+    pusher.submit(redis, increments, {_ready_key(p[1]) for p in pending})
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -236,6 +230,7 @@ def _source(community_id: int, prefer: str | None = None):
     if redis is not None:
         try:
             if redis.exists(_ready_key(community_id)):
+                pusher.wait()  # this process's own credits are in Redis before it reads
                 return _RedisSource(redis)
         except RedisError:
             log.warning("redis unavailable; ranking from SQL", exc_info=True)
@@ -418,6 +413,7 @@ def rebuild_redis(community_id: int) -> int:
     redis = get_redis()
     if redis is None:
         return 0
+    pusher.wait()  # increments queued before the rebuild must not land on top of it
     old = list(redis.scan_iter(match=redis_key("rank", community_id, "*"), count=1000))
     scores: dict[str, dict[str, int]] = {}
     rows = db.session.execute(

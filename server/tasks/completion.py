@@ -9,9 +9,11 @@ from sqlalchemy import select, update
 
 from server.audit import record_audit
 from server.auth.models import User
+from server.community import profile_cache
 from server.errors import Conflict
 from server.extensions import db
 from server.notify.outbox import emit_event
+from server.points.ledger import account_for_user, credit
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.attendance import served_minutes
@@ -44,9 +46,11 @@ def _credit(task: Task, row: TaskAttendance, actor: User, now) -> int:
         .returning(TaskAttendance.id),
         execution_options=NO_SYNC,
     ).first()
-    if claimed is None or points <= 0:
+    if claimed is None:
         return 0
-    from server.points.ledger import account_for_user, credit  # built in parallel; see brief
+    profile_cache.touch(row.user_id)  # credited minutes show as volunteer hours on GET /me
+    if points <= 0:
+        return 0
 
     entry = credit(
         account_for_user(task.community_id, row.user_id),
