@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 import server.validation_messages  # noqa: F401 - must precede every schema definition
 from server.config import PROJECT_ROOT, load_config
+from server.db_pool import ping_idle_connections
 from server.db_types import MAX_ID
 from server.errors import AppError, register_error_handlers
 from server.extensions import RedPointsApi, db, limiter, migrate
@@ -95,6 +96,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         _sqlite_pragmas(app)
+        if db.engine.dialect.name != "sqlite":
+            ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     limiter.init_app(app)
 

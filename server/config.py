@@ -33,7 +33,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or default_database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL connections idle longer than this are pinged before use (server/db_pool.py).
+        "DB_IDLE_PING_SECONDS": _float("DB_IDLE_PING_SECONDS", 5.0),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),
         "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wxdemo0000000000"),

@@ -4,6 +4,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,12 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return render_http_exception(error)
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            # The database went away under this request (restart, failover); the pool has
+            # dropped its connections, so a retry gets a fresh one.
+            log.warning("database connection lost", exc_info=True)
+            _rollback()
+            return envelope(503, "database_unavailable", "服务暂时不可用，请稍后重试")
         log.exception("unhandled exception")
         _rollback()
         code, message = HTTP_ERRORS[500]

@@ -14,11 +14,12 @@ could leave behind. Without Redis every request reads the database.
 import logging
 from dataclasses import dataclass
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from server import redis_after_commit
 from server.auth.models import User
 from server.community.models import Community, Grid, Membership, RoleGrant
 from server.extensions import db
@@ -105,20 +106,15 @@ def _touch_flushed(session: Session, _context) -> None:
         session.info.setdefault(_PENDING, set()).update(changed)
 
 
-@event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
+@redis_after_commit.collector
+def _committed_bumps(session: Session) -> redis_after_commit.Batch | None:
     pending = session.info.pop(_PENDING, None)
-    if not pending or not has_app_context() or not current_app.config.get("REDIS_URL"):
-        return
-    redis = get_redis()
-    pipe = redis.pipeline(transaction=False)
-    for user_id in pending:
-        pipe.incr(redis_key("me", "gv") if user_id == _EVERYONE else _keys(user_id)[1])
-    try:
-        pipe.execute()
-    except RedisError:
-        # Cached copies carry a TTL, so a lost bump shows an old profile for at most that long.
-        log.warning("profile cache invalidation lost", exc_info=True)
+    if not pending or not has_app_context():
+        return None
+    # A lost bump (Redis down) only logs: cached copies expire within TTL_SECONDS.
+    return redis_after_commit.Batch(
+        incr=[redis_key("me", "gv") if uid == _EVERYONE else _keys(uid)[1] for uid in pending]
+    )
 
 
 @event.listens_for(Session, "after_soft_rollback")

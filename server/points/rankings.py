@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
+from server import redis_after_commit
 from server.auth.authz import grants_of, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
@@ -41,7 +42,6 @@ from server.masking import mask_name
 from server.pagination import decode_cursor, encode_cursor
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
 from server.points.models import ACCOUNT_KINDS
-from server.points.ranking_pusher import pusher
 from server.redis_client import get_redis, redis_key
 
 log = logging.getLogger(__name__)
@@ -123,21 +123,25 @@ def queue_increment(
     )
 
 
-@event.listens_for(Session, "after_commit")
-def _push_after_commit(session: Session) -> None:
+@redis_after_commit.collector
+def _committed_increments(session: Session) -> redis_after_commit.Batch | None:
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
-        return
-    redis = get_redis()
-    if redis is None:
-        return
+        return None
+    ready = {_ready_key(p[1]) for p in pending}
+
+    def unready(redis) -> None:
+        # SQL totals stay right; reads fall back to them until the next rebuild.
+        log.warning("ranking update lost; run `flask rankings rebuild`")
+        redis.delete(*ready)
+
     increments = [
         (_key(community_id, kind, period), delta, _member(account_id))
         for _tag, community_id, account_id, kinds, month, delta in pending
         for kind in kinds
         for period in periods_of_month(month)
     ]
-    pusher.submit(redis, increments, {_ready_key(p[1]) for p in pending})
+    return redis_after_commit.Batch(zincrby=increments, on_failure=unready)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -230,7 +234,6 @@ def _source(community_id: int, prefer: str | None = None):
     if redis is not None:
         try:
             if redis.exists(_ready_key(community_id)):
-                pusher.wait()  # this process's own credits are in Redis before it reads
                 return _RedisSource(redis)
         except RedisError:
             log.warning("redis unavailable; ranking from SQL", exc_info=True)
@@ -413,7 +416,6 @@ def rebuild_redis(community_id: int) -> int:
     redis = get_redis()
     if redis is None:
         return 0
-    pusher.wait()  # increments queued before the rebuild must not land on top of it
     old = list(redis.scan_iter(match=redis_key("rank", community_id, "*"), count=1000))
     scores: dict[str, dict[str, int]] = {}
     rows = db.session.execute(
