@@ -6,20 +6,22 @@ PostgreSQL; the offer row is the one every resident shares, so it is locked last
 the shortest time.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import require_membership
+from server.auth.authz import NotAMember
 from server.auth.models import User
+from server.auth.tokens import TokenInvalid
 from server.db_types import utcnow
 from server.errors import AppError, Conflict, NotFound, Unprocessable
 from server.extensions import db
 from server.notify.outbox import emit_event
 from server.pagination import paginate_by_id
 from server.points import ledger
+from server.rewards.hot_statements import event_params, hot, run
 from server.rewards.models import Offer, Redemption, RedemptionCounter
 from server.rewards.periods import local_today, period_key
 from server.rewards.service import offer_unavailable_reason
@@ -57,12 +59,6 @@ def expiry_days() -> int:
     return int(setting("REDEMPTION_EXPIRY_DAYS"))
 
 
-def _insert_ignore(model):
-    """INSERT ... ON CONFLICT DO NOTHING for the running dialect."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 def state_error(r: Redemption, now: datetime) -> RedemptionStateError:
     """The refusal for acting on a redemption that is no longer reservable."""
     if r.status == "redeemed":
@@ -78,138 +74,219 @@ def state_error(r: Redemption, now: datetime) -> RedemptionStateError:
     )
 
 
-def _existing_for_key(user: User, client_key: str, offer_id: int) -> Redemption | None:
-    existing = db.session.scalar(
-        select(Redemption).where(Redemption.user_id == user.id, Redemption.client_key == client_key)
-    )
-    if existing is not None and existing.offer_id != offer_id:
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A redemption as its owner sees it, built from values already known (nothing reloaded)."""
+
+    id: int
+    offer_id: int
+    offer_title: str
+    offer_image_url: str | None
+    merchant_id: int
+    merchant_name: str
+    merchant_address: str
+    points: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    closed_at: datetime | None
+    period_key: str
+
+    def view(self) -> dict:
+        """The same dict redemption_view gives for this redemption."""
+        return {
+            "id": self.id,
+            "offer_id": self.offer_id,
+            "offer_title": self.offer_title,
+            "offer_image_url": self.offer_image_url,
+            "merchant_id": self.merchant_id,
+            "merchant_name": self.merchant_name,
+            "merchant_address": self.merchant_address,
+            "points": self.points,
+            "status": self.status,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "redeemed_at": self.redeemed_at,
+            "closed_at": self.closed_at,
+        }
+
+
+def _reserve_context(conn, st, user_id: int, offer_id: int, client_key: str | None):
+    """The reserve context row of an active member (else 401 or 403, like current_user)."""
+    row = conn.execute(
+        st.reserve_context,
+        {"p_user_id": user_id, "p_offer_id": offer_id, "p_client_key": client_key},
+    ).one_or_none()
+    if row is None or not row.is_active:
+        raise TokenInvalid()
+    if row.member_community_id is None:
+        raise NotAMember()
+    return row
+
+
+def _check_same_offer(earlier_offer_id: int, offer_id: int) -> None:
+    if earlier_offer_id != offer_id:
         raise Unprocessable(
             "该请求标识已用于其他兑换",
             code="idempotency_key_reused",
             details={"offer_id": offer_id},
         )
-    return existing
+
+
+def _reservation_for_key(conn, st, user_id: int, client_key: str, offer_id: int) -> Reservation:
+    """The reservation an Idempotency-Key already made, for replaying its first answer."""
+    row = conn.execute(
+        st.reservation_by_key, {"p_user_id": user_id, "p_client_key": client_key}
+    ).one()
+    _check_same_offer(row.offer_id, offer_id)
+    return Reservation(**row._mapping)
+
+
+def _offer_rules(row) -> SimpleNamespace:
+    """The fields offer_unavailable_reason reads, from the reserve context row."""
+    return SimpleNamespace(
+        merchant=SimpleNamespace(status=row.merchant_status),
+        active=row.active,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
+
+
+def _check_reservable(offer, today) -> None:
+    """Refuse an offer the caller cannot reserve today, in the order residents are told."""
+    if offer.offer_id is None or offer.community_id != offer.member_community_id:
+        raise NotFound("兑换商品不存在", code="offer_not_found")
+    reason = offer_unavailable_reason(_offer_rules(offer), today)
+    if reason is not None:
+        raise Conflict(reason[1], code=reason[0])
+    if offer.has_windows:  # no window rows at all: always open, nothing more to read
+        require_open(offer.community_id, today)
+    if offer.stock <= 0:  # a fast refusal; the conditional UPDATE below is the guard
+        raise Conflict("该商品已兑完", code="out_of_stock")
+
+
+def _covering_account(offer, user_id: int) -> int:
+    """The caller's account id, refusing when its available points do not cover the offer."""
+    if offer.account_id is None:  # first use in this community: create it, as before
+        account = ledger.account_for_user(offer.community_id, user_id)
+        account_id, available = account.id, account.balance - account.held
+    else:
+        account_id, available = offer.account_id, offer.balance - offer.held
+    if available < offer.points_cost:
+        raise ledger.InsufficientPoints(
+            "可用积分不足", details={"needed": offer.points_cost, "available": available}
+        )
+    return account_id
 
 
 def reserve(
-    user: User, offer_id: int, *, client_key: str | None = None, now: datetime | None = None
-) -> tuple[Redemption, bool]:
+    user: User | int,
+    offer_id: int,
+    *,
+    client_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Reservation, bool]:
     """Reserve one unit of an offer: hold the points, take stock and a limit slot atomically.
 
-    Returns the redemption and whether it was created (False: replay of the same
-    Idempotency-Key, which answers with the first result and changes nothing).
+    `user` is the caller or their id (checked active here, like current_user). Returns the
+    reservation and whether it was created (False: replay of the same Idempotency-Key, which
+    answers with the first result and changes nothing).
     """
     now = now or utcnow()
-    membership = require_membership(user)
-    if client_key:
-        existing = _existing_for_key(user, client_key, offer_id)
-        if existing is not None:
-            return existing, False
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.community_id != membership.community_id:
-        raise NotFound("兑换商品不存在", code="offer_not_found")
+    user_id = user if isinstance(user, int) else user.id
+    conn, st = hot()
+    offer = _reserve_context(conn, st, user_id, offer_id, client_key)
+    if offer.earlier_offer_id is not None:
+        _check_same_offer(offer.earlier_offer_id, offer_id)
+        return _reservation_for_key(conn, st, user_id, client_key, offer_id), False
     today = local_today(now)
-    reason = offer_unavailable_reason(offer, today)
-    if reason is not None:
-        raise Conflict(reason[1], code=reason[0])
-    require_open(offer.community_id, today)
-    if offer.stock <= 0:  # a fast refusal; the conditional UPDATE below is the guard
-        raise Conflict("该商品已兑完", code="out_of_stock")
-    account = ledger.account_for_user(offer.community_id, user.id)
-    if account.balance - account.held < offer.points_cost:
-        raise ledger.InsufficientPoints(
-            "可用积分不足",
-            details={"needed": offer.points_cost, "available": account.balance - account.held},
-        )
+    _check_reservable(offer, today)
+    account_id = _covering_account(offer, user_id)
 
-    redemption = Redemption(
-        community_id=offer.community_id,
-        user_id=user.id,
-        offer_id=offer.id,
-        merchant_id=offer.merchant_id,
-        points=offer.points_cost,
-        period_key=period_key(today, offer.limit_period),
-        status="reserved",
-        client_key=client_key,
-        counted=bool(offer.limit_per_person),
-        expires_at=now + timedelta(days=expiry_days()),
-        created_at=now,
-    )
+    values = {
+        "community_id": offer.community_id,
+        "user_id": user_id,
+        "offer_id": offer.offer_id,
+        "merchant_id": offer.merchant_id,
+        "points": offer.points_cost,
+        "period_key": period_key(today, offer.limit_period),
+        "status": "reserved",
+        "client_key": client_key,
+        "counted": bool(offer.limit_per_person),
+        "expires_at": now + timedelta(days=expiry_days()),
+        "created_at": now,
+    }
     # The redemption row first: a concurrent double tap waits here on the unique key
     # before either request has locked any shared row.
-    if client_key:
-        try:
-            with db.session.begin_nested():
-                db.session.add(redemption)
-        except IntegrityError:
-            existing = _existing_for_key(user, client_key, offer_id)
-            if existing is None:
-                raise
-            db.session.commit()
-            return existing, False
-    else:
-        db.session.add(redemption)
-        db.session.flush()
+    rid = conn.execute(st.insert_redemption, values).scalar_one_or_none()
+    if rid is None:  # the key's first request committed meanwhile: replay its answer
+        existing = _reservation_for_key(conn, st, user_id, client_key, offer_id)
+        db.session.commit()
+        return existing, False
 
     if offer.limit_per_person:
-        _take_limit_slot(user, offer, redemption.period_key)
+        _take_limit_slot(conn, st, user_id, offer, values["period_key"])
     hold = ledger.hold(
-        account,
+        account_id,
         offer.points_cost,
         reason=f"兑换预约：{offer.title}",
-        idempotency_key=f"redemption:{redemption.id}:hold",
+        idempotency_key=f"redemption:{rid}:hold",
         cause_type="redemption",
-        cause_id=redemption.id,
-        actor_id=user.id,
+        cause_id=rid,
+        actor_id=user_id,
     )
-    redemption.hold_id = hold.id
-    taken = db.session.execute(
-        update(Offer)
-        .where(Offer.id == offer.id, Offer.stock > 0)
-        .values(stock=Offer.stock - 1)
-        .returning(Offer.stock)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if taken is None:
-        raise Conflict("该商品已兑完", code="out_of_stock")
-    db.session.expire(offer, ["stock"])
-    emit_event(
+    # Link the hold, take the stock (the shared offer row last) and record the event.
+    event = event_params(
         "redemption.reserved",
         aggregate_type="redemption",
-        aggregate_id=redemption.id,
+        aggregate_id=rid,
         community_id=offer.community_id,
         payload={
-            "user_id": user.id,
-            "offer_id": offer.id,
+            "user_id": user_id,
+            "offer_id": offer.offer_id,
             "merchant_id": offer.merchant_id,
             "points": offer.points_cost,
-            "expires_at": redemption.expires_at.isoformat(),
+            "expires_at": values["expires_at"].isoformat(),
         },
     )
+    params = {
+        "p_id": rid,
+        "p_hold_id": hold.id,
+        "p_offer_id": offer.offer_id,
+        "p_updated_at": utcnow(),
+        **event,
+    }
+    if run(conn, st.finish_reserve, params).first() is None:
+        raise Conflict("该商品已兑完", code="out_of_stock")
     db.session.commit()
-    return redemption, True
+    return Reservation(
+        id=rid,
+        offer_id=offer.offer_id,
+        offer_title=offer.title,
+        offer_image_url=offer.image_url,
+        merchant_id=offer.merchant_id,
+        merchant_name=offer.merchant_name,
+        merchant_address=offer.merchant_address,
+        points=offer.points_cost,
+        status="reserved",
+        created_at=now,
+        expires_at=values["expires_at"],
+        redeemed_at=None,
+        closed_at=None,
+        period_key=values["period_key"],
+    ), True
 
 
-def _take_limit_slot(user: User, offer: Offer, period: str) -> None:
+def _take_limit_slot(conn, st, user_id: int, offer, period: str) -> None:
     """Count this reservation against the person's limit; the row lock serialises one person."""
-    db.session.execute(
-        _insert_ignore(RedemptionCounter)
-        .values(user_id=user.id, offer_id=offer.id, period_key=period, used=0)
-        .on_conflict_do_nothing()
-    )
-    slot = db.session.execute(
-        update(RedemptionCounter)
-        .where(
-            RedemptionCounter.user_id == user.id,
-            RedemptionCounter.offer_id == offer.id,
-            RedemptionCounter.period_key == period,
-            RedemptionCounter.used < offer.limit_per_person,
-        )
-        .values(used=RedemptionCounter.used + 1)
-        .returning(RedemptionCounter.used)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if slot is None:
+    params = {
+        "p_user_id": user_id,
+        "p_offer_id": offer.offer_id,
+        "p_period_key": period,
+        "p_limit": offer.limit_per_person,
+    }
+    if conn.execute(st.take_limit_slot, params).first() is None:
         limit, words = offer.limit_per_person, PERIOD_WORDS[offer.limit_period]
         raise Conflict(
             f"该商品{PERIOD_NAMES[offer.limit_period]}每人限兑{limit}次，您{words}已达上限",

@@ -5,70 +5,113 @@ transaction as the ledger settlement; a Redis SET NX on the code's nonce is only
 pre-check that turns away a burst of repeated scans before they reach the database.
 """
 
+from dataclasses import dataclass, replace
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import update
 
-from server.audit import record_audit
-from server.auth.authz import has_role
 from server.auth.models import User
 from server.db_types import utcnow
 from server.errors import Conflict, Forbidden
 from server.extensions import db
 from server.masking import mask_name
-from server.notify.outbox import emit_event
 from server.points import ledger
 from server.redis_client import get_redis, redis_key
 from server.rewards.codes import CodeInvalid, decode_code
-from server.rewards.models import Redemption
+from server.rewards.hot_statements import audit_params, event_params, hot, run
 from server.rewards.redemption import RedemptionStateError, state_error
 
 NONCE_TTL_SECONDS = 300
 
 
-def _redemption_for_staff(staff: User, token: str) -> tuple[Redemption, str]:
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """A scanned redemption as the scan context row reads it (see hot_statements)."""
+
+    id: int
+    community_id: int
+    user_id: int
+    offer_id: int
+    merchant_id: int
+    points: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    redeemed_by: int | None
+    offer_title: str
+    offer_image_url: str | None
+    merchant_name: str
+    resident_id: int | None
+    resident_real_name: str | None
+    resident_nickname: str | None
+    verifier_id: int | None
+    verifier_real_name: str | None
+    verifier_nickname: str | None
+    is_staff: bool
+
+
+def _staff_id(staff: User | int) -> int:
+    return staff if isinstance(staff, int) else staff.id
+
+
+def _scan(conn, st, staff_id: int, rid: int) -> Scanned | None:
+    row = conn.execute(st.scan_context, {"p_id": rid, "p_staff_id": staff_id}).one_or_none()
+    return None if row is None else Scanned(**row._mapping)
+
+
+def _redemption_for_staff(conn, st, staff_id: int, token: str) -> tuple[Scanned, str]:
     rid, nonce = decode_code(token)
-    r = db.session.get(Redemption, rid)
+    r = _scan(conn, st, staff_id, rid)
     if r is None:
         raise CodeInvalid()
     # Another merchant's code: refuse without saying anything about the redemption.
-    if not has_role(staff, r.community_id, "merchant_staff", merchant_id=r.merchant_id):
+    if not r.is_staff:
         raise Forbidden("该兑换码不属于本商家，无法核销", code="not_your_merchant")
     return r, nonce
 
 
-def _already_redeemed(r: Redemption) -> RedemptionStateError:
-    staff = db.session.get(User, r.redeemed_by) if r.redeemed_by else None
+def _display_name(real_name: str | None, nickname: str | None) -> str:
+    """User.display_name's rule, for names read without building a User."""
+    return User.display_name.fget(SimpleNamespace(real_name=real_name, nickname=nickname))
+
+
+def _already_redeemed(r: Scanned) -> RedemptionStateError:
+    staff_name = None
+    if r.verifier_id is not None:
+        staff_name = mask_name(_display_name(r.verifier_real_name, r.verifier_nickname))
     return RedemptionStateError(
         "该兑换已核销，请勿重复核销",
         code="already_redeemed",
         details={
             "redemption_id": r.id,
             "redeemed_at": r.redeemed_at.isoformat() if r.redeemed_at else None,
-            "redeemed_by": mask_name(staff.display_name) if staff else None,
+            "redeemed_by": staff_name,
             "redeemed_by_id": r.redeemed_by,
         },
     )
 
 
-def _refusal(r: Redemption, now: datetime) -> Exception:
+def _refusal(r: Scanned, now: datetime) -> Exception:
     if r.status == "redeemed":
         return _already_redeemed(r)
     return state_error(r, now)
 
 
-def preview_view(r: Redemption) -> dict:
-    resident = db.session.get(User, r.user_id)
+def preview_view(r: Scanned) -> dict:
+    resident = None
+    if r.resident_id is not None:
+        resident = _display_name(r.resident_real_name, r.resident_nickname)
     return {
         "redemption_id": r.id,
         "offer_id": r.offer_id,
-        "offer_title": r.offer.title,
-        "offer_image_url": r.offer.image_url,
+        "offer_title": r.offer_title,
+        "offer_image_url": r.offer_image_url,
         "merchant_id": r.merchant_id,
-        "merchant_name": r.offer.merchant.name,
+        "merchant_name": r.merchant_name,
         "points": r.points,
-        "resident_name": mask_name(resident.display_name if resident else None),
+        "resident_name": mask_name(resident),
         "status": r.status,
         "created_at": r.created_at,
         "expires_at": r.expires_at,
@@ -76,10 +119,14 @@ def preview_view(r: Redemption) -> dict:
     }
 
 
-def preview(staff: User, token: str, *, now: datetime | None = None) -> dict:
-    """What scanning this code would redeem; refuses exactly as verification would."""
+def preview(staff: User | int, token: str, *, now: datetime | None = None) -> dict:
+    """What scanning this code would redeem; refuses exactly as verification would.
+
+    `staff` is the caller or the id of one already known to be active (see routes._active_staff_id).
+    """
     now = now or utcnow()
-    r, _nonce = _redemption_for_staff(staff, token)
+    conn, st = hot()
+    r, _nonce = _redemption_for_staff(conn, st, _staff_id(staff), token)
     if r.status != "reserved" or r.expires_at <= now:
         raise _refusal(r, now)
     return preview_view(r)
@@ -110,37 +157,31 @@ def _forget_nonce(key: str | None) -> None:
         current_app.logger.warning("could not free a redemption nonce", exc_info=True)
 
 
-def verify(staff: User, token: str, *, now: datetime | None = None) -> Redemption:
-    """Settle a reserved redemption once: status redeemed, the hold becomes a debit entry."""
+def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Scanned:
+    """Settle a reserved redemption once: status redeemed, the hold becomes a debit entry.
+
+    `staff` is the caller or the id of one already known to be active (see routes._active_staff_id).
+    Returns the redemption as verified, for preview_view.
+    """
     now = now or utcnow()
-    r, nonce = _redemption_for_staff(staff, token)
+    staff_id = _staff_id(staff)
+    conn, st = hot()
+    r, nonce = _redemption_for_staff(conn, st, staff_id, token)
     if r.status == "redeemed":
         raise _already_redeemed(r)
     try:
         nonce_key = _claim_nonce(nonce)
     except Conflict:
-        db.session.refresh(r)
+        r = _scan(conn, st, staff_id, r.id)
         if r.status != "reserved":
             raise _refusal(r, now) from None
         raise
     try:
-        won = db.session.execute(
-            update(Redemption)
-            .where(
-                Redemption.id == r.id,
-                Redemption.status == "reserved",
-                Redemption.expires_at > now,
-            )
-            .values(status="redeemed", redeemed_at=now, redeemed_by=staff.id)
-            .returning(Redemption.id)
-            .execution_options(synchronize_session=False)
-        ).first()
+        params = {"p_id": r.id, "p_now": now, "p_staff_id": staff_id}
+        won = conn.execute(st.redeem, params).first()
         if won is None:
-            db.session.refresh(r)
-            raise _refusal(r, now)
-        db.session.expire(r)
-        entry = ledger.settle(r.hold_id, reason=f"兑换：{r.offer.title}", actor_id=staff.id)
-        r.debit_entry_id = entry.id
+            raise _refusal(_scan(conn, st, staff_id, r.id), now)
+        entry = ledger.settle(won.hold_id, reason=f"兑换：{r.offer_title}", actor_id=staff_id)
         after = {
             "status": "redeemed",
             "redeemed_at": now.isoformat(),
@@ -148,8 +189,8 @@ def verify(staff: User, token: str, *, now: datetime | None = None) -> Redemptio
             "offer_id": r.offer_id,
             "ledger_entry_id": entry.id,
         }
-        record_audit(
-            actor_id=staff.id,
+        audit = audit_params(
+            actor_id=staff_id,
             action="redemption.verify",
             target_type="redemption",
             target_id=r.id,
@@ -157,16 +198,18 @@ def verify(staff: User, token: str, *, now: datetime | None = None) -> Redemptio
             before={"status": "reserved"},
             after=after,
         )
-        emit_event(
+        event = event_params(
             "redemption.redeemed",
             aggregate_type="redemption",
             aggregate_id=r.id,
             community_id=r.community_id,
             payload={"user_id": r.user_id, "merchant_id": r.merchant_id, **after},
         )
+        # The debit entry on the redemption, the audit row and the event: one write.
+        run(conn, st.finish_verify, {"p_id": r.id, "p_entry_id": entry.id, **audit, **event})
         db.session.commit()
     except Exception:
         db.session.rollback()
         _forget_nonce(nonce_key)  # a failed attempt must not burn the resident's code
         raise
-    return r
+    return replace(r, status="redeemed", redeemed_at=now, redeemed_by=staff_id)

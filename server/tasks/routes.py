@@ -2,7 +2,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.authz import require_membership
-from server.auth.current import current_user
+from server.auth.current import current_user, current_user_id
 from server.schemas_common import BEARER
 from server.tasks import (
     attendance,
@@ -146,7 +146,8 @@ def cancel(body, task_id):
 @blp.response(201, TaskSignupSchema)
 def sign_up(task_id):
     """Sign up: `confirmed` while seats remain, otherwise `waitlisted`."""
-    return signup.sign_up(current_user(), task_id)
+    # The service checks the caller is still active in its first query: no User is loaded.
+    return signup.sign_up_as(current_user_id(), task_id)
 
 
 @blp.route("/<int:task_id>/signups/me", methods=["DELETE"])
@@ -154,7 +155,7 @@ def sign_up(task_id):
 @blp.response(200, TaskSignupCancelSchema)
 def cancel_signup(task_id):
     """Cancel my sign-up; a freed seat goes to the first waitlisted person."""
-    return signup.cancel_signup(current_user(), task_id)
+    return signup.cancel_signup_as(current_user_id(), task_id)
 
 
 @blp.route("/<int:task_id>/attendees", methods=["GET"])

@@ -4,26 +4,31 @@ Every change to a task's seats happens under that task's row lock, taken first (
 UPDATE or `lock_task`), so sign-ups, cancellations and promotions of one task serialise and
 never deadlock with each other. The seat itself is a conditional UPDATE
 (`confirmed_count < capacity`), re-checked by PostgreSQL against the latest committed row.
+
+A sign-up rush is the hot path: every sign-up of one task waits for that row lock, so what
+happens while it is held decides throughput. Everything that can be read and checked (caller,
+membership, audience, deadline, an existing sign-up) is, in one SELECT before the seat UPDATE;
+on PostgreSQL the seat, the sign-up and its outbox event are then one autocommit statement, so
+the lock is released by PostgreSQL itself without waiting on this process.
 """
 
-from functools import cache
-
-from sqlalchemy import and_, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from server.auth.authz import NotAMember, grants_of, require_membership
 from server.auth.models import User
+from server.auth.tokens import TokenInvalid
 from server.community.models import Membership
-from server.db_types import MAX_ID
+from server.db_types import MAX_ID, utcnow
 from server.errors import Conflict, Forbidden, NotFound
 from server.extensions import db
-from server.notify.outbox import append_event, emit_event
+from server.notify.outbox import append_event
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
-from server.tasks.organisers import visible_task
+from server.tasks.signup_statements import SIGNUPS, statements
 
 ACTIVE = ("confirmed", "waitlisted")
-NO_SYNC = {"synchronize_session": False}
+NO_SYNC = {"synchronize_session": False}  # for the ORM UPDATEs of attendance and completion
 
 
 def lock_task(task_id: int) -> Task:
@@ -39,15 +44,22 @@ def lock_task(task_id: int) -> Task:
 def check_audience(user: User, task: Task, membership: Membership | None = None) -> None:
     """Raise 403 unless the user belongs to the task's audience."""
     membership = membership or require_membership(user, task.community_id)
-    if task.audience == "grid" and membership.grid_id != task.audience_grid_id:
-        raise Forbidden("该任务仅限指定网格的居民报名", code="audience_mismatch")
+    kinds: set = set()
     if task.audience == "party_members":
         kinds = {
             g.party_kind for g in grants_of(user, task.community_id) if g.role == "party_member"
         }
-        if not kinds:
+    _check_audience(task, membership.grid_id, bool(kinds), task.audience_party_kind in kinds)
+
+
+def _check_audience(task, grid_id: int | None, party_member: bool, holds_kind: bool) -> None:
+    """check_audience on facts already read: the caller's grid, any party grant, the task's kind."""
+    if task.audience == "grid" and grid_id != task.audience_grid_id:
+        raise Forbidden("该任务仅限指定网格的居民报名", code="audience_mismatch")
+    if task.audience == "party_members":
+        if not party_member:
             raise Forbidden("该任务仅限党员报名", code="audience_mismatch")
-        if task.audience_party_kind and task.audience_party_kind not in kinds:
+        if task.audience_party_kind and not holds_kind:
             raise Forbidden(
                 f"该任务仅限{task.audience_party_kind}党员报名", code="audience_mismatch"
             )
@@ -75,111 +87,28 @@ def waitlist_position(signup: TaskSignup) -> int | None:
     return ahead + 1
 
 
-@cache
-def _statements(dialect: str):
-    """The sign-up statements, built once: building them costs more CPU than running them.
+def _read_context(conn, user_id: int, task_id: int):
+    """The task, the caller's membership and sign-up: one row, checked like the ORM path was.
 
-    Core on the table, not ORM entities: a rush sign-up needs a handful of task columns and the
-    caller's membership, which one SELECT reads together. Bind names avoid column names, which
-    INSERT/UPDATE reserve.
+    401 for a deactivated or deleted caller, 404 for a missing task, 403 (not a member) without
+    a membership, and 404 for another community's task - in that order, like current_user()
+    followed by visible_task_and_membership.
     """
-    tasks, members = Task.__table__, Membership.__table__
-    context = (
-        select(
-            tasks.c.id,
-            tasks.c.community_id,
-            tasks.c.title,
-            tasks.c.status,
-            tasks.c.signup_deadline,
-            tasks.c.audience,
-            tasks.c.audience_grid_id,
-            tasks.c.audience_party_kind,
-            members.c.community_id.label("member_community_id"),
-            members.c.grid_id.label("member_grid_id"),
-        )
-        .select_from(tasks.outerjoin(members, members.c.user_id == bindparam("p_user_id")))
-        .where(tasks.c.id == bindparam("p_task_id"))
-    )
-    t = tasks.c
-    seat = and_(t.confirmed_count < t.capacity, t.waitlisted_count == 0)
-    take_place = (
-        update(tasks)
-        .where(
-            t.id == bindparam("p_task_id"),
-            t.status == "published",
-            t.signup_deadline >= bindparam("p_now", type_=t.signup_deadline.type),
-        )
-        .values(
-            confirmed_count=t.confirmed_count + case((seat, 1), else_=0),
-            waitlisted_count=t.waitlisted_count + case((seat, 0), else_=1),
-            signup_seq=t.signup_seq + 1,
-        )
-        .returning(t.signup_seq, t.waitlisted_count)
-    )
-    module = postgresql if dialect == "postgresql" else sqlite
-    signups = TaskSignup.__table__
-    insert_signup = (
-        module.insert(signups)
-        .on_conflict_do_nothing(index_elements=["task_id", "user_id"])
-        .returning(signups.c.id)
-    )
-    return context, take_place, insert_signup
-
-
-class _Membership:
-    """The two membership fields check_audience reads, from the sign-up context row."""
-
-    __slots__ = ("community_id", "grid_id")
-
-    def __init__(self, community_id: int, grid_id: int | None):
-        self.community_id, self.grid_id = community_id, grid_id
-
-
-def _signup_context(user: User, task_id: int):
-    """The task row and the caller's membership, with visible_task_and_membership's answers.
-
-    404 for a missing task, 403 (not a member) without a membership, and 404 for another
-    community's task - in that order, like visible_task_and_membership.
-    """
-    conn = db.session.connection()
-    context = _statements(conn.dialect.name)[0]
-    row = None
-    if 0 < task_id <= MAX_ID:
-        row = conn.execute(context, {"p_user_id": user.id, "p_task_id": task_id}).one_or_none()
+    in_range = 0 < task_id <= MAX_ID  # a larger id cannot exist and must not reach SQL
+    params = {"p_user_id": user_id, "p_task_id": task_id if in_range else None}
+    row = conn.execute(statements(conn.dialect.name).context, params).one_or_none()
     if row is None:
+        raise TokenInvalid()
+    if row.id is None:
         raise NotFound("志愿任务不存在", code="task_not_found")
     if row.member_community_id is None:
         raise NotAMember()
     if row.member_community_id != row.community_id:
         raise NotFound("志愿任务不存在", code="task_not_found")
-    return row, _Membership(row.member_community_id, row.member_grid_id)
+    return row
 
 
-def _take_place(task, now) -> tuple[str, int, int | None]:
-    """Take a seat if one is free and nobody waits, else a waitlist place, in one UPDATE.
-
-    Return (status, sign-up order, waitlist position). SET expressions see the row as it was,
-    so the new waitlist length tells which branch ran: a seat leaves it at 0. The newest
-    waitlisted person is last in line, so their position is the waitlist's length.
-    """
-    conn = db.session.connection()
-    take_place = _statements(conn.dialect.name)[1]
-    row = conn.execute(take_place, {"p_task_id": task.id, "p_now": now}).first()
-    if row is None:
-        raise Conflict("报名已截止或任务已取消", code="signup_closed")
-    seq, waiting = row
-    return ("waitlisted", seq, waiting) if waiting else ("confirmed", seq, None)
-
-
-def sign_up(user: User, task_id: int) -> dict:
-    """Sign the user up once: `confirmed` while seats remain, else `waitlisted`.
-
-    Hot path of a sign-up rush: the task row stays locked from the seat UPDATE to the commit,
-    so only the sign-up INSERT and the outbox INSERT happen under the lock.
-    """
-    task, membership = _signup_context(user, task_id)
-    check_audience(user, task, membership)
-    now = clock.now()
+def _check_open_for_signup(task, now) -> None:
     if task.status != "published":
         raise Conflict("任务已取消或已结束", code="task_not_open")
     if now > task.signup_deadline:
@@ -188,86 +117,156 @@ def sign_up(user: User, task_id: int) -> dict:
             code="signup_closed",
             details={"signup_deadline": task.signup_deadline.isoformat()},
         )
-    status, seq, position = _take_place(task, now)
-    values = {"status": status, "seq": seq, "signed_up_at": now}
-    conn = db.session.connection()
-    insert_signup = _statements(conn.dialect.name)[2]
-    row = conn.execute(insert_signup, {"task_id": task.id, "user_id": user.id, **values}).first()
-    if row is None:
-        # A sign-up exists: it may be reused only if cancelled. Raising rolls our place back.
-        row = db.session.execute(
-            update(TaskSignup)
-            .where(
-                TaskSignup.task_id == task.id,
-                TaskSignup.user_id == user.id,
-                TaskSignup.status == "cancelled",
-            )
-            .values(cancelled_at=None, promoted_at=None, outcome=None, **values)
-            .returning(TaskSignup.id),
-            execution_options=NO_SYNC,
-        ).first()
-        if row is None:
-            raise Conflict("您已报名该任务", code="already_signed_up")
-    append_event(
-        f"task.signup.{status}",
-        aggregate_type="task",
-        aggregate_id=task.id,
-        community_id=task.community_id,
-        payload={"task_id": task.id, "user_id": user.id, "title": task.title},
-    )
-    view = {
-        "id": row[0],
-        "task_id": task.id,
-        "status": status,
-        "waitlist_position": position,
+
+
+def _already_signed_up() -> Conflict:
+    return Conflict("您已报名该任务", code="already_signed_up")
+
+
+def _closed() -> Conflict:
+    return Conflict("报名已截止或任务已取消", code="signup_closed")
+
+
+def _signup_view(signup_id: int, task_id: int, waiting: int, now) -> dict:
+    """The sign-up as answered; `waiting` is the waitlist length the seat UPDATE returned.
+
+    A seat leaves the waitlist empty; the newest waitlisted person is last in line, so their
+    position is the waitlist's length.
+    """
+    return {
+        "id": signup_id,
+        "task_id": task_id,
+        "status": "waitlisted" if waiting else "confirmed",
+        "waitlist_position": waiting or None,
         "outcome": None,
         "signed_up_at": now,
         "promoted_at": None,
         "cancelled_at": None,
     }
+
+
+def _event_payload(task, user_id: int) -> dict:
+    return {"task_id": task.id, "user_id": user_id, "title": task.title}
+
+
+def sign_up(user: User, task_id: int) -> dict:
+    """Sign the user up once: `confirmed` while seats remain, else `waitlisted`."""
+    return sign_up_as(user.id, task_id)
+
+
+def sign_up_as(user_id: int, task_id: int) -> dict:
+    """sign_up for the caller's id: the route needs no User object.
+
+    On PostgreSQL, when the session has no transaction open (every request), the checks and
+    the sign-up run on an autocommit connection of their own: no BEGIN or COMMIT round trips,
+    no session bookkeeping, and no lock held across a round trip. A caller's open transaction
+    is kept instead, and commits with the sign-up as it always did.
+    """
+    now = clock.now()
+    engine = db.engine
+    if db.session().in_transaction() or engine.dialect.name != "postgresql":
+        task = _checked_for_signup(db.session.connection(), user_id, task_id, now)
+        return _join_in_transaction(task, user_id, now)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        task = _checked_for_signup(conn, user_id, task_id, now)
+        view = _join_at_once(conn, task, user_id, now) if task.my_status is None else None
+    # A cancelled sign-up is reused, or a double tap raced us: both take a transaction.
+    return view or _join_in_transaction(task, user_id, now)
+
+
+def _checked_for_signup(conn, user_id: int, task_id: int, now):
+    """The sign-up context, refused with the errors of the ORM path and in its order."""
+    task = _read_context(conn, user_id, task_id)
+    _check_audience(task, task.member_grid_id, bool(task.party_member), bool(task.party_kind_held))
+    _check_open_for_signup(task, now)
+    if task.my_status not in (None, "cancelled"):
+        raise _already_signed_up()
+    return task
+
+
+def _join_at_once(conn, task, user_id: int, now) -> dict | None:
+    """Seat or waitlist place, sign-up and outbox event in one autocommit statement.
+
+    None when a sign-up of this caller appeared since the context was read (a double tap):
+    the statement failed as a whole, and the transactional path decides what that means.
+    """
+    params = {
+        "p_task_id": task.id,
+        "p_user_id": user_id,
+        "p_now": now,
+        "p_aggregate_id": str(task.id),
+        "p_community_id": task.community_id,
+        "p_payload": _event_payload(task, user_id),
+        "p_created_at": utcnow(),
+    }
+    try:
+        row = conn.execute(statements("postgresql").join_at_once, params).first()
+    except IntegrityError as exc:
+        if not _one_signup_per_person(exc):
+            raise
+        return None
+    if row is None:
+        raise _closed()
+    signup_id, _seq, waiting = row
+    return _signup_view(signup_id, task.id, waiting, now)
+
+
+def _one_signup_per_person(exc: IntegrityError) -> bool:
+    """Whether the unique (task_id, user_id) constraint refused the INSERT."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" and orig.diag.table_name == SIGNUPS.name
+
+
+def _join_in_transaction(task, user_id: int, now) -> dict:
+    """The same sign-up in statements: SQLite, a reused cancelled sign-up, a caller's transaction.
+
+    A cancelled sign-up is reused, an active one refused; raising rolls the place back.
+    """
+    conn = db.session.connection()
+    sql = statements(conn.dialect.name)
+    place = conn.execute(sql.take_place, {"p_task_id": task.id, "p_now": now}).first()
+    if place is None:
+        raise _closed()
+    _, seq, waiting = place
+    values = {"status": "waitlisted" if waiting else "confirmed", "seq": seq, "signed_up_at": now}
+    row = conn.execute(sql.join, {"task_id": task.id, "user_id": user_id, **values}).first()
+    if row is None:
+        raise _already_signed_up()
+    append_event(
+        f"task.signup.{values['status']}",
+        aggregate_type="task",
+        aggregate_id=task.id,
+        community_id=task.community_id,
+        payload=_event_payload(task, user_id),
+    )
+    view = _signup_view(row[0], task.id, waiting, now)
     db.session.commit()
     return view
 
 
-def promote_waitlisted(task: Task) -> list[int]:
-    """Fill free seats from the waitlist in sign-up order; the caller holds the task lock."""
+def promote_waitlisted(task) -> list[int]:
+    """Fill free seats from the waitlist in sign-up order; the caller holds the task lock.
+
+    `task` is a Task or a row with its id, community_id, title and status.
+    """
     if task.status != "published":
         return []
+    db.session.flush()  # the Core statements below do not autoflush a caller's pending edits
+    conn = db.session.connection()
+    sql = statements(conn.dialect.name)
     promoted = []
     now = clock.now()
     while True:
-        nxt = db.session.execute(
-            select(TaskSignup.id, TaskSignup.user_id)
-            .where(TaskSignup.task_id == task.id, TaskSignup.status == "waitlisted")
-            .order_by(TaskSignup.seq)
-            .limit(1)
-            .with_for_update()
-        ).first()
+        nxt = conn.execute(sql.next_waitlisted, {"p_task_id": task.id}).first()
         if nxt is None:
             break
-        seat = db.session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.confirmed_count < Task.capacity)
-            .values(
-                confirmed_count=Task.confirmed_count + 1,
-                waitlisted_count=Task.waitlisted_count - 1,
-            )
-            .returning(Task.id),
-            execution_options=NO_SYNC,
-        ).first()
-        if seat is None:
+        if conn.execute(sql.seat_for_waitlisted, {"p_task_id": task.id}).first() is None:
             break
-        moved = db.session.execute(
-            update(TaskSignup)
-            .where(TaskSignup.id == nxt.id, TaskSignup.status == "waitlisted")
-            .values(status="confirmed", promoted_at=now)
-            .returning(TaskSignup.id),
-            execution_options=NO_SYNC,
-        ).first()
+        moved = conn.execute(sql.promote, {"p_id": nxt.id, "p_now": now}).first()
         if moved is None:  # cannot happen under the task lock; never leave a seat half-moved
             raise Conflict("候补状态已变化，请重试", code="waitlist_changed")
         promoted.append(nxt.user_id)
-        emit_event(
+        append_event(
             "task.signup.promoted",
             aggregate_type="task",
             aggregate_id=task.id,
@@ -277,22 +276,20 @@ def promote_waitlisted(task: Task) -> list[int]:
     return promoted
 
 
-def _leave(task_id: int, user_id: int, status: str, now) -> bool:
-    row = db.session.execute(
-        update(TaskSignup)
-        .where(
-            TaskSignup.task_id == task_id,
-            TaskSignup.user_id == user_id,
-            TaskSignup.status == status,
-        )
-        .values(status="cancelled", cancelled_at=now)
-        .returning(TaskSignup.id),
-        execution_options=NO_SYNC,
-    ).first()
-    return row is not None
+def _leave(conn, sql, task_id: int, user_id: int, first_guess: str, now) -> str | None:
+    """Cancel an active sign-up under the task lock; return the status it had.
+
+    Statuses only change under the task lock, so at most one of the two UPDATEs matches; the
+    status read before the lock is tried first and is almost always still right.
+    """
+    params = {"p_task_id": task_id, "p_user_id": user_id, "p_now": now}
+    for status in (first_guess, *(s for s in ACTIVE if s != first_guess)):
+        if conn.execute(sql.leave[status], params).first() is not None:
+            return status
+    return None
 
 
-def _too_late(task: Task) -> Conflict:
+def _too_late(task) -> Conflict:
     return Conflict(
         "已过取消截止时间，如需请假请联系组织者",
         code="cancel_closed",
@@ -300,49 +297,44 @@ def _too_late(task: Task) -> Conflict:
     )
 
 
-def cancel_signup(user: User, task_id: int) -> dict:
-    """Cancel one's own sign-up; a freed seat goes to the first waitlisted person."""
-    task = visible_task(user, task_id)
-    now = clock.now()
+def _check_cancellable(task, now) -> None:
     if task.status != "published":
         raise Conflict("任务已取消或已结束", code="task_not_open")
     if now >= task.starts_at:
         raise Conflict("任务已开始，不能取消报名", code="cancel_closed")
-    existing = signup_of(task.id, user.id)
-    if existing is None or existing.status not in ACTIVE:
+    if task.my_status not in ACTIVE:
         raise NotFound("您没有报名该任务", code="not_signed_up")
-    if existing.status == "confirmed" and now > task.cancel_deadline:
+    if task.my_status == "confirmed" and now > task.cancel_deadline:
         raise _too_late(task)
-    task = lock_task(task.id)
-    promoted: list[int] = []
-    if _leave(task.id, user.id, "confirmed", now):
-        # Waitlisted people may always leave; a confirmed seat only until the cancel deadline.
-        if now > task.cancel_deadline:
-            raise _too_late(task)
-        db.session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.confirmed_count > 0)
-            .values(confirmed_count=Task.confirmed_count - 1),
-            execution_options=NO_SYNC,
-        )
-        promoted = promote_waitlisted(task)
-        was = "confirmed"
-    elif _leave(task.id, user.id, "waitlisted", now):
-        db.session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.waitlisted_count > 0)
-            .values(waitlisted_count=Task.waitlisted_count - 1),
-            execution_options=NO_SYNC,
-        )
-        was = "waitlisted"
-    else:
+
+
+def cancel_signup(user: User, task_id: int) -> dict:
+    """Cancel one's own sign-up; a freed seat goes to the first waitlisted person."""
+    return cancel_signup_as(user.id, task_id)
+
+
+def cancel_signup_as(user_id: int, task_id: int) -> dict:
+    """cancel_signup for the caller's id, in one transaction: lock, leave, free, promote."""
+    conn = db.session.connection()
+    sql = statements(conn.dialect.name)
+    task = _read_context(conn, user_id, task_id)
+    now = clock.now()
+    _check_cancellable(task, now)
+    locked = conn.execute(sql.lock, {"p_task_id": task.id}).one()
+    was = _leave(conn, sql, task.id, user_id, task.my_status, now)
+    if was is None:
         raise NotFound("您没有报名该任务", code="not_signed_up")
-    emit_event(
+    # Waitlisted people may always leave; a confirmed seat only until the cancel deadline.
+    if was == "confirmed" and now > locked.cancel_deadline:
+        raise _too_late(locked)
+    conn.execute(sql.free[was], {"p_task_id": task.id})
+    promoted = promote_waitlisted(locked) if was == "confirmed" else []
+    append_event(
         "task.signup.cancelled",
         aggregate_type="task",
         aggregate_id=task.id,
         community_id=task.community_id,
-        payload={"task_id": task.id, "user_id": user.id, "was": was},
+        payload={"task_id": task.id, "user_id": user_id, "was": was},
     )
     result = {"task_id": task.id, "status": "cancelled", "was": was, "promoted_user_ids": promoted}
     db.session.commit()

@@ -1,0 +1,304 @@
+"""The sign-up fast path: one context SELECT, then (PostgreSQL) one autocommit statement.
+
+The HTTP tests run on both databases; the rush tests call `sign_up_as` from fresh app
+contexts, as a request does, so on PostgreSQL they take the single-statement path under
+real contention (tests/test_tasks_concurrency.py covers the transactional path).
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from server.auth.models import User
+from server.auth.tokens import issue_access_token
+from server.db_types import MAX_ID
+from server.errors import AppError, NotFound
+from server.extensions import db
+from server.notify.models import OutboxEvent
+from server.tasks import signup
+from server.tasks.models import Task, TaskSignup
+from tests.conftest import error_code
+from tests.test_tasks_support import Clock, community_id, create_task, make_residents, user_id
+
+API = "/api/v1/tasks"
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    return Clock(monkeypatch)
+
+
+def signup_events(query, task_id):
+    return query(
+        lambda s: [
+            (e.event_type, e.payload)
+            for e in s.scalars(
+                select(OutboxEvent)
+                .where(
+                    OutboxEvent.aggregate_type == "task", OutboxEvent.aggregate_id == str(task_id)
+                )
+                .where(OutboxEvent.event_type.like("task.signup.%"))
+                .order_by(OutboxEvent.id)
+            )
+        ]
+    )
+
+
+def seats(query, task_id):
+    def read(s):
+        task = s.get(Task, task_id)
+        counts = dict(
+            s.execute(
+                select(TaskSignup.status, func.count())
+                .where(TaskSignup.task_id == task_id)
+                .group_by(TaskSignup.status)
+            ).all()
+        )
+        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
+        assert task.waitlisted_count == counts.get("waitlisted", 0)
+        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
+        assert len(seqs) == len(set(seqs))
+        return task.confirmed_count, task.waitlisted_count, task.signup_seq
+
+    return query(read)
+
+
+# ---- both databases --------------------------------------------------------------------
+
+
+def test_signup_answer_and_outbox_events(api, seeded, query, frozen):
+    task = create_task(api, query, capacity=1)
+    url = f"{API}/{task['id']}/signups"
+    first = api.post(url, "resident-4")
+    second = api.post(url, "resident-5")
+    assert first.status_code == second.status_code == 201
+    first, second = first.get_json(), second.get_json()
+    assert first == {
+        "id": first["id"],
+        "task_id": task["id"],
+        "status": "confirmed",
+        "waitlist_position": None,
+        "outcome": None,
+        "signed_up_at": first["signed_up_at"],
+        "promoted_at": None,
+        "cancelled_at": None,
+    }
+    assert (second["status"], second["waitlist_position"]) == ("waitlisted", 1)
+    payload = {"task_id": task["id"], "title": task["title"]}
+    assert signup_events(query, task["id"]) == [
+        ("task.signup.confirmed", {**payload, "user_id": user_id(query, "resident-4")}),
+        ("task.signup.waitlisted", {**payload, "user_id": user_id(query, "resident-5")}),
+    ]
+    assert seats(query, task["id"]) == (1, 1, 2)
+
+
+def test_signing_up_again_reuses_the_cancelled_signup(api, seeded, query, frozen):
+    task = create_task(api, query, capacity=1)
+    url = f"{API}/{task['id']}/signups"
+    first = api.post(url, "resident-4").get_json()
+    assert api.delete(f"{url}/me", "resident-4").get_json()["was"] == "confirmed"
+    again = api.post(url, "resident-4")
+    assert again.status_code == 201
+    again = again.get_json()
+    assert again["id"] == first["id"] and again["status"] == "confirmed"
+    row = query(lambda s: s.get(TaskSignup, first["id"]))
+    assert (row.status, row.seq, row.cancelled_at, row.promoted_at) == ("confirmed", 2, None, None)
+    dup = api.post(url, "resident-4")
+    assert dup.status_code == 409 and error_code(dup) == "already_signed_up"
+    kinds = [kind for kind, _ in signup_events(query, task["id"])]
+    assert kinds == ["task.signup.confirmed", "task.signup.cancelled", "task.signup.confirmed"]
+    assert seats(query, task["id"]) == (1, 0, 2)
+
+
+def test_a_deactivated_or_unknown_caller_gets_401(app, api, seeded, query, frozen):
+    task = create_task(api, query)
+    url = f"{API}/{task['id']}/signups"
+    assert api.post(url, "resident-4").status_code == 201
+    uid = user_id(query, "resident-4")
+
+    def deactivate(s):
+        s.execute(update(User).where(User.id == uid).values(is_active=False))
+        s.commit()
+
+    query(deactivate)
+    for resp in (api.post(url, "resident-4"), api.delete(f"{url}/me", "resident-4")):
+        assert resp.status_code == 401 and error_code(resp) == "token_invalid"
+    with app.app_context():
+        ghost = issue_access_token(MAX_ID)[0]
+    headers = {"Authorization": f"Bearer {ghost}"}
+    for resp in (api.post(url, headers=headers), api.delete(f"{url}/me", headers=headers)):
+        assert resp.status_code == 401 and error_code(resp) == "token_invalid"
+    missing = api.post(f"{API}/999999/signups", headers=headers)
+    assert missing.status_code == 401  # who asks is checked before what is asked for
+    assert seats(query, task["id"]) == (1, 0, 1)
+
+
+def test_party_audience_messages(api, seeded, query, frozen):
+    kind = create_task(api, query, audience="party_members", audience_party_kind="在职")
+    resp = api.post(f"{API}/{kind['id']}/signups", "resident-2")  # 自管
+    assert resp.status_code == 403
+    assert resp.get_json()["error"]["message"] == "该任务仅限在职党员报名"
+    resp = api.post(f"{API}/{kind['id']}/signups", "resident-5")  # no party grant
+    assert resp.status_code == 403
+    assert resp.get_json()["error"]["message"] == "该任务仅限党员报名"
+    any_kind = create_task(api, query, audience="party_members")
+    assert api.post(f"{API}/{any_kind['id']}/signups", "resident-2").status_code == 201
+    resp = api.post(f"{API}/{any_kind['id']}/signups", "resident-5")
+    assert resp.status_code == 403 and error_code(resp) == "audience_mismatch"
+
+
+def test_cancel_checks_come_before_the_lock(api, seeded, query, frozen):
+    task = create_task(api, query, capacity=1)
+    url = f"{API}/{task['id']}/signups"
+    none = api.delete(f"{url}/me", "resident-4")
+    assert none.status_code == 404 and error_code(none) == "not_signed_up"
+    assert api.delete(f"{API}/999999/signups/me", "resident-4").status_code == 404
+    api.post(url, "resident-4")
+    api.post(url, "resident-5")
+    assert api.delete(f"{url}/me", "resident-5").get_json() == {
+        "task_id": task["id"],
+        "status": "cancelled",
+        "was": "waitlisted",
+        "promoted_user_ids": [],
+    }
+    gone = api.delete(f"{url}/me", "resident-5")
+    assert gone.status_code == 404 and error_code(gone) == "not_signed_up"
+    assert seats(query, task["id"]) == (1, 0, 2)
+
+
+def test_out_of_range_task_id_does_not_reach_sql(app, seeded, query, frozen):
+    uid = user_id(query, "resident-4")
+    with app.app_context():
+        for call in (signup.sign_up_as, signup.cancel_signup_as):
+            with pytest.raises(NotFound):
+                call(uid, MAX_ID + 1)
+            db.session.remove()
+
+
+# ---- PostgreSQL: the single statement ------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_an_http_signup_is_two_autocommit_statements(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=1)
+    api.headers("resident-4")  # log in first: only the sign-up is counted
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.autocommit))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        resp = api.post(f"{API}/{task['id']}/signups", "resident-4")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert resp.status_code == 201
+    assert seen == [("SELECT", True), ("WITH", True)]
+
+
+def run_together(app, fns):
+    """Each fn in its own thread and fresh app context (as a request has), released at once."""
+    barrier = threading.Barrier(len(fns))
+    results = [None] * len(fns)
+
+    def worker(i, fn):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results[i] = fn()
+            except AppError as exc:
+                db.session.rollback()
+                results[i] = exc.code
+            except Exception as exc:  # noqa: BLE001 - reported to the test, not swallowed
+                db.session.rollback()
+                results[i] = f"ERROR {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def sign_up_as(uid, task_id):
+    return lambda: signup.sign_up_as(uid, task_id)
+
+
+@pytest.mark.postgres
+def test_rush_through_the_single_statement(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=10)
+    people = make_residents(app, community_id(query), 80)
+    results = run_together(app, [sign_up_as(uid, task["id"]) for uid in people])
+    assert all(isinstance(r, dict) for r in results), results
+    statuses = Counter(r["status"] for r in results)
+    assert statuses == {"confirmed": 10, "waitlisted": 70}
+    positions = sorted(r["waitlist_position"] for r in results if r["status"] == "waitlisted")
+    assert positions == list(range(1, 71))
+    assert seats(query, task["id"]) == (10, 70, 80)
+    # Every answer matches its row, and every sign-up has exactly one event.
+    rows = query(
+        lambda s: {
+            r.id: (r.user_id, r.status)
+            for r in s.scalars(select(TaskSignup).where(TaskSignup.task_id == task["id"]))
+        }
+    )
+    assert {r["id"]: r["status"] for r in results} == {k: v[1] for k, v in rows.items()}
+    told = Counter((kind, payload["user_id"]) for kind, payload in signup_events(query, task["id"]))
+    assert told == Counter((f"task.signup.{status}", uid) for uid, status in rows.values())
+
+
+@pytest.mark.postgres
+def test_double_tap_through_the_single_statement(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=5)
+    uid = user_id(query, "resident-4")
+    results = run_together(app, [sign_up_as(uid, task["id"]) for _ in range(12)])
+    assert sum(isinstance(r, dict) for r in results) == 1, results
+    assert results.count("already_signed_up") == 11, results
+    assert seats(query, task["id"]) == (1, 0, 1)
+    assert len(signup_events(query, task["id"])) == 1
+
+
+@pytest.mark.postgres
+def test_double_tap_after_cancelling(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=5)
+    uid = user_id(query, "resident-4")
+    first = api.post(f"{API}/{task['id']}/signups", "resident-4").get_json()
+    api.delete(f"{API}/{task['id']}/signups/me", "resident-4")
+    results = run_together(app, [sign_up_as(uid, task["id"]) for _ in range(8)])
+    winners = [r for r in results if isinstance(r, dict)]
+    assert len(winners) == 1 and winners[0]["id"] == first["id"], results
+    assert results.count("already_signed_up") == 7, results
+    assert seats(query, task["id"]) == (1, 0, 2)
+
+
+@pytest.mark.postgres
+def test_cancellations_and_single_statement_signups_keep_the_queue(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=10)
+    people = make_residents(app, community_id(query), 40)
+    for uid in people[:30]:  # sequential: a known order, 10 seats and 20 waiting
+        with app.app_context():
+            signup.sign_up_as(uid, task["id"])
+    leavers, newcomers = people[:8], people[30:]
+    fns = [lambda uid=uid: signup.cancel_signup_as(uid, task["id"])["was"] for uid in leavers]
+    fns += [lambda uid=uid: signup.sign_up_as(uid, task["id"])["status"] for uid in newcomers]
+    results = run_together(app, fns)
+    assert results[:8] == ["confirmed"] * 8, results
+    assert results[8:] == ["waitlisted"] * 10, results  # a free seat never skips the queue
+    assert seats(query, task["id"]) == (10, 22, 40)
+    confirmed = query(
+        lambda s: set(
+            s.scalars(
+                select(TaskSignup.user_id).where(
+                    TaskSignup.task_id == task["id"], TaskSignup.status == "confirmed"
+                )
+            )
+        )
+    )
+    assert confirmed == set(people[8:18])
