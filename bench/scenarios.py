@@ -155,7 +155,8 @@ SCENARIOS: list[Scenario] = [
         method="-",
         path="server.points.ledger.credit",
         description="credits/s through the ledger service (in-process, one commit per "
-        "credit) vs a plain SQL UPDATE+INSERT of the same rows, interleaved in rounds",
+        "credit) vs plain SQL writing the same rows (account UPDATE, entry INSERT, "
+        "ranking-total UPSERT), interleaved in rounds",
         runner=_ledger_throughput,
     ),
     Scenario(

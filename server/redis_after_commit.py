@@ -24,14 +24,18 @@ from server.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
-# KEYS[i] gets ARGV[2i-1] ("+": INCRBY by ARGV[2i], else ZINCRBY member ARGV[2i-1] by ARGV[2i]).
+# KEYS[i] gets ARGV[3i-2 .. 3i] = what, amount, ttl: what "+" is INCRBY amount, anything else
+# ZINCRBY amount for that member; a ttl above 0 (seconds) is then set on the key.
 _APPLY = """
 for i, key in ipairs(KEYS) do
-  local what, amount = ARGV[2 * i - 1], ARGV[2 * i]
+  local what, amount, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i])
   if what == '+' then
     redis.call('INCRBY', key, amount)
   else
     redis.call('ZINCRBY', key, amount, what)
+  end
+  if ttl > 0 then
+    redis.call('EXPIRE', key, ttl)
   end
 end
 return #KEYS
@@ -41,6 +45,7 @@ return #KEYS
 @dataclass
 class Batch:
     incr: list[str] = field(default_factory=list)  # counters to add one to
+    incr_ttl: int = 0  # seconds the counters live after their last increment (0: forever)
     zincrby: list[tuple[str, int, str]] = field(default_factory=list)  # (key, delta, member)
     on_failure: Callable[[Redis], None] | None = None  # what to undo when Redis refused
 
@@ -62,10 +67,10 @@ def _arguments(batches: list[Batch]) -> tuple[list[str], list]:
     for batch in batches:
         for key in batch.incr:
             keys.append(key)
-            args += ["+", 1]
+            args += ["+", 1, batch.incr_ttl]
         for key, delta, member in batch.zincrby:
             keys.append(key)
-            args += [member, delta]
+            args += [member, delta, 0]
     return keys, args
 
 

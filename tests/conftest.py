@@ -110,7 +110,7 @@ def app(database_url, emulator, redis_prefix, tmp_path_factory):
         db.engine.dispose()
     redis = _redis(app)
     if redis is not None:
-        for key in redis.scan_iter(match=redis_prefix + "*"):
+        for key in redis.scan_iter(match=redis_prefix + "*", count=1000):
             redis.delete(key)
 
 
@@ -138,7 +138,7 @@ def _clean_state(request, app, emulator):
     redis = _redis(app)
     if redis is not None:
         prefix = app.config["REDIS_PREFIX"]
-        for key in redis.scan_iter(match=prefix + "*"):
+        for key in redis.scan_iter(match=prefix + "*", count=1000):
             redis.delete(key)
     emulator.reset()
 

@@ -21,7 +21,10 @@ def collected(monkeypatch):
         if not pending:
             return None
         return redis_after_commit.Batch(
-            incr=pending["incr"], zincrby=pending["zincrby"], on_failure=failures.append
+            incr=pending["incr"],
+            incr_ttl=60,
+            zincrby=pending["zincrby"],
+            on_failure=failures.append,
         )
 
     monkeypatch.setattr(redis_after_commit, "_collectors", [collect])
@@ -43,6 +46,7 @@ def test_counters_and_sorted_sets_are_applied_after_commit(app, collected):
         db.session.commit()
         assert int(redis.get(counter)) == 1
         assert redis.zrange(ranking, 0, -1, withscores=True) == [(b"b", 3.0), (b"a", 7.0)]
+        assert 0 < redis.ttl(counter) <= 60 and redis.ttl(ranking) == -1  # sets never expire
         db.session.execute(text("SELECT 1"))
         db.session.commit()
         assert int(redis.get(counter)) == 1  # a commit that collected nothing sends nothing

@@ -30,6 +30,9 @@ from server.tasks.models import TaskAttendance
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 120
+# A version outlives every copy stored under it many times over, so when an idle user's
+# version expires (and restarts from 0) no copy stamped with an old number can be left.
+VERSION_TTL_SECONDS = 7 * 24 * 3600
 _PENDING = "profile_cache_pending"
 _EVERYONE = 0  # the pending marker for "every profile" (the global version)
 # Rows whose change shows in their user's profile, and the attribute naming that user.
@@ -113,7 +116,8 @@ def _committed_bumps(session: Session) -> redis_after_commit.Batch | None:
         return None
     # A lost bump (Redis down) only logs: cached copies expire within TTL_SECONDS.
     return redis_after_commit.Batch(
-        incr=[redis_key("me", "gv") if uid == _EVERYONE else _keys(uid)[1] for uid in pending]
+        incr=[redis_key("me", "gv") if uid == _EVERYONE else _keys(uid)[1] for uid in pending],
+        incr_ttl=VERSION_TTL_SECONDS,
     )
 
 
