@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
@@ -19,3 +20,11 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "server:create_app()"
+# Threads of a worker take turns on the GIL; with Python's default 5 ms turn a short request
+# can wait behind several CPU-bound ones. 1 ms turns cut the p99 of GET /me by about a
+# quarter in scripts/bench at no measurable throughput cost.
+switch_interval = float(os.environ.get("GUNICORN_SWITCH_INTERVAL", 0.001))
+
+
+def post_worker_init(worker):
+    sys.setswitchinterval(switch_interval)

@@ -183,6 +183,22 @@ def settings(args, ctx: StackContext, started: datetime) -> dict[str, str]:
     }
 
 
+# gthread workers race to accept wrk's keep-alive connections, and now and then one worker
+# wins nearly all of them: that run measures one worker, not the stack, and would be compared
+# with a /healthz run that had two. Such a run is repeated (see busiest_worker_share).
+BALANCED_SHARE = 0.75
+MAX_ATTEMPTS = 3
+
+
+def busiest_worker_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """The largest fraction of the API's CPU between two snapshots that one worker spent."""
+    spent = [t - before.get(pid, 0.0) for pid, t in after.items()]
+    total = sum(spent)
+    if total <= 0 or len(spent) < 2:
+        return 0.0
+    return max(spent) / total
+
+
 def run_scenario(
     sc: scenarios.Scenario, stack: Stack, args, run_dir: Path, say
 ) -> report.ScenarioResult:
@@ -216,18 +232,30 @@ def run_scenario(
         )
 
     say(f"{sc.name}: {sc.method} {sc.path} — {args.warmup:g} s warm-up, {args.duration:g} s run")
-    if args.warmup > 0:
-        go("warmup", args.warmup)
-    before = stack.cpu_snapshot()
-    result = go("run", args.duration)
-    after = stack.cpu_snapshot()
+    best = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        if args.warmup > 0:
+            go("warmup", args.warmup)
+        before = stack.cpu_snapshot()
+        result = go("run", args.duration)
+        after = stack.cpu_snapshot()
+        share = busiest_worker_share(before["api"], after["api"])
+        if best is None or share < best[0]:
+            best = (share, result, before, after)
+        if share <= BALANCED_SHARE:
+            break
+        say(
+            f"{sc.name}: one worker did {share:.0%} of the work (wrk's connections landed "
+            f"unevenly); run {attempt} of at most {MAX_ATTEMPTS} discarded"
+        )
+    share, result, before, after = best
     n = result.requests or float("nan")
     api_ms = 1000 * cpu_delta(before["api"], after["api"]) / n
     db_ms = 1000 * cpu_delta(before["db"], after["db"]) / n
     say(
         f"{sc.name}: {result.rps:,.1f} req/s, p50 {result.p50_ms:.2f} ms, "
         f"p99 {result.p99_ms:.2f} ms, errors {result.errors}, "
-        f"CPU/req API {api_ms:.2f} ms + PG {db_ms:.2f} ms"
+        f"CPU/req API {api_ms:.2f} ms + PG {db_ms:.2f} ms, busiest worker {share:.0%}"
     )
     return report.ScenarioResult(sc, result, api_ms, db_ms)
 

@@ -231,3 +231,13 @@ def test_a_broken_runner_becomes_one_failed_check_and_the_run_goes_on(monkeypatc
     ok = scenarios.Scenario("fine", "GET", "/y", "works", runner=fine)
     rows, failed = run.run_runner(ok, ctx=None, args=args, say=said.append)
     assert [r.label for r in rows] == ["a"] and failed == []
+
+
+def test_busiest_worker_share_spots_a_run_that_loaded_one_worker():
+    from bench.run import BALANCED_SHARE, busiest_worker_share
+
+    before = {101: 10.0, 102: 4.0}
+    assert busiest_worker_share(before, {101: 13.0, 102: 6.0}) == 0.6  # 3 s and 2 s
+    assert busiest_worker_share(before, {101: 19.5, 102: 4.5}) > BALANCED_SHARE
+    assert busiest_worker_share(before, {101: 11.0, 102: 4.0, 103: 1.0}) == 0.5  # newborn pid
+    assert busiest_worker_share({101: 1.0}, {101: 2.0}) == 0.0  # one worker: nothing to balance
