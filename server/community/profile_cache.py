@@ -89,10 +89,6 @@ def touch(*user_ids: int) -> None:
     db.session.info.setdefault(_PENDING, set()).update(user_ids)
 
 
-def touch_everyone() -> None:
-    touch(_EVERYONE)
-
-
 @event.listens_for(Session, "after_flush")
 def _touch_flushed(session: Session, _context) -> None:
     """ORM writes (profile edits, joins, role grants, renames) mark what they change."""
