@@ -5,7 +5,6 @@ contexts, as a request does, so on PostgreSQL they take the single-statement pat
 real contention (tests/test_tasks_concurrency.py covers the transactional path).
 """
 
-import threading
 from collections import Counter
 
 import pytest
@@ -14,12 +13,13 @@ from sqlalchemy import event, func, select, update
 from server.auth.models import User
 from server.auth.tokens import issue_access_token
 from server.db_types import MAX_ID
-from server.errors import AppError, NotFound
+from server.errors import NotFound
 from server.extensions import db
 from server.notify.models import OutboxEvent
 from server.tasks import signup
 from server.tasks.models import Task, TaskSignup
 from tests.conftest import error_code
+from tests.test_tasks_concurrency import run_together
 from tests.test_tasks_support import Clock, community_id, create_task, make_residents, user_id
 
 API = "/api/v1/tasks"
@@ -198,33 +198,6 @@ def test_an_http_signup_is_two_autocommit_statements(app, api, seeded, query, fr
         event.remove(engine, "before_cursor_execute", record)
     assert resp.status_code == 201
     assert seen == [("SELECT", True), ("WITH", True)]
-
-
-def run_together(app, fns):
-    """Each fn in its own thread and fresh app context (as a request has), released at once."""
-    barrier = threading.Barrier(len(fns))
-    results = [None] * len(fns)
-
-    def worker(i, fn):
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[i] = fn()
-            except AppError as exc:
-                db.session.rollback()
-                results[i] = exc.code
-            except Exception as exc:  # noqa: BLE001 - reported to the test, not swallowed
-                db.session.rollback()
-                results[i] = f"ERROR {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def sign_up_as(uid, task_id):
