@@ -8,7 +8,7 @@ real contention (tests/test_tasks_concurrency.py covers the transactional path).
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, select, update
 
 from server.auth.models import User
 from server.auth.tokens import issue_access_token
@@ -17,9 +17,9 @@ from server.errors import NotFound
 from server.extensions import db
 from server.notify.models import OutboxEvent
 from server.tasks import signup
-from server.tasks.models import Task, TaskSignup
+from server.tasks.models import TaskSignup
 from tests.conftest import error_code
-from tests.test_tasks_concurrency import run_together
+from tests.test_tasks_concurrency import invariants, run_together
 from tests.test_tasks_support import Clock, community_id, create_task, make_residents, user_id
 
 API = "/api/v1/tasks"
@@ -47,22 +47,8 @@ def signup_events(query, task_id):
 
 
 def seats(query, task_id):
-    def read(s):
-        task = s.get(Task, task_id)
-        counts = dict(
-            s.execute(
-                select(TaskSignup.status, func.count())
-                .where(TaskSignup.task_id == task_id)
-                .group_by(TaskSignup.status)
-            ).all()
-        )
-        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
-        assert task.waitlisted_count == counts.get("waitlisted", 0)
-        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
-        assert len(seqs) == len(set(seqs))
-        return task.confirmed_count, task.waitlisted_count, task.signup_seq
-
-    return query(read)
+    task, _counts = invariants(query, task_id)  # counters equal the rows, seats never exceeded
+    return task.confirmed_count, task.waitlisted_count, task.signup_seq
 
 
 # ---- both databases --------------------------------------------------------------------
