@@ -1,5 +1,6 @@
 """Production gunicorn settings; every value can be overridden from the environment."""
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -28,3 +29,8 @@ switch_interval = float(os.environ.get("GUNICORN_SWITCH_INTERVAL", 0.001))
 
 def post_worker_init(worker):
     sys.setswitchinterval(switch_interval)
+    # The app's modules, models, schemas and routes live as long as the worker, yet every
+    # full collection walks them again: about 185k objects, 130-200 ms with every thread of
+    # the worker stopped, a few times a minute under load (measured with gc.callbacks in
+    # scripts/bench). Frozen objects are never scanned; requests' garbage is collected as usual.
+    gc.freeze()

@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -12,9 +13,10 @@ from server.config import PROJECT_ROOT, load_config
 from server.db_pool import ping_idle_connections
 from server.db_types import MAX_ID
 from server.errors import AppError, register_error_handlers
-from server.extensions import RedPointsApi, db, limiter, migrate
+from server.extensions import RedPointsApi, db, migrate
 from server.logging_setup import configure_logging, init_request_logging
 from server.method_override import MethodOverrideMiddleware
+from server.rate_limits import init_rate_limits
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -53,6 +55,21 @@ def _limit_body_sizes(app: Flask) -> None:
             )
 
 
+class NoCookieSessions(SessionInterface):
+    """Bearer tokens authenticate every request; no route keeps state in a cookie session.
+
+    Flask's default would build a signing serializer and look for a cookie on every request;
+    the null session it hands out instead refuses writes, so a route cannot start relying on
+    one by accident.
+    """
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        return None
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` path ids: positive and within a 64-bit column, else a plain 404."""
 
@@ -83,15 +100,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, overrides))
     app.json.ensure_ascii = False
+    app.session_interface = NoCookieSessions()
     app.wsgi_app = MethodOverrideMiddleware(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     configure_logging(app.config["LOG_LEVEL"])
-
-    redis_url = app.config["REDIS_URL"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_PREFIX"] + "limits")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
     db.init_app(app)
     with app.app_context():
@@ -99,7 +112,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if db.engine.dialect.name != "sqlite":
             ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
-    limiter.init_app(app)
+    init_rate_limits(app)
 
     _import_models()
     api = RedPointsApi(app)

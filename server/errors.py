@@ -122,7 +122,9 @@ def render_http_exception(error: HTTPException):
         if valid:
             headers["Allow"] = ", ".join(valid)
     if status == 429:
-        retry_after = getattr(error, "retry_after", None)
+        from server.rate_limits import retry_after_seconds  # imports extensions, which imports us
+
+        retry_after = getattr(error, "retry_after", None) or retry_after_seconds()
         if retry_after:
             headers["Retry-After"] = str(retry_after)
     if status >= 400:

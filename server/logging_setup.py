@@ -2,9 +2,9 @@
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
@@ -47,7 +47,7 @@ def init_request_logging(app: Flask) -> None:
         g.pop("current_user", None)
         g.pop("current_user_id", None)
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
         g.request_started = time.perf_counter()
 
     @app.after_request

@@ -1,5 +1,6 @@
 import json
 import logging
+import time
 from datetime import timedelta
 
 import jwt
@@ -99,10 +100,29 @@ def test_wechat_unreachable_gives_503(app, client, emulator):
 def test_login_is_rate_limited_per_ip(app, client, emulator):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
-        statuses = [login(client, emulator.code("resident-1")).status_code for _ in range(4)]
+        statuses = [login(client, emulator.code("resident-1")).status_code for _ in range(3)]
+        resp = login(client, emulator.code("resident-1"))
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
-    assert statuses == [200, 200, 200, 429]
+    assert statuses == [200, 200, 200]
+    assert resp.status_code == 429 and error_code(resp) == "rate_limited"
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+
+
+def test_only_routes_that_declare_a_limit_consult_the_limiter(app, client, monkeypatch):
+    from server.extensions import limiter
+
+    manager = limiter.limit_manager
+    consulted = []
+    real = manager.resolve_limits
+    monkeypatch.setattr(
+        manager, "resolve_limits", lambda *a, **k: consulted.append(a[1]) or real(*a, **k)
+    )
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/communities").status_code == 401
+    assert consulted == []
+    assert client.post("/api/v1/auth/wechat-login", json={"code": "x.y"}).status_code != 429
+    assert consulted == ["auth.wechat_login"]
 
 
 def test_login_body_validation(client):
@@ -202,3 +222,25 @@ def test_expired_access_token_is_refreshed_for_phone_binding(api, emulator):
     )
     assert second.status_code == 200
     assert second.get_json()["phone"] == "138****0002"
+
+
+def test_a_remembered_token_still_expires_and_follows_the_secret(app, api, monkeypatch):
+    """Verified tokens are remembered per worker; that must not stretch their life or key."""
+    from server.auth import tokens
+
+    user_id = api.login("resident-1")["user"]["id"]
+    token = _token(app, sub=str(user_id), exp=utcnow() + timedelta(seconds=30))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    assert tokens._verified.cache_info().currsize >= 1
+
+    later = time.time() + 31
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    resp = api.get("/api/v1/me", headers=headers)
+    assert resp.status_code == 401 and error_code(resp) == "token_expired"
+    monkeypatch.undo()
+
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-rotated-secret-that-is-long-enough-0123")
+    resp = api.get("/api/v1/me", headers=headers)
+    assert resp.status_code == 401 and error_code(resp) == "token_invalid"
