@@ -5,6 +5,7 @@ import uuid
 import pytest
 import requests
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import make_server
 
 from server import create_app
@@ -121,6 +122,29 @@ def _redis(app):
         return get_redis()
 
 
+def _empty_postgresql(conn, tables: list[str]) -> None:
+    """Empty every table and restart its ids, as TRUNCATE ... RESTART IDENTITY would.
+
+    TRUNCATE pays a fixed ~0.1 s (new files, a flush) however little a test wrote; DELETE of a
+    few rows costs about a tenth of that. Replica mode skips the triggers on the way: the
+    append-only guard on ledger entries, and foreign keys (every table is emptied anyway).
+    """
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+    except DBAPIError:  # only superusers may skip triggers
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        return
+    for name in tables:
+        conn.execute(text(f"DELETE FROM {name}"))
+    conn.execute(
+        text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request, app, emulator):
     """Every test starts from empty tables, reset limits and a well-behaved emulator."""
@@ -130,7 +154,7 @@ def _clean_state(request, app, emulator):
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                _empty_postgresql(conn, tables)
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
