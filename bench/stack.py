@@ -152,6 +152,7 @@ class Stack:
         self._create_database(db_name, prefix)
         _run([sys.executable, "-m", "flask", "--app", "server", "db", "upgrade", "heads"], env)
         _run([sys.executable, "-m", "flask", "--app", "server", "seed-demo"], env)
+        self._analyze(with_database(self.opts.pg_admin_url, db_name))
 
         say(f"WeChat emulator on 127.0.0.1:{emu_port} (gunicorn, 1 worker)")
         conf = self.run_dir / "emulator_gunicorn.py"
@@ -222,6 +223,18 @@ class Stack:
         )
         with psycopg.connect(self.opts.pg_admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+    @staticmethod
+    def _analyze(url: str) -> None:
+        """Table statistics, as autovacuum keeps them in production.
+
+        This machine's PostgreSQL runs with autovacuum off; without statistics the planner
+        took the sign-up's seat UPDATE through an index on status instead of the primary key.
+        """
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("ANALYZE")
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child

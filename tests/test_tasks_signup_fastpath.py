@@ -1,11 +1,13 @@
-"""The sign-up fast path: one context SELECT, then (PostgreSQL) one autocommit statement.
+"""The sign-up fast path: on PostgreSQL one autocommit statement that checks and signs up.
 
 The HTTP tests run on both databases; the rush tests call `sign_up_as` from fresh app
 contexts, as a request does, so on PostgreSQL they take the single-statement path under
 real contention (tests/test_tasks_concurrency.py covers the transactional path).
 """
 
+import json
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, update
@@ -16,11 +18,21 @@ from server.db_types import MAX_ID
 from server.errors import NotFound
 from server.extensions import db
 from server.notify.models import OutboxEvent
-from server.tasks import signup
+from server.tasks import routes, signup
 from server.tasks.models import TaskSignup
+from server.tasks.schemas import TaskSignupSchema
 from tests.conftest import error_code
 from tests.test_tasks_concurrency import invariants, run_together
-from tests.test_tasks_support import Clock, community_id, create_task, make_residents, user_id
+from tests.test_tasks_support import (
+    T0,
+    Clock,
+    community_id,
+    create_task,
+    grid_id,
+    make_other_community,
+    make_residents,
+    user_id,
+)
 
 API = "/api/v1/tasks"
 
@@ -154,6 +166,19 @@ def test_cancel_checks_come_before_the_lock(api, seeded, query, frozen):
     assert seats(query, task["id"]) == (1, 0, 2)
 
 
+def test_signup_response_is_the_schema_dump(app):
+    # The view skips marshmallow; its bytes must stay what the schema and jsonify would send.
+    with app.test_request_context():
+        for waiting in (0, 3):
+            view = signup._signup_view(7, 9, waiting, T0 + timedelta(microseconds=5))
+            resp = routes._signup_response(view)
+            expected = app.json.response(TaskSignupSchema().dump(view))
+            assert resp.status_code == 201
+            assert resp.mimetype == expected.mimetype
+            assert resp.get_data() == expected.get_data()
+        assert json.loads(resp.get_data())["waitlist_position"] == 3
+
+
 def test_out_of_range_task_id_does_not_reach_sql(app, seeded, query, frozen):
     uid = user_id(query, "resident-4")
     with app.app_context():
@@ -166,10 +191,8 @@ def test_out_of_range_task_id_does_not_reach_sql(app, seeded, query, frozen):
 # ---- PostgreSQL: the single statement ------------------------------------------------
 
 
-@pytest.mark.postgres
-def test_an_http_signup_is_two_autocommit_statements(app, api, seeded, query, frozen):
-    task = create_task(api, query, capacity=1)
-    api.headers("resident-4")  # log in first: only the sign-up is counted
+def record_statements(app):
+    """Start recording (first word, autocommit?) of every statement; returns (seen, stop)."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -178,12 +201,73 @@ def test_an_http_signup_is_two_autocommit_statements(app, api, seeded, query, fr
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.postgres
+def test_an_http_signup_is_one_autocommit_statement(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=1)
+    api.headers("resident-4")  # log in first: only the sign-up is counted
+    seen, stop = record_statements(app)
     try:
         resp = api.post(f"{API}/{task['id']}/signups", "resident-4")
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        stop()
     assert resp.status_code == 201
-    assert seen == [("SELECT", True), ("WITH", True)]
+    assert seen == [("WITH", True)]
+
+
+@pytest.mark.postgres
+def test_the_single_statement_refuses_what_the_checks_refuse(app, api, seeded, query, frozen):
+    """Each refusal writes nothing and is explained by the context read; each pass is one trip.
+
+    The SQL gate of the single statement repeats the Python checks; a gate laxer than them
+    would commit a sign-up the API then refuses, a stricter one would cost a second trip.
+    """
+    make_other_community(app)
+    everyone = create_task(api, query)
+    grid = create_task(api, query, audience="grid", audience_grid_id=grid_id(query, "g2"))
+    kind = create_task(api, query, audience="party_members", audience_party_kind="在职")
+    party = create_task(api, query, audience="party_members")
+    closing = create_task(api, query, signup_deadline=(T0 + timedelta(hours=1)).isoformat())
+    cancelled = create_task(api, query)
+    api.post(f"{API}/{cancelled['id']}/cancel", "admin", json={"reason": "暴雨预警"})
+    people = ("resident-1", "resident-2", "resident-5", "stranger", "newcomer")
+    for who in people:
+        api.headers(who)  # log in first: only the sign-ups are counted
+
+    def attempt(task_id, who):
+        seen, stop = record_statements(app)
+        try:
+            resp = api.post(f"{API}/{task_id}/signups", who)
+        finally:
+            stop()
+        assert all(autocommit for _, autocommit in seen), seen
+        outcome = resp.status_code if resp.status_code == 201 else error_code(resp)
+        return outcome, [first for first, _ in seen]
+
+    refused = ["WITH", "SELECT"]
+    assert attempt(grid["id"], "resident-1") == ("audience_mismatch", refused)  # lives in g1
+    assert attempt(grid["id"], "resident-2") == (201, ["WITH"])
+    assert attempt(grid["id"], "resident-2") == ("already_signed_up", refused)
+    assert attempt(kind["id"], "resident-2") == ("audience_mismatch", refused)  # 自管
+    assert attempt(kind["id"], "resident-5") == ("audience_mismatch", refused)  # no grant
+    assert attempt(kind["id"], "resident-1") == (201, ["WITH"])  # 在职
+    assert attempt(party["id"], "resident-5") == ("audience_mismatch", refused)
+    assert attempt(party["id"], "resident-2") == (201, ["WITH"])
+    assert attempt(everyone["id"], "stranger") == ("task_not_found", refused)
+    assert attempt(everyone["id"], "newcomer") == ("not_a_member", refused)
+    assert attempt(999999, "resident-1") == ("task_not_found", refused)
+    assert attempt(cancelled["id"], "resident-1") == ("task_not_open", refused)
+    frozen.advance(hours=2)  # past `closing`'s sign-up deadline
+    assert attempt(closing["id"], "resident-1") == ("signup_closed", refused)
+    assert attempt(everyone["id"], "resident-5") == (201, ["WITH"])
+    for task in (everyone, grid, kind, party):
+        assert seats(query, task["id"]) == (1, 0, 1)
+        assert len(signup_events(query, task["id"])) == 1
+    for task in (closing, cancelled):
+        assert seats(query, task["id"]) == (0, 0, 0)
+        assert signup_events(query, task["id"]) == []
 
 
 def sign_up_as(uid, task_id):

@@ -7,9 +7,11 @@ never deadlock with each other. The seat itself is a conditional UPDATE
 
 A sign-up rush is the hot path: every sign-up of one task waits for that row lock, so what
 happens while it is held decides throughput. Everything that can be read and checked (caller,
-membership, audience, deadline, an existing sign-up) is, in one SELECT before the seat UPDATE;
-on PostgreSQL the seat, the sign-up and its outbox event are then one autocommit statement, so
-the lock is released by PostgreSQL itself without waiting on this process.
+membership, audience, deadline, an existing sign-up) is, in one SELECT before the seat UPDATE.
+On PostgreSQL that SELECT, the seat, the sign-up and its outbox event are one autocommit
+statement, so the lock is released by PostgreSQL itself without waiting on this process, and a
+sign-up that goes through costs one round trip; a refused one then reads the context again to
+say why (SQLite and a caller's open transaction run the statements one by one).
 """
 
 from sqlalchemy import func, select
@@ -158,9 +160,11 @@ def sign_up_as(user_id: int, task_id: int) -> dict:
     """sign_up for the caller's id: the route needs no User object.
 
     On PostgreSQL, when the session has no transaction open (every request), the checks and
-    the sign-up run on an autocommit connection of their own: no BEGIN or COMMIT round trips,
-    no session bookkeeping, and no lock held across a round trip. A caller's open transaction
-    is kept instead, and commits with the sign-up as it always did.
+    the sign-up are one statement on an autocommit connection of its own: no BEGIN or COMMIT
+    round trips, no session bookkeeping, and no lock held across a round trip. Only when that
+    statement signs nobody up does the context SELECT run, to refuse with the right error or
+    to hand a reused cancelled sign-up (or a closing race) to a transaction. A caller's open
+    transaction is kept instead, and commits with the sign-up as it always did.
     """
     now = clock.now()
     engine = db.engine
@@ -168,10 +172,12 @@ def sign_up_as(user_id: int, task_id: int) -> dict:
         task = _checked_for_signup(db.session.connection(), user_id, task_id, now)
         return _join_in_transaction(task, user_id, now)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        signed = _sign_up_at_once(conn, user_id, task_id, now)
+        if signed is not None:
+            signup_id, waiting = signed
+            return _signup_view(signup_id, task_id, waiting, now)
         task = _checked_for_signup(conn, user_id, task_id, now)
-        view = _join_at_once(conn, task, user_id, now) if task.my_status is None else None
-    # A cancelled sign-up is reused, or a double tap raced us: both take a transaction.
-    return view or _join_in_transaction(task, user_id, now)
+    return _join_in_transaction(task, user_id, now)
 
 
 def _checked_for_signup(conn, user_id: int, task_id: int, now):
@@ -184,31 +190,27 @@ def _checked_for_signup(conn, user_id: int, task_id: int, now):
     return task
 
 
-def _join_at_once(conn, task, user_id: int, now) -> dict | None:
-    """Seat or waitlist place, sign-up and outbox event in one autocommit statement.
+def _sign_up_at_once(conn, user_id: int, task_id: int, now):
+    """(sign-up id, waitlist length) when the one statement signed the caller up, else None.
 
-    None when a sign-up of this caller appeared since the context was read (a double tap):
-    the statement failed as a whole, and the transactional path decides what that means.
+    None covers every refusal, a cancelled sign-up to reuse, and a sign-up of this caller that
+    appeared since the snapshot was taken (a double tap: the statement failed as a whole).
     """
+    if not 0 < task_id <= MAX_ID:
+        return None  # cannot exist; the context read answers 404 without reaching SQL
     params = {
-        "p_task_id": task.id,
+        "p_task_id": task_id,
         "p_user_id": user_id,
         "p_now": now,
-        "p_aggregate_id": str(task.id),
-        "p_community_id": task.community_id,
-        "p_payload": _event_payload(task, user_id),
-        "p_created_at": utcnow(),
+        "p_written_at": utcnow(),
     }
     try:
-        row = conn.execute(statements("postgresql").join_at_once, params).first()
+        return conn.execute(statements("postgresql").sign_up_at_once, params).first()
     except IntegrityError as exc:
         if not _one_signup_per_person(exc):
             raise
+        conn.rollback()
         return None
-    if row is None:
-        raise _closed()
-    signup_id, _seq, waiting = row
-    return _signup_view(signup_id, task.id, waiting, now)
 
 
 def _one_signup_per_person(exc: IntegrityError) -> bool:
