@@ -4,14 +4,16 @@ import uuid
 
 import pytest
 import requests
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db, limiter
+from server.notify.models import OutboxEvent
 from server.wechat.emulator import create_emulator
 from tests import dbutil
+from tests.message_contract import outbox_event_problems
 
 APPID = "wxtest0000000000"
 SECRET = "test-secret"
@@ -71,6 +73,12 @@ class Emulator:
 
     def reset(self):
         requests.post(self.base + "_emulator/reset").raise_for_status()
+
+
+OUTBOX_COLUMNS = [
+    getattr(OutboxEvent, name)
+    for name in ("event_type", "aggregate_type", "aggregate_id", "community_id", "payload")
+]
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +159,8 @@ def _clean_state(request, app, emulator):
     yield
     with app.app_context():
         db.session.remove()
+        problems = outbox_event_problems(db.session.execute(select(*OUTBOX_COLUMNS)))
+        db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
@@ -165,6 +175,8 @@ def _clean_state(request, app, emulator):
         for key in redis.scan_iter(match=prefix + "*", count=1000):
             redis.delete(key)
     emulator.reset()
+    if problems:
+        pytest.fail("outbox events break schemas/events.json:\n" + "\n".join(problems[:20]))
 
 
 @pytest.fixture
