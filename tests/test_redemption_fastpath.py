@@ -202,8 +202,9 @@ def test_reserve_and_verify_stay_a_handful_of_statements(api, app, seeded, query
         assert api.post(VERIFY, "merchant-1", json={"token": token}).status_code == 200
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    # PostgreSQL: context, insert, hold (2), one combined finish. SQLite adds BEGIN IMMEDIATE
-    # and runs the finish as three statements.
-    assert len(reserve_sql) <= (5 if postgres else 8), reserve_sql
-    # Active check, scan, guard, settle (4), one combined finish.
-    assert len(verify_sql) <= (8 if postgres else 11), verify_sql
+    # PostgreSQL: context with the insert, hold (2), one combined finish. SQLite adds
+    # BEGIN IMMEDIATE, inserts on its own and runs the finish as three statements.
+    assert len(reserve_sql) <= (4 if postgres else 8), reserve_sql
+    # Active check, scan, then on PostgreSQL one write (guard, settle, audit and event);
+    # SQLite: guard, settle (4), the finish as three, and BEGIN IMMEDIATE.
+    assert len(verify_sql) <= (3 if postgres else 11), verify_sql

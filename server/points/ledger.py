@@ -17,7 +17,19 @@ from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import BigInteger, Integer, String, bindparam, exists, func, inspect, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -149,6 +161,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         link_settle=update(HOLDS)
         .where(h.id == bindparam("p_id"))
         .values(settle_entry_id=bindparam("p_entry_id")),
+        settle_at_once=_settle_at_once() if dialect == "postgresql" else None,
     )
 
 
@@ -184,6 +197,132 @@ def _counted_entry():
         set_={"points": totals.c.points + upsert.excluded.points},
     )
     return select(entry.c.id).add_cte(upsert.cte("totals"))
+
+
+# What a settle statement returns besides the account state (see settle_ctes).
+_HOLD_LABELS = tuple((c.key, f"hold_{c.key}") for c in HOLDS.c if c.key != "id")
+_STATE = ("balance", "held", "earned", "holder_type", "holder_id")
+
+
+def settle_ctes(hold_id, *, whole_hold: bool = False) -> SimpleNamespace:
+    """PostgreSQL: settling a hold as data-modifying CTEs of ONE statement.
+
+    `hold_id` is the hold to settle, as SQL: a bind, or a column of a caller's CTE (verify
+    locks the redemption first, in the usual lock order). Binds: p_now, p_reason, p_actor_id.
+
+    The steps keep the step-by-step order of locks and ids: the pending hold is locked
+    (FOR UPDATE re-checks `pending` against a concurrent resolution), then the account is
+    debited, and only then is the entry's id drawn, so entry ids follow the account's
+    balance_after sequence as they do when the INSERT draws them. PostgreSQL cannot update
+    one row twice in a statement, so the hold is resolved last, in one UPDATE that also sets
+    settle_entry_id (the row is ours already; a lock is not an update). When the hold is not
+    pending nothing changes and the joined row is missing.
+
+    Select `columns` from `joined` (or outer-join it to the caller's CTE) and hand the row to
+    `settled`; `entry` is the new entry's CTE (id, hold_id) for callers that record it. With
+    `whole_hold` the columns also carry the resolved hold (hold_<column>). The statement stays
+    short on purpose: psycopg caches its parse of statements up to 4096 bytes only.
+    """
+    h, a = HOLDS.c, ACCOUNTS.c
+    now = bindparam("p_now", type_=UTCDateTime())
+    reason = bindparam("p_reason", type_=String)
+    pending = (
+        select(h.id, h.account_id, h.amount, h.cause_type, h.cause_id)
+        .where(h.id == hold_id, h.status == literal_column("'pending'"))
+        .with_for_update()
+        .cte("pending_hold")
+    )
+    # No WHERE guard beyond the hold: its points are already counted in `held`, and the
+    # CHECKs (held >= 0, held <= balance, balance >= 0) refuse anything else, as they do for
+    # the step-by-step settle.
+    account = (
+        update(ACCOUNTS)
+        .where(a.id == pending.c.account_id)
+        .values(
+            balance=a.balance - pending.c.amount, held=a.held - pending.c.amount, updated_at=now
+        )
+        .returning(
+            a.id,
+            *(a[name] for name in _STATE),
+            func.nextval(literal_column(f"'{ENTRIES.name}_id_seq'"), type_=BigInteger).label(
+                "entry_id"
+            ),
+        )
+        .cte("settled_account")
+    )
+    rows = select(
+        account.c.entry_id,
+        account.c.id,
+        -pending.c.amount,
+        account.c.balance,
+        literal_column("'settle'"),
+        pending.c.cause_type,
+        pending.c.cause_id,
+        reason,
+        literal_column("'hold:'") + pending.c.id.cast(String) + literal_column("':settle'"),
+        bindparam("p_actor_id", type_=Integer),
+        pending.c.id,
+        literal_column("''"),
+        now,
+    ).select_from(pending.join(account, account.c.id == pending.c.account_id))
+    names = (
+        "id account_id amount balance_after kind cause_type cause_id reason idempotency_key"
+        " actor_id hold_id rank_kinds created_at"
+    ).split()
+    # A plain INSERT: the key is the hold's, and the hold resolves once, so a conflict would be
+    # corruption and must fail loudly rather than pass as a replay.
+    entry = (
+        insert(ENTRIES)
+        .from_select(names, rows)
+        .returning(ENTRIES.c.id, ENTRIES.c.hold_id)
+        .cte("settle_entry")
+    )
+    hold = (
+        update(HOLDS)
+        .where(h.id == entry.c.hold_id)
+        .values(
+            status=literal_column("'settled'"),
+            resolved_at=now,
+            resolution_reason=reason,
+            settle_entry_id=entry.c.id,
+        )
+        .returning(*(HOLDS.c if whole_hold else (h.id,)))
+        .cte("settled_hold")
+    )
+    columns = [
+        hold.c.id.label("hold_id"),
+        account.c.id.label("account_id"),
+        *(account.c[name] for name in _STATE),
+        entry.c.id.label("entry_id"),
+    ]
+    if whole_hold:
+        columns += [hold.c[key].label(label) for key, label in _HOLD_LABELS]
+    joined = hold.join(entry, entry.c.hold_id == hold.c.id).join(
+        account, account.c.entry_id == entry.c.id
+    )
+    return SimpleNamespace(columns=columns, joined=joined, entry=entry)
+
+
+def _settle_at_once():
+    parts = settle_ctes(bindparam("p_id", type_=BigInteger), whole_hold=True)
+    return select(*parts.columns).select_from(parts.joined)
+
+
+def settle_binds(*, reason: str, actor_id: int | None, now: datetime) -> dict:
+    """The binds settle_ctes reads, checked as settle checks them."""
+    _check_text(reason)
+    return {"p_now": now, "p_reason": reason.strip(), "p_actor_id": actor_id}
+
+
+def settled(row, hold_id: int) -> None:
+    """After a settle statement: refuse as settle does, else sync the account like settle.
+
+    `row` is the statement's row; None, or no hold in it, means the hold was not pending
+    (and the statement changed nothing).
+    """
+    if row is None or row.hold_id is None:
+        _refuse_unresolved(hold_id)
+    _sync(row.account_id, row)
 
 
 def _hot():
@@ -638,11 +777,16 @@ def _resolve(hold_id: int, status: str, reason: str, now: datetime):
     params = {"p_id": hold_id, "p_status": status, "p_now": now, "p_reason": reason.strip()}
     row = conn.execute(st.resolve, params).one_or_none()
     if row is None:
-        current = db.session.get(Hold, hold_id, populate_existing=True)
-        if current is None:
-            raise NotFound("积分冻结记录不存在", code="hold_not_found")
-        raise HoldNotPending(details={"hold_id": hold_id, "status": current.status})
+        _refuse_unresolved(hold_id)
     return row
+
+
+def _refuse_unresolved(hold_id: int):
+    """A hold that did not resolve: it does not exist, or another resolution won."""
+    current = db.session.get(Hold, hold_id, populate_existing=True)
+    if current is None:
+        raise NotFound("积分冻结记录不存在", code="hold_not_found")
+    raise HoldNotPending(details={"hold_id": hold_id, "status": current.status})
 
 
 def release(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Hold:
@@ -692,11 +836,36 @@ def expire_due_holds(now: datetime | None = None, limit: int = 500) -> int:
 
 def settle(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> LedgerEntry:
     """Turn a hold into a debit of the held points (redemption verified)."""
-    _check_text(reason)
-    hold_id = _hold_id(hold)
     now = utcnow()
-    row = _resolve(hold_id, "settled", reason, now)
+    binds = settle_binds(reason=reason, actor_id=actor_id, now=now)
+    hold_id = _hold_id(hold)
     conn, st = _hot()
+    if st.settle_at_once is not None:
+        row = conn.execute(st.settle_at_once, {"p_id": hold_id, **binds}).one_or_none()
+        settled(row, hold_id)
+        m = row._mapping
+        hold_row = {"id": hold_id, **{key: m[label] for key, label in _HOLD_LABELS}}
+        _attach(Hold, hold_row)
+        return _attach(
+            LedgerEntry,
+            {
+                **_ENTRY_DEFAULTS,
+                "id": row.entry_id,
+                "account_id": row.account_id,
+                "amount": -hold_row["amount"],
+                "balance_after": row.balance,
+                "kind": "settle",
+                "cause_type": hold_row["cause_type"],
+                "cause_id": hold_row["cause_id"],
+                "reason": binds["p_reason"],
+                "idempotency_key": f"hold:{hold_id}:settle",
+                "actor_id": actor_id,
+                "hold_id": hold_id,
+                "created_at": now,
+            },
+        )
+    # SQLite has no DML in CTEs: the same steps one statement at a time.
+    row = _resolve(hold_id, "settled", reason, now)
     account_row = conn.execute(
         st.settle, {"p_id": row.account_id, "p_amount": row.amount, "p_now": now}
     ).one()

@@ -11,8 +11,22 @@ reserved.
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult
 
 from server.audit import AuditLog
@@ -21,6 +35,7 @@ from server.community.models import Membership, RoleGrant
 from server.db_types import UTCDateTime, utcnow
 from server.extensions import db
 from server.notify.models import OutboxEvent
+from server.points import ledger
 from server.points.ledger_models import Account
 from server.rewards.models import (
     Merchant,
@@ -141,6 +156,7 @@ def statements(dialect: str) -> SimpleNamespace:
     return SimpleNamespace(
         user_active=select(USERS.c.is_active).where(USERS.c.id == bindparam("p_user_id")),
         reserve_context=_reserve_context(),
+        reserve_inserting=_reserve_inserting() if dialect == "postgresql" else None,
         reservation_by_key=_reservation().where(
             r.user_id == bindparam("p_user_id"), r.client_key == bindparam("p_client_key")
         ),
@@ -158,21 +174,96 @@ def statements(dialect: str) -> SimpleNamespace:
         finish_verify=_together(
             dialect, link_debit.returning(r.id), _bound_insert(AUDIT, "a_"), event
         ),
+        verify_at_once=_verify_at_once() if dialect == "postgresql" else None,
     )
 
 
-def _reserve_context():
+def _verify_at_once():
+    """PostgreSQL: verification's whole write as ONE statement (see verify.py).
+
+    The reserved redemption is locked first (FOR UPDATE re-checks `reserved` and the expiry
+    against a concurrent verify, cancel or expiry), then the ledger settles its hold
+    (ledger.settle_ctes: hold, account, entry), then the redemption is marked redeemed with
+    the entry it was debited by - one UPDATE, as a row is updated at most once per statement -
+    and the audit row and the outbox event name that entry. Everything after the lock reads
+    the step before it, so a lost race or a hold that is not pending changes nothing. Binds
+    as `redeem` and finish_verify, plus ledger.settle_binds; `a_after` and `e_payload` come
+    without ledger_entry_id, which the statement adds.
+
+    The row: reserved_id/reserved_hold_id (none: the redemption was not reservable),
+    ledger.settled's columns (hold_id none: the hold was not pending) and redeemed_id.
+    """
+    r = REDEMPTIONS.c
+    now = bindparam("p_now", type_=UTCDateTime())
+    reserved = (
+        select(r.id, r.hold_id)
+        .where(
+            r.id == bindparam("p_id"),
+            r.status == literal_column("'reserved'"),
+            r.expires_at > now,
+        )
+        .with_for_update()
+        .cte("reserved")
+    )
+    settle = ledger.settle_ctes(select(reserved.c.hold_id).scalar_subquery())
+    entry_id = settle.entry.c.id
+    redeem = (
+        update(REDEMPTIONS)
+        .where(r.id == reserved.c.id, settle.entry.c.hold_id == reserved.c.hold_id)
+        .values(
+            status=literal_column("'redeemed'"),
+            redeemed_at=now,
+            redeemed_by=bindparam("p_staff_id"),
+            debit_entry_id=entry_id,
+        )
+        .returning(r.id)
+        .cte("redeem")
+    )
+    named = func.jsonb_build_object(literal_column("'ledger_entry_id'"), entry_id)
+    audit = _bound_insert_from(
+        AUDIT, "a_", redeem.join(settle.entry, true()), after=_with(AUDIT.c.after, "a_", named)
+    )
+    event = _bound_insert_from(
+        OUTBOX,
+        "e_",
+        redeem.join(settle.entry, true()),
+        payload=_with(OUTBOX.c.payload, "e_", named),
+    )
+    main = select(
+        reserved.c.id.label("reserved_id"),
+        reserved.c.hold_id.label("reserved_hold_id"),
+        *settle.columns,
+        redeem.c.id.label("redeemed_id"),
+    ).select_from(reserved.outerjoin(settle.joined, true()).outerjoin(redeem, true()))
+    return _together("postgresql", main, audit, event)
+
+
+def _with(column, prefix: str, extra):
+    """PostgreSQL: the JSONB bind for `column` with the keys of `extra` added."""
+    value = bindparam(f"{prefix}{column.key}", type_=column.type)
+    return value.op("||", return_type=JSONB)(extra)
+
+
+def _bound_insert_from(table, prefix: str, source, **computed):
+    """Like _bound_insert, one row per row of `source`; `computed` columns are SQL instead."""
+    columns = [c for c in table.c if c.key != "id"]
+    values = [computed.get(c.key, bindparam(f"{prefix}{c.key}", type_=c.type)) for c in columns]
+    return insert(table).from_select([c.key for c in columns], select(*values).select_from(source))
+
+
+def _reserve_context(inserted=None):
     """Everything reserve checks, in one row keyed by the caller (none: no such user).
 
     The caller's active flag and membership, the row an Idempotency-Key already names, the
     offer with its merchant, the caller's account in the offer's community, and whether that
-    community restricts reserving to windows at all.
+    community restricts reserving to windows at all. With `inserted` (see _reserve_inserting),
+    also its id as new_id.
     """
     users, members, offers, merchants, accounts = USERS, MEMBERS, OFFERS, MERCHANTS, ACCOUNTS
     earlier = REDEMPTIONS.alias("earlier")
     o = offers.c
     any_window = exists().where(WINDOWS.c.community_id == o.community_id)
-    return (
+    context = (
         select(
             users.c.is_active,
             members.c.community_id.label("member_community_id"),
@@ -219,6 +310,55 @@ def _reserve_context():
         )
         .where(users.c.id == bindparam("p_user_id"))
     )
+    if inserted is None:
+        return context
+    return context.add_columns(inserted.c.id.label("new_id")).outerjoin(inserted, true())
+
+
+def _reserve_inserting():
+    """PostgreSQL: the reserve context row, and the new redemption inserted in the same trip.
+
+    The row is inserted first, as with insert_redemption (a double tap with the same key waits
+    on the unique key here, before any shared row is locked), from the offer's row in the
+    statement's snapshot, so it holds exactly what reserve would insert after its checks; those
+    checks still decide, on the context columns, and a refusal rolls the row back. The
+    insert's WHERE only keeps obvious refusals (no such offer, sold out, inactive caller) from
+    writing at all. `new_id` is none when nothing was inserted: a refusal, or the key's
+    earlier row (seen in the context, or committed by a concurrent first request meanwhile).
+    Binds as insert_redemption's values (`p_` prefixed), with both period keys.
+    """
+    r, o = REDEMPTIONS.c, OFFERS.c
+    user_id = bindparam("p_user_id", type_=Integer)
+    period = case(
+        (o.limit_period == literal_column("'quarter'"), bindparam("p_quarter_key", type_=String)),
+        else_=bindparam("p_month_key", type_=String),
+    )
+    caller_active = exists().where(USERS.c.id == user_id, USERS.c.is_active)
+    rows = select(
+        o.community_id,
+        user_id,
+        o.id,
+        o.merchant_id,
+        o.points_cost,
+        period,
+        literal_column("'reserved'"),
+        bindparam("p_client_key", type_=String),
+        o.limit_per_person.is_not(None),
+        bindparam("p_expires_at", type_=UTCDateTime()),
+        bindparam("p_created_at", type_=UTCDateTime()),
+    ).where(o.id == bindparam("p_offer_id"), o.stock > 0, caller_active)
+    names = (
+        "community_id user_id offer_id merchant_id points period_key status client_key counted"
+        " expires_at created_at"
+    ).split()
+    inserted = (
+        postgresql.insert(REDEMPTIONS)
+        .from_select(names, rows)
+        .on_conflict_do_nothing(index_elements=[r.user_id, r.client_key])
+        .returning(r.id)
+        .cte("inserted")
+    )
+    return _reserve_context(inserted)
 
 
 def _reservation():

@@ -112,12 +112,17 @@ class Reservation:
         }
 
 
-def _reserve_context(conn, st, user_id: int, offer_id: int, client_key: str | None):
-    """The reserve context row of an active member (else 401 or 403, like current_user)."""
-    row = conn.execute(
-        st.reserve_context,
-        {"p_user_id": user_id, "p_offer_id": offer_id, "p_client_key": client_key},
-    ).one_or_none()
+def _reserve_context(conn, st, params: dict):
+    """The reserve context row of an active member (else 401 or 403, like current_user).
+
+    On PostgreSQL the new redemption is inserted in the same round trip (new_id, see
+    hot_statements._reserve_inserting); the checks below and in reserve still decide, and a
+    refusal rolls it back.
+    """
+    if st.reserve_inserting is None:
+        row = conn.execute(st.reserve_context, params).one_or_none()
+    else:
+        row = conn.execute(st.reserve_inserting, params).one_or_none()
     if row is None or not row.is_active:
         raise TokenInvalid()
     if row.member_community_id is None:
@@ -196,11 +201,26 @@ def reserve(
     now = now or utcnow()
     user_id = user if isinstance(user, int) else user.id
     conn, st = hot()
-    offer = _reserve_context(conn, st, user_id, offer_id, client_key)
+    today = local_today(now)
+    expires_at = now + timedelta(days=expiry_days())
+    # The redemption row first: a concurrent double tap waits on its unique key before either
+    # request has locked any shared row. On PostgreSQL it is inserted with the context read.
+    offer = _reserve_context(
+        conn,
+        st,
+        {
+            "p_user_id": user_id,
+            "p_offer_id": offer_id,
+            "p_client_key": client_key,
+            "p_month_key": period_key(today, "month"),
+            "p_quarter_key": period_key(today, "quarter"),
+            "p_expires_at": expires_at,
+            "p_created_at": now,
+        },
+    )
     if offer.earlier_offer_id is not None:
         _check_same_offer(offer.earlier_offer_id, offer_id)
         return _reservation_for_key(conn, st, user_id, client_key, offer_id), False
-    today = local_today(now)
     _check_reservable(offer, today)
     account_id = _covering_account(offer, user_id)
 
@@ -214,12 +234,13 @@ def reserve(
         "status": "reserved",
         "client_key": client_key,
         "counted": bool(offer.limit_per_person),
-        "expires_at": now + timedelta(days=expiry_days()),
+        "expires_at": expires_at,
         "created_at": now,
     }
-    # The redemption row first: a concurrent double tap waits here on the unique key
-    # before either request has locked any shared row.
-    rid = conn.execute(st.insert_redemption, values).scalar_one_or_none()
+    if st.reserve_inserting is None:
+        rid = conn.execute(st.insert_redemption, values).scalar_one_or_none()
+    else:
+        rid = offer.new_id  # the same values, inserted with the context
     if rid is None:  # the key's first request committed meanwhile: replay its answer
         existing = _reservation_for_key(conn, st, user_id, client_key, offer_id)
         db.session.commit()

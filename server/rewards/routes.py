@@ -221,10 +221,15 @@ def delete_window(community_id, window_id):
 # -- redemptions (residents) -------------------------------------------------------------------
 
 
+# The hot views parse with one schema instance each: a class would be instantiated (its fields
+# deep-copied) on every request. Loading keeps no state on the instance.
+_IDEMPOTENCY_HEADER, _RESERVE, _TOKEN = IdempotencyHeaderSchema(), ReserveSchema(), TokenSchema()
+
+
 @blp.route("/redemptions", methods=["POST"])
 @blp.doc(security=BEARER)
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
-@blp.arguments(ReserveSchema)
+@blp.arguments(_IDEMPOTENCY_HEADER, location="headers")
+@blp.arguments(_RESERVE)
 @blp.response(201, RedemptionSchema)
 @blp.alt_response(200, schema=RedemptionSchema, description="重复请求：返回首次预约的结果")
 def reserve(headers, body):
@@ -335,7 +340,7 @@ def preview(body):
 @merchant_blp.route("/verify", methods=["POST"])
 @limiter.limit(_verify_limit, key_func=_staff_key)
 @merchant_blp.doc(security=BEARER)
-@merchant_blp.arguments(TokenSchema)
+@merchant_blp.arguments(_TOKEN)
 @merchant_blp.response(200, PreviewSchema)
 def verify_code(body):
     """Verify (核销) once: the held points are debited; a repeat gets 409 already_redeemed."""

@@ -1,8 +1,10 @@
 """Verification (核销) by merchant staff: preview what is redeemed, then settle it exactly once.
 
-The exactly-once guarantee is the conditional UPDATE ... WHERE status = 'reserved' in the same
-transaction as the ledger settlement; a Redis SET NX on the code's nonce is only a fast
-pre-check that turns away a burst of repeated scans before they reach the database.
+The exactly-once guarantee is the redemption row re-checked as 'reserved' under its row lock in
+the same transaction as the ledger settlement (a conditional UPDATE; on PostgreSQL a FOR UPDATE
+inside the one statement that writes everything, see hot_statements._verify_at_once); a Redis
+SET NX on the code's nonce is only a fast pre-check that turns away a burst of repeated scans
+before they reach the database.
 """
 
 from dataclasses import dataclass, replace
@@ -157,6 +159,64 @@ def _forget_nonce(key: str | None) -> None:
         current_app.logger.warning("could not free a redemption nonce", exc_info=True)
 
 
+def _records(r: Scanned, staff_id: int, now: datetime, entry_id: int | None) -> dict:
+    """The audit row and the outbox event of a verification, as binds.
+
+    `entry_id` None: the one-statement write adds ledger_entry_id itself (see hot_statements).
+    """
+    after = {
+        "status": "redeemed",
+        "redeemed_at": now.isoformat(),
+        "points": r.points,
+        "offer_id": r.offer_id,
+    }
+    if entry_id is not None:
+        after["ledger_entry_id"] = entry_id
+    audit = audit_params(
+        actor_id=staff_id,
+        action="redemption.verify",
+        target_type="redemption",
+        target_id=r.id,
+        community_id=r.community_id,
+        before={"status": "reserved"},
+        after=after,
+    )
+    event = event_params(
+        "redemption.redeemed",
+        aggregate_type="redemption",
+        aggregate_id=r.id,
+        community_id=r.community_id,
+        payload={"user_id": r.user_id, "merchant_id": r.merchant_id, **after},
+    )
+    return {**audit, **event}
+
+
+def _reason(r: Scanned) -> str:
+    return f"兑换：{r.offer_title}"
+
+
+def _settle_at_once(conn, st, r: Scanned, staff_id: int, now: datetime) -> None:
+    """PostgreSQL: guard, settlement, audit row and event in one statement."""
+    binds = ledger.settle_binds(reason=_reason(r), actor_id=staff_id, now=now)
+    params = {"p_id": r.id, "p_staff_id": staff_id, **binds, **_records(r, staff_id, now, None)}
+    row = run(conn, st.verify_at_once, params).first()
+    if row is None:  # no longer reserved, or expired: nothing was written
+        raise _refusal(_scan(conn, st, staff_id, r.id), now)
+    ledger.settled(row, row.reserved_hold_id)
+
+
+def _settle_by_steps(conn, st, r: Scanned, staff_id: int, now: datetime) -> None:
+    """SQLite: the guard, the ledger's settle, then the audit row and event."""
+    params = {"p_id": r.id, "p_now": now, "p_staff_id": staff_id}
+    won = conn.execute(st.redeem, params).first()
+    if won is None:
+        raise _refusal(_scan(conn, st, staff_id, r.id), now)
+    entry = ledger.settle(won.hold_id, reason=_reason(r), actor_id=staff_id)
+    # The debit entry on the redemption, the audit row and the event: one write.
+    records = _records(r, staff_id, now, entry.id)
+    run(conn, st.finish_verify, {"p_id": r.id, "p_entry_id": entry.id, **records})
+
+
 def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Scanned:
     """Settle a reserved redemption once: status redeemed, the hold becomes a debit entry.
 
@@ -177,36 +237,10 @@ def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Sca
             raise _refusal(r, now) from None
         raise
     try:
-        params = {"p_id": r.id, "p_now": now, "p_staff_id": staff_id}
-        won = conn.execute(st.redeem, params).first()
-        if won is None:
-            raise _refusal(_scan(conn, st, staff_id, r.id), now)
-        entry = ledger.settle(won.hold_id, reason=f"兑换：{r.offer_title}", actor_id=staff_id)
-        after = {
-            "status": "redeemed",
-            "redeemed_at": now.isoformat(),
-            "points": r.points,
-            "offer_id": r.offer_id,
-            "ledger_entry_id": entry.id,
-        }
-        audit = audit_params(
-            actor_id=staff_id,
-            action="redemption.verify",
-            target_type="redemption",
-            target_id=r.id,
-            community_id=r.community_id,
-            before={"status": "reserved"},
-            after=after,
-        )
-        event = event_params(
-            "redemption.redeemed",
-            aggregate_type="redemption",
-            aggregate_id=r.id,
-            community_id=r.community_id,
-            payload={"user_id": r.user_id, "merchant_id": r.merchant_id, **after},
-        )
-        # The debit entry on the redemption, the audit row and the event: one write.
-        run(conn, st.finish_verify, {"p_id": r.id, "p_entry_id": entry.id, **audit, **event})
+        if st.verify_at_once is None:
+            _settle_by_steps(conn, st, r, staff_id, now)
+        else:
+            _settle_at_once(conn, st, r, staff_id, now)
         db.session.commit()
     except Exception:
         db.session.rollback()
