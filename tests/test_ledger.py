@@ -193,6 +193,23 @@ def test_hold_release_settle_expire(acct):
     check_invariants(db.session)
 
 
+def test_a_replayed_hold_the_account_could_cover_again_holds_once(acct):
+    _credit(acct, 200, "c1")
+    first = _hold(acct, 60, "h1")
+    db.session.commit()
+    # Enough is available for a second hold of 60: the key alone must make it a replay.
+    assert _hold(acct, 60, "h1").id == first.id
+    db.session.commit()
+    db.session.refresh(acct)
+    assert (acct.balance, acct.held) == (200, 60)
+    with pytest.raises(ledger.IdempotencyConflict):
+        _hold(acct, 70, "h1")
+    db.session.rollback()
+    db.session.refresh(acct)
+    assert acct.held == 60
+    check_invariants(db.session)
+
+
 def test_reverse_rules(acct):
     credit = _credit(acct, 50, "c1")
     deduction = _debit(acct, 20, "d1", kind="deduction", cause_type="adjustment")

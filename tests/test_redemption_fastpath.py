@@ -202,9 +202,10 @@ def test_reserve_and_verify_stay_a_handful_of_statements(api, app, seeded, query
         assert api.post(VERIFY, "merchant-1", json={"token": token}).status_code == 200
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    # PostgreSQL: context with the insert, hold (2), one combined finish. SQLite adds
-    # BEGIN IMMEDIATE, inserts on its own and runs the finish as three statements.
-    assert len(reserve_sql) <= (4 if postgres else 8), reserve_sql
+    # PostgreSQL: context with the insert, the hold (one statement), one combined finish.
+    # SQLite adds BEGIN IMMEDIATE, inserts on its own, holds in two statements and runs the
+    # finish as three.
+    assert len(reserve_sql) <= (3 if postgres else 8), reserve_sql
     # Active check, scan, then on PostgreSQL one write (guard, settle, audit and event);
     # SQLite: guard, settle (4), the finish as three, and BEGIN IMMEDIATE.
     assert len(verify_sql) <= (3 if postgres else 11), verify_sql

@@ -28,6 +28,7 @@ from sqlalchemy import (
     inspect,
     literal_column,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -162,6 +163,48 @@ def _statements(dialect: str) -> SimpleNamespace:
         .where(h.id == bindparam("p_id"))
         .values(settle_entry_id=bindparam("p_entry_id")),
         settle_at_once=_settle_at_once() if dialect == "postgresql" else None,
+        hold_at_once=_hold_at_once(covered, state, amount, now)
+        if dialect == "postgresql"
+        else None,
+    )
+
+
+def _hold_at_once(covered, state, amount, now):
+    """PostgreSQL: the covered `held` increase and the new hold as ONE statement.
+
+    Returns the account state and hold_id; no row when the account does not cover the amount
+    (or is missing), hold_id NULL when a hold with this key exists already - then the held
+    increase happened and must be given back, exactly as on the two-statement path.
+    """
+    held = covered.values(held=ACCOUNTS.c.held + amount, updated_at=now).returning(
+        ACCOUNTS.c.id, *state
+    )
+    held = held.cte("held_account")
+    rows = select(
+        held.c.id,
+        amount,
+        literal_column("'pending'"),
+        bindparam("p_reason", type_=String),
+        bindparam("p_cause_type", type_=String),
+        bindparam("p_cause_id", type_=String),
+        bindparam("p_key", type_=String),
+        bindparam("p_actor_id", type_=Integer),
+        bindparam("p_expires_at", type_=UTCDateTime()),
+        now,
+    )
+    names = (
+        "account_id amount status reason cause_type cause_id idempotency_key actor_id"
+        " expires_at created_at"
+    ).split()
+    new_hold = (
+        postgresql.insert(HOLDS)
+        .from_select(names, rows)
+        .on_conflict_do_nothing()
+        .returning(HOLDS.c.id)
+        .cte("new_hold")
+    )
+    return select(*held.c, new_hold.c.id.label("hold_id")).select_from(
+        held.outerjoin(new_hold, true())
     )
 
 
@@ -729,13 +772,26 @@ def hold(
     account_id = _id_of(account)
     now = utcnow()
     conn, st = _hot()
+    if st.hold_at_once is not None:
+        return _hold_at_once_run(
+            conn,
+            st,
+            account_id,
+            amount,
+            now,
+            {
+                "p_reason": reason.strip(),
+                "p_cause_type": cause_type,
+                "p_cause_id": str(cause_id),
+                "p_key": idempotency_key,
+                "p_actor_id": actor_id,
+                "p_expires_at": expires_at,
+            },
+        )
     row = conn.execute(st.hold, {"p_id": account_id, "p_amount": amount, "p_now": now})
     row = row.one_or_none()
     if row is None:
-        existing = _hold_by_key(idempotency_key)
-        if existing is not None:
-            return _replay_hold(existing, account_id, amount, idempotency_key)
-        _insufficient(account_id, amount)
+        return _refuse_hold(account_id, amount, idempotency_key)
     values = {
         "account_id": account_id,
         "amount": amount,
@@ -756,6 +812,45 @@ def hold(
     _sync(account_id, row)
     unresolved = {"resolved_at": None, "resolution_reason": None, "settle_entry_id": None}
     return _attach(Hold, {"id": hold_id, **values, **unresolved})
+
+
+def _hold_at_once_run(conn, st, account_id: int, amount: int, now: datetime, binds: dict) -> Hold:
+    params = {"p_id": account_id, "p_amount": amount, "p_now": now, **binds}
+    row = conn.execute(st.hold_at_once, params).one_or_none()
+    key = binds["p_key"]
+    if row is None:
+        return _refuse_hold(account_id, amount, key)
+    if row.hold_id is None:  # the key's hold exists: give the points back, replay it
+        _sync(account_id, conn.execute(st.unhold, {"p_id": account_id, "p_amount": amount}).one())
+        return _replay_hold(_hold_by_key(key), account_id, amount, key)
+    _sync(account_id, row)
+    return _attach(
+        Hold,
+        {
+            "id": row.hold_id,
+            "account_id": account_id,
+            "amount": amount,
+            "status": "pending",
+            "reason": binds["p_reason"],
+            "cause_type": binds["p_cause_type"],
+            "cause_id": binds["p_cause_id"],
+            "idempotency_key": key,
+            "actor_id": binds["p_actor_id"],
+            "expires_at": binds["p_expires_at"],
+            "created_at": now,
+            "resolved_at": None,
+            "resolution_reason": None,
+            "settle_entry_id": None,
+        },
+    )
+
+
+def _refuse_hold(account_id: int, amount: int, key: str) -> Hold:
+    """No covered account row: replay the key's hold if it exists, else not enough points."""
+    existing = _hold_by_key(key)
+    if existing is not None:
+        return _replay_hold(existing, account_id, amount, key)
+    _insufficient(account_id, amount)
 
 
 def _hold_by_key(key: str) -> Hold | None:
