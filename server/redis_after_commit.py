@@ -52,7 +52,6 @@ class Batch:
 
 Collector = Callable[[Session], Batch | None]
 _collectors: list[Collector] = []
-_scripts: dict[int, Script] = {}
 
 
 def collector(fn: Collector) -> Collector:
@@ -74,11 +73,9 @@ def _arguments(batches: list[Batch]) -> tuple[list[str], list]:
     return keys, args
 
 
-def _script(redis: Redis) -> Script:
-    script = _scripts.get(id(redis))
-    if script is None:
-        script = _scripts[id(redis)] = redis.register_script(_APPLY)
-    return script
+# One script object for every client (each thread has its own, see redis_client); the client
+# is passed per call.
+_SCRIPT = Script(None, _APPLY.encode())
 
 
 @event.listens_for(Session, "after_commit")
@@ -93,7 +90,7 @@ def _send_after_commit(session: Session) -> None:
     if not keys:
         return
     try:
-        _script(redis)(keys=keys, args=args)
+        _SCRIPT(keys=keys, args=args, client=redis)
     except RedisError:
         log.warning("redis writes after commit lost", exc_info=True)
         for batch in batches:
