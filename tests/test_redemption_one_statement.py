@@ -340,3 +340,18 @@ def test_a_replayed_key_inserts_nothing_new(api, app, seeded, query):
         lambda s: s.scalar(select(func.sum(Account.held)).where(Account.holder_type == "user"))
     )
     assert held == 10
+
+
+def test_a_refused_reserve_leaves_nothing_for_the_next_commit(app, seeded, query):
+    """On PostgreSQL the row is written before the checks; the service itself takes it back."""
+    from server.rewards import redemption as service
+
+    offer = make_offer(app, points_cost=500, stock=3)
+    give_points(app, "resident-1", 100)
+    with app.app_context():
+        with pytest.raises(ledger.InsufficientPoints):
+            service.reserve(user_id_of("resident-1"), offer)
+        db.session.commit()  # a careless caller commits whatever the session still holds
+        db.session.remove()
+    assert query(lambda s: s.scalar(select(func.count(Redemption.id)))) == 0
+    assert query(lambda s: s.get(Offer, offer).stock) == 3

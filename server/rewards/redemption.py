@@ -198,7 +198,16 @@ def reserve(
     reservation and whether it was created (False: replay of the same Idempotency-Key, which
     answers with the first result and changes nothing).
     """
-    now = now or utcnow()
+    try:
+        return _reserve(user, offer_id, client_key, now or utcnow())
+    except Exception:
+        # On PostgreSQL the redemption row is written before the checks run: a refusal must
+        # leave nothing behind for whoever commits the session next, not only for HTTP.
+        db.session.rollback()
+        raise
+
+
+def _reserve(user: User | int, offer_id: int, client_key: str | None, now: datetime):
     user_id = user if isinstance(user, int) else user.id
     conn, st = hot()
     today = local_today(now)
