@@ -80,7 +80,12 @@ _SCRIPT = Script(None, _APPLY.encode())
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
-    batches = [batch for collect in _collectors if (batch := collect(session))]
+    apply([batch for collect in _collectors if (batch := collect(session))])
+
+
+def apply(batches: list[Batch]) -> None:
+    """Send these batches now, in one round trip: for writes committed outside the session
+    (an autocommit statement), whose commit the listener above never sees."""
     if not batches or not has_app_context():
         return
     redis = get_redis()

@@ -202,10 +202,9 @@ def test_reserve_and_verify_stay_a_handful_of_statements(api, app, seeded, query
         assert api.post(VERIFY, "merchant-1", json={"token": token}).status_code == 200
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    # PostgreSQL: context with the insert, the hold (one statement), one combined finish.
-    # SQLite adds BEGIN IMMEDIATE, inserts on its own, holds in two statements and runs the
-    # finish as three.
-    assert len(reserve_sql) <= (3 if postgres else 8), reserve_sql
+    # PostgreSQL: one autocommit statement (server/rewards/reserve_at_once.py). SQLite:
+    # BEGIN IMMEDIATE, context, insert, the hold in two statements, the finish as three.
+    assert len(reserve_sql) <= (1 if postgres else 8), reserve_sql
     # Active check, scan, then on PostgreSQL one write (guard, settle, audit and event);
     # SQLite: guard, settle (4), the finish as three, and BEGIN IMMEDIATE.
     assert len(verify_sql) <= (3 if postgres else 11), verify_sql

@@ -105,16 +105,25 @@ def _touch_flushed(session: Session, _context) -> None:
         session.info.setdefault(_PENDING, set()).update(changed)
 
 
+def bump_now(*user_ids: int) -> None:
+    """These users' profiles changed in a write already committed outside the session."""
+    redis_after_commit.apply([_bumps(user_ids)])
+
+
+def _bumps(user_ids) -> redis_after_commit.Batch:
+    # A lost bump (Redis down) only logs: cached copies expire within TTL_SECONDS.
+    return redis_after_commit.Batch(
+        incr=[redis_key("me", "gv") if uid == _EVERYONE else _keys(uid)[1] for uid in user_ids],
+        incr_ttl=VERSION_TTL_SECONDS,
+    )
+
+
 @redis_after_commit.collector
 def _committed_bumps(session: Session) -> redis_after_commit.Batch | None:
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return None
-    # A lost bump (Redis down) only logs: cached copies expire within TTL_SECONDS.
-    return redis_after_commit.Batch(
-        incr=[redis_key("me", "gv") if uid == _EVERYONE else _keys(uid)[1] for uid in pending],
-        incr_ttl=VERSION_TTL_SECONDS,
-    )
+    return _bumps(pending)
 
 
 @event.listens_for(Session, "after_soft_rollback")

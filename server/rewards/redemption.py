@@ -15,12 +15,14 @@ from sqlalchemy import select, update
 from server.auth.authz import NotAMember
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
-from server.db_types import utcnow
+from server.community import profile_cache
+from server.db_types import MAX_ID, utcnow
 from server.errors import AppError, Conflict, NotFound, Unprocessable
 from server.extensions import db
 from server.notify.outbox import emit_event
 from server.pagination import paginate_by_id
 from server.points import ledger
+from server.rewards import reserve_at_once
 from server.rewards.hot_statements import event_params, hot, run
 from server.rewards.models import Offer, Redemption, RedemptionCounter
 from server.rewards.periods import local_today, period_key
@@ -198,8 +200,14 @@ def reserve(
     reservation and whether it was created (False: replay of the same Idempotency-Key, which
     answers with the first result and changes nothing).
     """
+    user_id = user if isinstance(user, int) else user.id
+    now = now or utcnow()
+    if not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
+        made = _reserve_at_once(user_id, offer_id, client_key, now)
+        if made is not None:
+            return made, True
     try:
-        return _reserve(user, offer_id, client_key, now or utcnow())
+        return _reserve(user_id, offer_id, client_key, now)
     except Exception:
         # On PostgreSQL the redemption row is written before the checks run: a refusal must
         # leave nothing behind for whoever commits the session next, not only for HTTP.
@@ -207,8 +215,52 @@ def reserve(
         raise
 
 
-def _reserve(user: User | int, offer_id: int, client_key: str | None, now: datetime):
-    user_id = user if isinstance(user, int) else user.id
+def _reserve_at_once(user_id: int, offer_id: int, client_key: str | None, now: datetime):
+    """The whole reservation as one autocommit statement; None: the transactional path decides.
+
+    Only when the session has no transaction open (every request): in a caller's transaction
+    the transactional path runs, which sees the caller's uncommitted rows.
+    """
+    if not 0 < offer_id <= MAX_ID:
+        return None  # cannot exist; the transactional path answers 404
+    today = local_today(now)
+    expires_at = now + timedelta(days=expiry_days())
+    row = reserve_at_once.run(
+        {
+            "p_user_id": user_id,
+            "p_offer_id": offer_id,
+            "p_client_key": client_key,
+            "p_month_key": period_key(today, "month"),
+            "p_quarter_key": period_key(today, "quarter"),
+            "p_today": today,
+            "p_now": now,
+            "p_expires_at": expires_at,
+            "p_expires_iso": expires_at.isoformat(),
+        }
+    )
+    if row is None:
+        return None
+    # The held points show on GET /me: the commit happened outside the session, so bump now.
+    profile_cache.bump_now(user_id)
+    return Reservation(
+        id=row.new_id,
+        offer_id=row.offer_id,
+        offer_title=row.title,
+        offer_image_url=row.image_url,
+        merchant_id=row.merchant_id,
+        merchant_name=row.merchant_name,
+        merchant_address=row.merchant_address,
+        points=row.points_cost,
+        status="reserved",
+        created_at=now,
+        expires_at=expires_at,
+        redeemed_at=None,
+        closed_at=None,
+        period_key=row.period_key,
+    )
+
+
+def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime):
     conn, st = hot()
     today = local_today(now)
     expires_at = now + timedelta(days=expiry_days())
