@@ -211,15 +211,16 @@ def _counts(query):
     )
 
 
-def test_verify_is_three_statements_on_postgresql(api, app, seeded, query):
+def test_verify_is_two_statements_on_postgresql(api, app, seeded, query):
     offer, rid, token = _reserve(api, app)
     api.headers("merchant-1")
     with app.app_context():
         with _statements() as seen:
             assert api.post(VERIFY, "merchant-1", json={"token": token}).status_code == 200
         postgres = _postgres()
-    # Active check, scan, and one write (SQLite: guard, settle in 4, finish in 3, BEGIN).
-    assert len(seen) == (3 if postgres else 11), seen
+    # The scan (with the caller's active flag) and one write in autocommit; SQLite: BEGIN,
+    # the scan, the guard, settle in 4 and the finish in 3.
+    assert len(seen) == (2 if postgres else 10), seen
     r = redemption(query, rid)
     hold = query(lambda s: s.get(Hold, r.hold_id))
     entry = query(lambda s: s.get(LedgerEntry, r.debit_entry_id))
@@ -231,6 +232,35 @@ def test_verify_is_three_statements_on_postgresql(api, app, seeded, query):
         r.redeemed_by,
         "兑换：大米",
     )
+    with app.app_context():
+        check_invariants(db.session)
+
+
+def test_the_profile_shows_a_verification_at_once(api, app, seeded, query):
+    """On PostgreSQL the write commits outside the session: the profile version is bumped."""
+    offer, rid, token = _reserve(api, app)
+
+    def points():
+        return api.get("/api/v1/me", "resident-1").get_json()["points"]
+
+    assert points() == {"balance": 100, "held": 30, "available": 70}  # cached, with Redis
+    assert api.post(VERIFY, "merchant-1", json={"token": token}).status_code == 200
+    assert points() == {"balance": 70, "held": 0, "available": 70}
+
+
+def test_verify_in_a_callers_transaction_commits_it(api, app, seeded, query):
+    """A service caller's open transaction keeps the transactional path, on both databases."""
+    from server.rewards import verify as service
+
+    offer, rid, token = _reserve(api, app)
+    with app.app_context():
+        staff = user_id_of("merchant-1")  # opens the session's transaction
+        assert db.session().in_transaction()
+        verified = service.verify(staff, token)
+        assert not db.session().in_transaction()  # committed
+        db.session.remove()
+    assert verified.status == "redeemed"
+    assert redemption(query, rid).status == "redeemed"
     with app.app_context():
         check_invariants(db.session)
 

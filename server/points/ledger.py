@@ -357,15 +357,19 @@ def settle_binds(*, reason: str, actor_id: int | None, now: datetime) -> dict:
     return {"p_now": now, "p_reason": reason.strip(), "p_actor_id": actor_id}
 
 
-def settled(row, hold_id: int) -> None:
+def settled(row, hold_id: int, *, committed: bool = False) -> None:
     """After a settle statement: refuse as settle does, else sync the account like settle.
 
     `row` is the statement's row; None, or no hold in it, means the hold was not pending
-    (and the statement changed nothing).
+    (and the statement changed nothing). `committed`: the statement ran in autocommit, outside
+    the session, so the holder's profile version is bumped now instead of after a commit.
     """
     if row is None or row.hold_id is None:
         _refuse_unresolved(hold_id)
-    _sync(row.account_id, row)
+    if not committed:
+        _sync(row.account_id, row)
+    elif row.holder_type == "user":
+        profile_cache.bump_now(row.holder_id)
 
 
 def _hot():

@@ -409,7 +409,8 @@ def _scan_context():
     """A scanned redemption with everything verification shows, checks and refuses with.
 
     `is_staff` is exactly has_role(staff, community, "merchant_staff", merchant_id=...): a
-    merchant_staff grant of the staff member in the redemption's community for its merchant.
+    merchant_staff grant of the staff member in the redemption's community for its merchant;
+    `staff_active` is the staff member's own is_active (what current_user() checks).
     """
     r, o, m = REDEMPTIONS.c, OFFERS.c, MERCHANTS.c
     resident, verifier = USERS.alias("resident"), USERS.alias("verifier")
@@ -443,6 +444,10 @@ def _scan_context():
             verifier.c.real_name.label("verifier_real_name"),
             verifier.c.nickname.label("verifier_nickname"),
             is_staff.label("is_staff"),
+            select(USERS.c.is_active)
+            .where(USERS.c.id == bindparam("p_staff_id"))
+            .scalar_subquery()
+            .label("staff_active"),
         )
         .select_from(
             REDEMPTIONS.join(OFFERS, o.id == r.offer_id)

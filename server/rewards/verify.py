@@ -5,6 +5,12 @@ the same transaction as the ledger settlement (a conditional UPDATE; on PostgreS
 inside the one statement that writes everything, see hot_statements._verify_at_once); a Redis
 SET NX on the code's nonce is only a fast pre-check that turns away a burst of repeated scans
 before they reach the database.
+
+On PostgreSQL a request's verification runs on an autocommit connection of its own: the scan,
+then that one statement as its own transaction; no BEGIN or COMMIT round trip and no session.
+The caller's active flag comes with the scan (routes key the rate limit by the token's user),
+so a deactivated staff member is refused (401) once the request reaches the service: after
+the rate limit and body validation, before the redemption or the code's nonce are touched.
 """
 
 from dataclasses import dataclass, replace
@@ -14,14 +20,15 @@ from types import SimpleNamespace
 from flask import current_app
 
 from server.auth.models import User
+from server.auth.tokens import TokenInvalid
 from server.db_types import utcnow
 from server.errors import Conflict, Forbidden
 from server.extensions import db
 from server.masking import mask_name
 from server.points import ledger
 from server.redis_client import get_redis, redis_key
-from server.rewards.codes import CodeInvalid, decode_code
-from server.rewards.hot_statements import audit_params, event_params, hot, run
+from server.rewards.codes import CodeExpired, CodeInvalid, decode_code
+from server.rewards.hot_statements import audit_params, event_params, hot, run, statements
 from server.rewards.redemption import RedemptionStateError, state_error
 
 NONCE_TTL_SECONDS = 300
@@ -52,6 +59,7 @@ class Scanned:
     verifier_real_name: str | None
     verifier_nickname: str | None
     is_staff: bool
+    staff_active: bool | None  # None: no such user
 
 
 def _staff_id(staff: User | int) -> int:
@@ -63,11 +71,28 @@ def _scan(conn, st, staff_id: int, rid: int) -> Scanned | None:
     return None if row is None else Scanned(**row._mapping)
 
 
+def _require_active(conn, st, staff_id: int) -> None:
+    if not conn.execute(st.user_active, {"p_user_id": staff_id}).scalar():
+        raise TokenInvalid()
+
+
 def _redemption_for_staff(conn, st, staff_id: int, token: str) -> tuple[Scanned, str]:
-    rid, nonce = decode_code(token)
+    """The scanned redemption and the code's nonce; refusals as current_user() would order them.
+
+    A deactivated caller hears 401 before anything about the code: on the usual path from the
+    scan row, and only when the code or its redemption is refused, from a read of its own.
+    """
+    try:
+        rid, nonce = decode_code(token)
+    except (CodeInvalid, CodeExpired):
+        _require_active(conn, st, staff_id)
+        raise
     r = _scan(conn, st, staff_id, rid)
     if r is None:
+        _require_active(conn, st, staff_id)
         raise CodeInvalid()
+    if not r.staff_active:
+        raise TokenInvalid()
     # Another merchant's code: refuse without saying anything about the redemption.
     if not r.is_staff:
         raise Forbidden("该兑换码不属于本商家，无法核销", code="not_your_merchant")
@@ -124,7 +149,7 @@ def preview_view(r: Scanned) -> dict:
 def preview(staff: User | int, token: str, *, now: datetime | None = None) -> dict:
     """What scanning this code would redeem; refuses exactly as verification would.
 
-    `staff` is the caller or the id of one already known to be active (see routes._active_staff_id).
+    `staff` is the caller or their id (checked active here, like current_user()).
     """
     now = now or utcnow()
     conn, st = hot()
@@ -195,14 +220,17 @@ def _reason(r: Scanned) -> str:
     return f"兑换：{r.offer_title}"
 
 
-def _settle_at_once(conn, st, r: Scanned, staff_id: int, now: datetime) -> None:
-    """PostgreSQL: guard, settlement, audit row and event in one statement."""
+def _settle_at_once(conn, st, r: Scanned, staff_id: int, now: datetime, committed: bool) -> None:
+    """PostgreSQL: guard, settlement, audit row and event in one statement.
+
+    `committed`: run in autocommit, the statement is its own transaction.
+    """
     binds = ledger.settle_binds(reason=_reason(r), actor_id=staff_id, now=now)
     params = {"p_id": r.id, "p_staff_id": staff_id, **binds, **_records(r, staff_id, now, None)}
     row = run(conn, st.verify_at_once, params).first()
     if row is None:  # no longer reserved, or expired: nothing was written
         raise _refusal(_scan(conn, st, staff_id, r.id), now)
-    ledger.settled(row, row.reserved_hold_id)
+    ledger.settled(row, row.reserved_hold_id, committed=committed)
 
 
 def _settle_by_steps(conn, st, r: Scanned, staff_id: int, now: datetime) -> None:
@@ -220,12 +248,22 @@ def _settle_by_steps(conn, st, r: Scanned, staff_id: int, now: datetime) -> None
 def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Scanned:
     """Settle a reserved redemption once: status redeemed, the hold becomes a debit entry.
 
-    `staff` is the caller or the id of one already known to be active (see routes._active_staff_id).
-    Returns the redemption as verified, for preview_view.
+    `staff` is the caller or their id (checked active here, like current_user()). Returns the
+    redemption as verified, for preview_view. On PostgreSQL with no transaction open in the
+    session (every request) it runs in autocommit (see the module doc); in a caller's
+    transaction it commits that transaction, as it always did.
     """
     now = now or utcnow()
     staff_id = _staff_id(staff)
+    engine = db.engine
+    if engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return _verify(conn, statements("postgresql"), staff_id, token, now, autocommit=True)
     conn, st = hot()
+    return _verify(conn, st, staff_id, token, now, autocommit=False)
+
+
+def _verify(conn, st, staff_id: int, token: str, now: datetime, *, autocommit: bool) -> Scanned:
     r, nonce = _redemption_for_staff(conn, st, staff_id, token)
     if r.status == "redeemed":
         raise _already_redeemed(r)
@@ -240,10 +278,12 @@ def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Sca
         if st.verify_at_once is None:
             _settle_by_steps(conn, st, r, staff_id, now)
         else:
-            _settle_at_once(conn, st, r, staff_id, now)
-        db.session.commit()
+            _settle_at_once(conn, st, r, staff_id, now, committed=autocommit)
+        if not autocommit:
+            db.session.commit()
     except Exception:
-        db.session.rollback()
+        if not autocommit:
+            db.session.rollback()
         _forget_nonce(nonce_key)  # a failed attempt must not burn the resident's code
         raise
     return replace(r, status="redeemed", redeemed_at=now, redeemed_by=staff_id)
