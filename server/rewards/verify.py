@@ -2,36 +2,33 @@
 
 The exactly-once guarantee is the redemption row re-checked as 'reserved' under its row lock in
 the same transaction as the ledger settlement (a conditional UPDATE; on PostgreSQL a FOR UPDATE
-inside the one statement that writes everything, see hot_statements._verify_at_once); a Redis
-SET NX on the code's nonce is only a fast pre-check that turns away a burst of repeated scans
-before they reach the database.
+inside the one statement that writes everything, see hot_statements._verify_at_once). Repeated
+scans of one code queue on that lock and the losers answer 409 already_redeemed with when and
+by whom. (A Redis SET NX on the code's nonce used to run first, as a pre-check that turned such
+a burst away sooner; every scan still read the database before it, so it saved a blocked
+write at most, and it cost every verification a Redis round trip. See docs/decisions.md.)
 
 On PostgreSQL a request's verification runs on an autocommit connection of its own: the scan,
 then that one statement as its own transaction; no BEGIN or COMMIT round trip and no session.
 The caller's active flag comes with the scan (routes key the rate limit by the token's user),
 so a deactivated staff member is refused (401) once the request reaches the service: after
-the rate limit and body validation, before the redemption or the code's nonce are touched.
+the rate limit and body validation, before the redemption or the code are acted on.
 """
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 
-from flask import current_app
-
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
 from server.db_types import utcnow
-from server.errors import Conflict, Forbidden
+from server.errors import Forbidden
 from server.extensions import db
 from server.masking import mask_name
 from server.points import ledger
-from server.redis_client import get_redis, redis_key
 from server.rewards.codes import CodeExpired, CodeInvalid, decode_code
 from server.rewards.hot_statements import audit_params, event_params, hot, run, statements
 from server.rewards.redemption import RedemptionStateError, state_error
-
-NONCE_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +73,14 @@ def _require_active(conn, st, staff_id: int) -> None:
         raise TokenInvalid()
 
 
-def _redemption_for_staff(conn, st, staff_id: int, token: str) -> tuple[Scanned, str]:
-    """The scanned redemption and the code's nonce; refusals as current_user() would order them.
+def _redemption_for_staff(conn, st, staff_id: int, token: str) -> Scanned:
+    """The scanned redemption; refusals in the order current_user() would give them.
 
     A deactivated caller hears 401 before anything about the code: on the usual path from the
     scan row, and only when the code or its redemption is refused, from a read of its own.
     """
     try:
-        rid, nonce = decode_code(token)
+        rid, _nonce = decode_code(token)
     except (CodeInvalid, CodeExpired):
         _require_active(conn, st, staff_id)
         raise
@@ -96,7 +93,7 @@ def _redemption_for_staff(conn, st, staff_id: int, token: str) -> tuple[Scanned,
     # Another merchant's code: refuse without saying anything about the redemption.
     if not r.is_staff:
         raise Forbidden("该兑换码不属于本商家，无法核销", code="not_your_merchant")
-    return r, nonce
+    return r
 
 
 def _display_name(real_name: str | None, nickname: str | None) -> str:
@@ -153,35 +150,10 @@ def preview(staff: User | int, token: str, *, now: datetime | None = None) -> di
     """
     now = now or utcnow()
     conn, st = hot()
-    r, _nonce = _redemption_for_staff(conn, st, _staff_id(staff), token)
+    r = _redemption_for_staff(conn, st, _staff_id(staff), token)
     if r.status != "reserved" or r.expires_at <= now:
         raise _refusal(r, now)
     return preview_view(r)
-
-
-def _claim_nonce(nonce: str) -> str | None:
-    """SET NX the nonce in Redis; None when Redis is not configured or not reachable."""
-    redis = get_redis()
-    if redis is None:
-        return None
-    key = redis_key("redemption-nonce", nonce)
-    try:
-        claimed = redis.set(key, "1", nx=True, ex=NONCE_TTL_SECONDS)
-    except Exception:  # noqa: BLE001 - the database is the guard; Redis only saves it work
-        current_app.logger.warning("redis unavailable for the nonce pre-check", exc_info=True)
-        return None
-    if not claimed:
-        raise Conflict("该兑换码刚刚已被扫描，请让居民刷新兑换码后重试", code="code_already_used")
-    return key
-
-
-def _forget_nonce(key: str | None) -> None:
-    if key is None:
-        return
-    try:
-        get_redis().delete(key)
-    except Exception:  # noqa: BLE001
-        current_app.logger.warning("could not free a redemption nonce", exc_info=True)
 
 
 def _records(r: Scanned, staff_id: int, now: datetime, entry_id: int | None) -> dict:
@@ -264,16 +236,9 @@ def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Sca
 
 
 def _verify(conn, st, staff_id: int, token: str, now: datetime, *, autocommit: bool) -> Scanned:
-    r, nonce = _redemption_for_staff(conn, st, staff_id, token)
+    r = _redemption_for_staff(conn, st, staff_id, token)
     if r.status == "redeemed":
         raise _already_redeemed(r)
-    try:
-        nonce_key = _claim_nonce(nonce)
-    except Conflict:
-        r = _scan(conn, st, staff_id, r.id)
-        if r.status != "reserved":
-            raise _refusal(r, now) from None
-        raise
     try:
         if st.verify_at_once is None:
             _settle_by_steps(conn, st, r, staff_id, now)
@@ -284,6 +249,5 @@ def _verify(conn, st, staff_id: int, token: str, now: datetime, *, autocommit: b
     except Exception:
         if not autocommit:
             db.session.rollback()
-        _forget_nonce(nonce_key)  # a failed attempt must not burn the resident's code
         raise
     return replace(r, status="redeemed", redeemed_at=now, redeemed_by=staff_id)
