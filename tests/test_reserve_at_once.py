@@ -32,21 +32,9 @@ pytestmark = pytest.mark.postgres
 R = "/api/v1/redemptions"
 
 
-def _params(user_id: int, offer_id: int, client_key: str | None = None, now=None) -> dict:
-    now = now or utcnow()
-    today = local_today(now)
-    expires_at = now + timedelta(days=7)
-    return {
-        "p_user_id": user_id,
-        "p_offer_id": offer_id,
-        "p_client_key": client_key,
-        "p_month_key": period_key(today, "month"),
-        "p_quarter_key": period_key(today, "quarter"),
-        "p_today": today,
-        "p_now": now,
-        "p_expires_at": expires_at,
-        "p_expires_iso": expires_at.isoformat(),
-    }
+def _params(app, user_id: int, offer_id: int, client_key: str | None = None) -> dict:
+    with app.app_context():  # the reservation's lifetime is a setting
+        return service.at_once_params(user_id, offer_id, client_key, utcnow())
 
 
 def _written(query) -> tuple:
@@ -200,7 +188,7 @@ def test_every_refusal_commits_nothing_and_leaves_the_answer_to_python(
     api.headers("resident-1"), api.headers("resident-2")  # log in before any user changes
     identity, offer_id, key, code = scenario(app, offer)
     before = _written(query)
-    assert _one_statement(app, _params(_uid(app, identity), offer_id, key)) is None
+    assert _one_statement(app, _params(app, _uid(app, identity), offer_id, key)) is None
     assert _written(query) == before
     resp = api.post(R, identity, json={"offer_id": offer_id})
     assert resp.status_code in (401, 403, 404, 409), resp.get_json()
@@ -215,7 +203,7 @@ def test_a_key_seen_before_replays_through_python(api, app, seeded, query):
     first = api.post(R, "resident-1", json={"offer_id": offer}, headers=headers)
     assert first.status_code == 201
     before = _written(query)
-    assert _one_statement(app, _params(_uid(app, "resident-1"), offer, "tap-1")) is None
+    assert _one_statement(app, _params(app, _uid(app, "resident-1"), offer, "tap-1")) is None
     again = api.post(R, "resident-1", json={"offer_id": offer}, headers=headers)
     assert again.status_code == 200 and again.get_json() == first.get_json()
     assert _written(query) == before
@@ -226,7 +214,7 @@ def test_a_first_reservation_without_an_account_takes_the_transactional_path(app
     uid = _uid(app, "resident-3")  # never credited: no account in the community yet
     accounts = select(func.count(Account.id)).where(Account.holder_id == uid)
     assert query(lambda s: s.scalar(accounts)) == 0
-    assert _one_statement(app, _params(uid, offer)) is None
+    assert _one_statement(app, _params(app, uid, offer)) is None
     with app.app_context(), pytest.raises(AppError) as refused:
         service.reserve(uid, offer)
     assert refused.value.code == "insufficient_points"
@@ -246,7 +234,7 @@ def test_open_boundaries_pass_the_statement(app, seeded, query):
         )
         db.session.commit()
         db.session.remove()
-    row = _one_statement(app, _params(_uid(app, "resident-1"), offer))
+    row = _one_statement(app, _params(app, _uid(app, "resident-1"), offer))
     assert row is not None and row.new_id and row.lost_race is None
 
 
@@ -380,7 +368,7 @@ def test_an_error_that_is_not_its_own_is_raised(app, seeded, query):
         db.session.remove()
     before = _written(query)
     with pytest.raises(IntegrityError):
-        _one_statement(app, _params(uid, offer))
+        _one_statement(app, _params(app, uid, offer))
     assert _written(query) == before
 
 

@@ -223,40 +223,49 @@ def _reserve_at_once(user_id: int, offer_id: int, client_key: str | None, now: d
     """
     if not 0 < offer_id <= MAX_ID:
         return None  # cannot exist; the transactional path answers 404
-    today = local_today(now)
-    expires_at = now + timedelta(days=expiry_days())
-    row = reserve_at_once.run(
-        {
-            "p_user_id": user_id,
-            "p_offer_id": offer_id,
-            "p_client_key": client_key,
-            "p_month_key": period_key(today, "month"),
-            "p_quarter_key": period_key(today, "quarter"),
-            "p_today": today,
-            "p_now": now,
-            "p_expires_at": expires_at,
-            "p_expires_iso": expires_at.isoformat(),
-        }
-    )
+    params = at_once_params(user_id, offer_id, client_key, now)
+    row = reserve_at_once.run(params)
     if row is None:
         return None
     # The held points show on GET /me: the commit happened outside the session, so bump now.
     profile_cache.bump_now(user_id)
+    return _reservation(row.new_id, row, now, params["p_expires_at"], row.period_key)
+
+
+def at_once_params(user_id: int, offer_id: int, client_key: str | None, now: datetime) -> dict:
+    """The binds of reserve_at_once's statement for a reservation made at `now`."""
+    today = local_today(now)
+    expires_at = now + timedelta(days=expiry_days())
+    return {
+        "p_user_id": user_id,
+        "p_offer_id": offer_id,
+        "p_client_key": client_key,
+        "p_month_key": period_key(today, "month"),
+        "p_quarter_key": period_key(today, "quarter"),
+        "p_today": today,
+        "p_now": now,
+        "p_expires_at": expires_at,
+        "p_expires_iso": expires_at.isoformat(),
+    }
+
+
+def _reservation(rid: int, offer, now: datetime, expires_at: datetime, period: str):
+    """A new reservation from the offer's row (the context row, or the statement's row)."""
     return Reservation(
-        id=row.new_id,
-        offer_id=row.offer_id,
-        offer_title=row.title,
-        offer_image_url=row.image_url,
-        merchant_id=row.merchant_id,
-        merchant_name=row.merchant_name,
-        merchant_address=row.merchant_address,
-        points=row.points_cost,
+        id=rid,
+        offer_id=offer.offer_id,
+        offer_title=offer.title,
+        offer_image_url=offer.image_url,
+        merchant_id=offer.merchant_id,
+        merchant_name=offer.merchant_name,
+        merchant_address=offer.merchant_address,
+        points=offer.points_cost,
         status="reserved",
         created_at=now,
         expires_at=expires_at,
         redeemed_at=None,
         closed_at=None,
-        period_key=row.period_key,
+        period_key=period,
     )
 
 
@@ -342,22 +351,7 @@ def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime)
     if run(conn, st.finish_reserve, params).first() is None:
         raise Conflict("该商品已兑完", code="out_of_stock")
     db.session.commit()
-    return Reservation(
-        id=rid,
-        offer_id=offer.offer_id,
-        offer_title=offer.title,
-        offer_image_url=offer.image_url,
-        merchant_id=offer.merchant_id,
-        merchant_name=offer.merchant_name,
-        merchant_address=offer.merchant_address,
-        points=offer.points_cost,
-        status="reserved",
-        created_at=now,
-        expires_at=values["expires_at"],
-        redeemed_at=None,
-        closed_at=None,
-        period_key=values["period_key"],
-    ), True
+    return _reservation(rid, offer, now, values["expires_at"], values["period_key"]), True
 
 
 def _take_limit_slot(conn, st, user_id: int, offer, period: str) -> None:
