@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from server.auth.models import User
 from server.community.models import Membership
@@ -82,18 +82,29 @@ def caller(request):
 
 
 @pytest.mark.parametrize("with_redis", [True, False])
-def test_hundred_scans_of_one_code_verify_once(app, seeded, query, with_redis, caller):
+def test_hundred_scans_of_one_code_verify_once(app, seeded, query, with_redis, caller, request):
     rid, token = _reserved(app, query)
     staff_id = user_id(query, "merchant-1")
     saved = app.config["REDIS_URL"]
     if not with_redis:
         app.config["REDIS_URL"] = None
+    with app.app_context():
+        engine = db.engine
+    autocommit = set()
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        autocommit.add(conn.connection.dbapi_connection.autocommit)
+
+    event.listen(engine, "before_cursor_execute", seen)
     try:
         results = run_together(
             app, 100, lambda i: verify_service.verify(caller(staff_id), token).id
         )
     finally:
+        event.remove(engine, "before_cursor_execute", seen)
         app.config["REDIS_URL"] = saved
+    # Which path the scans took: by id, verify.py's autocommit one; else the caller's transaction.
+    assert autocommit == {request.node.callspec.params["caller"] == "by_id"}
     outcomes = Counter(kind for kind, _ in results)
     assert outcomes == {"ok": 1, "refused": 99}, results
     refusals = Counter(code for kind, code in results if kind == "refused")

@@ -207,6 +207,7 @@ def test_reserve_and_verify_stay_a_handful_of_statements(api, app, seeded, query
     # PostgreSQL: one autocommit statement (server/rewards/reserve_at_once.py). SQLite:
     # BEGIN IMMEDIATE, context, insert, the hold in two statements, the finish as three.
     assert len(reserve_sql) <= (1 if postgres else 8), reserve_sql
-    # Active check, scan, then on PostgreSQL one write (guard, settle, audit and event);
-    # SQLite: guard, settle (4), the finish as three, and BEGIN IMMEDIATE.
-    assert len(verify_sql) <= (3 if postgres else 11), verify_sql
+    # PostgreSQL: the scan (with the caller's active flag), then one autocommit write (guard,
+    # settle, audit and event; tests/test_verify_autocommit.py). SQLite: BEGIN IMMEDIATE, the
+    # scan, the guard, settle (4) and the finish as three.
+    assert len(verify_sql) <= (2 if postgres else 10), verify_sql

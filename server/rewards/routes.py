@@ -306,8 +306,13 @@ def _verify_limit() -> str:
 
 
 def _staff_key() -> str:
-    # The token's user, not yet known to be active: verify.py refuses a deactivated one (401)
-    # in the same SELECT that reads the scanned redemption, so a verify is one read less.
+    """The rate-limit key of verify and preview: the token's user, read without the database.
+
+    That user is not yet known to be active: verify.py refuses a deactivated one (401) from
+    the SELECT that reads the scanned redemption, one read less per request. So for a
+    deactivated caller the rate limit (429) and body validation (422) come before the 401;
+    nothing is written for them either way.
+    """
     return f"staff:{current_user_id()}"
 
 

@@ -10,11 +10,18 @@ write at most, and it cost every verification a Redis round trip. See docs/decis
 
 On PostgreSQL a request's verification runs on an autocommit connection of its own: the scan,
 then that one statement as its own transaction; no BEGIN or COMMIT round trip and no session.
-The caller's active flag comes with the scan (routes key the rate limit by the token's user),
-so a deactivated staff member is refused (401) once the request reaches the service: after
-the rate limit and body validation, before the redemption or the code are acted on.
+A code the scan already refuses (redeemed, cancelled, expired, another merchant's) costs the
+scan alone. Preview reads the same way. A caller with a transaction open in the session (a
+service or a test) gets the transactional path, as does SQLite.
+
+The caller's active flag comes with the scan: routes key the rate limit by the token's user
+(no database), so a deactivated staff member is refused (401) once the request reaches the
+service: after the rate limit (429) and body validation (422), before the redemption or the
+code are acted on, and without anything written.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
@@ -61,6 +68,19 @@ class Scanned:
 
 def _staff_id(staff: User | int) -> int:
     return staff if isinstance(staff, int) else staff.id
+
+
+@contextmanager
+def _connection() -> Iterator[tuple]:
+    """(conn, statements, autocommit): on PostgreSQL with no transaction open in the session
+    (every request), an autocommit connection of its own; otherwise the session's."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn, statements("postgresql"), True
+    else:
+        conn, st = hot()
+        yield conn, st, False
 
 
 def _scan(conn, st, staff_id: int, rid: int) -> Scanned | None:
@@ -149,8 +169,8 @@ def preview(staff: User | int, token: str, *, now: datetime | None = None) -> di
     `staff` is the caller or their id (checked active here, like current_user()).
     """
     now = now or utcnow()
-    conn, st = hot()
-    r = _redemption_for_staff(conn, st, _staff_id(staff), token)
+    with _connection() as (conn, st, _autocommit):
+        r = _redemption_for_staff(conn, st, _staff_id(staff), token)
     if r.status != "reserved" or r.expires_at <= now:
         raise _refusal(r, now)
     return preview_view(r)
@@ -227,12 +247,8 @@ def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Sca
     """
     now = now or utcnow()
     staff_id = _staff_id(staff)
-    engine = db.engine
-    if engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return _verify(conn, statements("postgresql"), staff_id, token, now, autocommit=True)
-    conn, st = hot()
-    return _verify(conn, st, staff_id, token, now, autocommit=False)
+    with _connection() as (conn, st, autocommit):
+        return _verify(conn, st, staff_id, token, now, autocommit=autocommit)
 
 
 def _verify(conn, st, staff_id: int, token: str, now: datetime, *, autocommit: bool) -> Scanned:
@@ -240,6 +256,9 @@ def _verify(conn, st, staff_id: int, token: str, now: datetime, *, autocommit: b
     if r.status == "redeemed":
         raise _already_redeemed(r)
     try:
+        if r.status != "reserved" or r.expires_at <= now:
+            # What the write's guard would refuse (it re-checks under the row lock): spare it.
+            raise _refusal(r, now)
         if st.verify_at_once is None:
             _settle_by_steps(conn, st, r, staff_id, now)
         else:
