@@ -33,6 +33,7 @@ from server.audit import AuditLog
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
 from server.db_types import UTCDateTime, utcnow
+from server.driver_statements import DriverResult, DriverStatement
 from server.extensions import db
 from server.notify.models import OutboxEvent
 from server.points import ledger
@@ -64,8 +65,15 @@ def hot():
     return conn, statements(conn.dialect.name)
 
 
-def run(conn, steps: tuple, params: dict) -> CursorResult:
-    """Run the steps of one combined write (see _together); the last one's result."""
+def run(conn, steps, params: dict) -> CursorResult | DriverResult:
+    """Run a statement, or the steps of one combined write (see _together); the last result.
+
+    A DriverStatement (see autocommit_statements) runs on the DBAPI connection beneath `conn`.
+    """
+    if isinstance(steps, DriverStatement):
+        return DriverResult(steps.rows(conn, params))
+    if not isinstance(steps, tuple):
+        steps = (steps,)
     for step in steps:
         result = conn.execute(step, params)
     return result
@@ -175,6 +183,19 @@ def statements(dialect: str) -> SimpleNamespace:
             dialect, link_debit.returning(r.id), _bound_insert(AUDIT, "a_"), event
         ),
         verify_at_once=_verify_at_once() if dialect == "postgresql" else None,
+    )
+
+
+@cache
+def autocommit_statements() -> SimpleNamespace:
+    """PostgreSQL, on an AUTOCOMMIT connection: verification's statements, run on the DBAPI
+    connection (server/driver_statements.py; run and verify.py take either kind)."""
+    st = statements("postgresql")
+    (verify_at_once,) = st.verify_at_once
+    return SimpleNamespace(
+        user_active=DriverStatement(st.user_active),
+        scan_context=DriverStatement(st.scan_context),
+        verify_at_once=DriverStatement(verify_at_once),
     )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import Integer, String, bindparam, column, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from server.db_types import UTCDateTime
+from server.driver_statements import DriverStatement
 from server.extensions import db
 
 RACE = "reserve: a step lost a race"
@@ -108,9 +109,9 @@ SELECT made.id AS new_id, ok.community_id, ok.offer_id, ok.merchant_id, ok.title
 FROM ok LEFT JOIN made ON true LEFT JOIN taken ON true
 """
 
-# Typed result columns let SQLAlchemy reuse the result's metadata instead of building it from
-# the cursor's description on every execution.
-_STATEMENT = (
+# Run on the DBAPI connection (server/driver_statements.py); the typed binds and result
+# columns say what to convert on the way in and out.
+_STATEMENT = DriverStatement(
     text(_SQL)
     .bindparams(
         bindparam("p_now", type_=UTCDateTime()),
@@ -134,7 +135,8 @@ def run(params: dict):
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         try:
-            return conn.execute(_STATEMENT, params).first()
+            found = _STATEMENT.rows(conn, params)
+            return found[0] if found else None
         except (IntegrityError, DataError) as exc:
             if not _lost_race(exc):
                 raise

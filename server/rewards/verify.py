@@ -34,7 +34,13 @@ from server.extensions import db
 from server.masking import mask_name
 from server.points import ledger
 from server.rewards.codes import CodeExpired, CodeInvalid, decode_code
-from server.rewards.hot_statements import audit_params, event_params, hot, run, statements
+from server.rewards.hot_statements import (
+    audit_params,
+    autocommit_statements,
+    event_params,
+    hot,
+    run,
+)
 from server.rewards.redemption import RedemptionStateError, state_error
 
 
@@ -73,23 +79,24 @@ def _staff_id(staff: User | int) -> int:
 @contextmanager
 def _connection() -> Iterator[tuple]:
     """(conn, statements, autocommit): on PostgreSQL with no transaction open in the session
-    (every request), an autocommit connection of its own; otherwise the session's."""
+    (every request), an autocommit connection of its own and statements run on its DBAPI
+    connection; otherwise the session's connection and Core statements."""
     engine = db.engine
     if engine.dialect.name == "postgresql" and not db.session().in_transaction():
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            yield conn, statements("postgresql"), True
+            yield conn, autocommit_statements(), True
     else:
         conn, st = hot()
         yield conn, st, False
 
 
 def _scan(conn, st, staff_id: int, rid: int) -> Scanned | None:
-    row = conn.execute(st.scan_context, {"p_id": rid, "p_staff_id": staff_id}).one_or_none()
+    row = run(conn, st.scan_context, {"p_id": rid, "p_staff_id": staff_id}).one_or_none()
     return None if row is None else Scanned(**row._mapping)
 
 
 def _require_active(conn, st, staff_id: int) -> None:
-    if not conn.execute(st.user_active, {"p_user_id": staff_id}).scalar():
+    if not run(conn, st.user_active, {"p_user_id": staff_id}).scalar():
         raise TokenInvalid()
 
 
