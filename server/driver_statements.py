@@ -8,11 +8,9 @@ connection beneath `conn` and applies the result types' processors, so what reac
 and what comes back are what `conn.execute` would send and give (tests/test_driver_statements.py
 compares the two). `before_cursor_execute` listeners hear of it as from `conn.execute`.
 
-Errors come back as SQLAlchemy's DBAPIError subclasses, as from `conn.execute`. A lost
-connection is invalidated and the error says so, which the error handler answers with 503
-database_unavailable (server/db_pool.py); unlike `conn.execute` it drops this connection only,
-not the whole pool, and the others are pinged on their next checkout after sitting idle or fail
-their one request the same way.
+Errors go through the Connection's own handling, as from `conn.execute`: they come back as
+SQLAlchemy's DBAPIError subclasses, and a lost connection invalidates the pool and says so,
+which the error handler answers with 503 database_unavailable (server/db_pool.py).
 
 Only for statements run outside SQLAlchemy's transaction bookkeeping: on an AUTOCOMMIT
 connection (each statement its own transaction), where nothing the Connection tracks can go
@@ -86,7 +84,9 @@ class DriverStatement:
             cursor.execute(c.sql, values)
             fetched = cursor.fetchall() if cursor.description is not None else []
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(conn, c.sql, values, error) from error
+            # conn.execute's own handling: wrap, and on a lost connection invalidate the pool.
+            conn._handle_dbapi_exception(error, c.sql, values, cursor, None)
+            raise  # not reached: the line above raises the wrapped error
         finally:
             cursor.close()
         if not c.results:
@@ -129,19 +129,3 @@ def _row_type(names: list[str]) -> type:
     """A namedtuple that also answers `_mapping`, as SQLAlchemy's Row does."""
     base = namedtuple("Row", names)
     return type("Row", (base,), {"__slots__": (), "_mapping": property(base._asdict)})
-
-
-def _wrapped(conn: Connection, sql: str, values: dict, error: Exception) -> exc.DBAPIError:
-    dialect = conn.dialect
-    dbapi_connection = conn.connection.dbapi_connection
-    lost = dialect.is_disconnect(error, dbapi_connection, None)
-    if lost:
-        conn.invalidate(error)
-    return exc.DBAPIError.instance(
-        sql,
-        values,
-        error,
-        dialect.loaded_dbapi.Error,
-        connection_invalidated=lost,
-        dialect=dialect,
-    )

@@ -122,9 +122,7 @@ def render_http_exception(error: HTTPException):
         if valid:
             headers["Allow"] = ", ".join(valid)
     if status == 429:
-        from server.rate_limits import retry_after_seconds  # imports extensions, which imports us
-
-        retry_after = getattr(error, "retry_after", None) or retry_after_seconds()
+        retry_after = getattr(error, "retry_after", None)  # server/rate_limits.py sets it
         if retry_after:
             headers["Retry-After"] = str(retry_after)
     if status >= 400:

@@ -1,7 +1,5 @@
 """Shared extension singletons, initialised by the app factory."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api, Blueprint
 from flask_sqlalchemy import SQLAlchemy
@@ -45,4 +43,3 @@ class RedPointsApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = RedPointsApi()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,52 +1,67 @@
-"""Rate limits through Flask-Limiter, paid for only by the routes that declare one.
+"""Rate limits on the routes that declare one, through the `limits` library.
 
-Login (per client IP) and verification (per staff member) declare their limits with
-`@limiter.limit`; nothing else is limited.
+Login (per client IP) and verification (per staff member) wrap their views in `rate_limited`;
+nothing else is limited. Counters are fixed windows in Redis (under REDIS_PREFIX + "limits"), or
+in this process's memory when there is no Redis. A refused request gets 429 `rate_limited` with
+Retry-After.
+
+This used to be Flask-Limiter. Its decorator, which resolves the route's limits, its exemptions
+and its request context on every call, cost verification about as much CPU as the Redis
+command that counts the request; here one hit is one parsed limit and one storage call.
 """
 
 import time
-from functools import partial
+from collections.abc import Callable
+from functools import lru_cache, wraps
 
-from flask import Flask
+from flask import Flask, current_app, request
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
-from server.extensions import limiter
+_EXTENSION = "rate_limits"
 
 
 def init_rate_limits(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_PREFIX"] + "limits")
-    # X-RateLimit-* headers cost a storage round trip per limited request and no client of
-    # this API reads them; a 429 still says when to retry (retry_after_seconds).
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    limiter.init_app(app)
-    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
-        return
-    # Flask-Limiter's before_request hook evaluates default and application-wide limits for
-    # every request, and a decorated route checks its own limits again in its decorator.
-    # With neither kind configured the hook finds nothing to enforce, yet it took about a
-    # seventh of GET /me's CPU; the decorators keep enforcing the declared limits.
-    before = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [h for h in before if not _is_limiter_hook(h)]
-    if not app.config["RATELIMIT_HEADERS_ENABLED"]:
-        # Its after_request hook writes those headers and settles `deduct_when` limits, which
-        # no route here declares.
-        after = app.after_request_funcs.get(None, [])
-        app.after_request_funcs[None] = [h for h in after if not _is_limiter_hook(h)]
+    prefix = app.config["REDIS_PREFIX"] + "limits"
+    url = app.config["REDIS_URL"]
+    storage = RedisStorage(url, key_prefix=prefix) if url else MemoryStorage()
+    app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
 
 
-def _is_limiter_hook(hook) -> bool:
-    """Its before_request hook is a bound method, its after_request hook a partial."""
-    if isinstance(hook, partial):
-        return hook.args[:1] == (limiter,)
-    return getattr(hook, "__self__", None) is limiter
+def storage(app: Flask) -> Storage:
+    """The app's counters (tests reset them)."""
+    return app.extensions[_EXTENSION].storage
 
 
-def retry_after_seconds() -> int | None:
-    """Seconds until the limit this request broke lets the caller in again, if known."""
-    try:
-        breached = limiter.current_limit
-        if breached is None:
-            return None
-        return max(1, int(breached.reset_at - time.time()))
-    except Exception:  # noqa: BLE001 - the 429 stands without the hint when storage is down
-        return None
+@lru_cache(maxsize=64)
+def _parsed(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
+def remote_address() -> str:
+    return request.remote_addr or "127.0.0.1"
+
+
+def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = remote_address):
+    """Allow `limit()` (e.g. "30 per minute") requests per `key()` to the decorated view.
+
+    `scope` names the counter, so routes that share one (verify and its preview) count together.
+    Both callables run in the request, so a limit can follow the app's settings.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def limited(*args, **kwargs):
+            limiter = current_app.extensions[_EXTENSION]
+            item = _parsed(limit())
+            who = key()
+            if not limiter.hit(item, scope, who):
+                reset_at = limiter.get_window_stats(item, scope, who).reset_time
+                raise TooManyRequests(retry_after=max(1, int(reset_at - time.time())))
+            return view(*args, **kwargs)
+
+        return limited
+
+    return decorator

@@ -8,8 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import make_server
 
-from server import create_app
-from server.extensions import db, limiter
+from server import create_app, rate_limits
+from server.extensions import db
 from server.notify.models import OutboxEvent
 from server.wechat.emulator import create_emulator
 from tests import dbutil
@@ -168,7 +168,7 @@ def _clean_state(request, app, emulator):
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
-        limiter.reset()
+        rate_limits.storage(app).reset()
     redis = _redis(app)
     if redis is not None:
         prefix = app.config["REDIS_PREFIX"]

@@ -4,8 +4,10 @@ import time
 from datetime import timedelta
 
 import jwt
+import pytest
 from sqlalchemy import func, select
 
+from server import rate_limits
 from server.auth.models import User
 from server.db_types import utcnow
 from server.notify.models import OutboxEvent
@@ -109,20 +111,30 @@ def test_login_is_rate_limited_per_ip(app, client, emulator):
     assert 1 <= int(resp.headers["Retry-After"]) <= 60
 
 
-def test_only_routes_that_declare_a_limit_consult_the_limiter(app, client, monkeypatch):
-    from server.extensions import limiter
+def test_only_routes_that_declare_a_limit_count_requests(app, client, monkeypatch):
+    counters = rate_limits.storage(app)
+    counted, real = [], counters.incr
 
-    manager = limiter.limit_manager
-    consulted = []
-    real = manager.resolve_limits
-    monkeypatch.setattr(
-        manager, "resolve_limits", lambda *a, **k: consulted.append(a[1]) or real(*a, **k)
-    )
+    def incr(key, *args, **kwargs):
+        counted.append(key)
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(counters, "incr", incr)
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/v1/communities").status_code == 401
-    assert consulted == []
+    assert counted == []
     assert client.post("/api/v1/auth/wechat-login", json={"code": "x.y"}).status_code != 429
-    assert consulted == ["auth.wechat_login"]
+    assert len(counted) == 1 and "/login/" in counted[0]
+
+
+@pytest.mark.redis
+def test_login_counters_live_in_redis_under_the_apps_prefix(app, client):
+    from server.redis_client import get_redis
+
+    assert client.post("/api/v1/auth/wechat-login", json={"code": "x.y"}).status_code != 429
+    with app.app_context():
+        keys = list(get_redis().scan_iter(match=app.config["REDIS_PREFIX"] + "limits*"))
+    assert len(keys) == 1 and b"login" in keys[0]
 
 
 def test_login_body_validation(client):

@@ -435,6 +435,8 @@ def test_verification_is_rate_limited_per_staff_member(api, app, seeded, query):
             error_code(api.post(VERIFY, "merchant-1", json={"token": "bad"})) for _ in range(4)
         ]
         assert codes_seen == ["code_invalid"] * 3 + ["rate_limited"]
+        refused = api.post(VERIFY, "merchant-1", json={"token": "bad"})
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
         # Another staff member has their own allowance.
         resp = api.post(VERIFY, "cashier-2", json={"token": "bad"})
         assert error_code(resp) == "code_invalid"

@@ -6,7 +6,7 @@ from server.auth.current import current_user
 from server.auth.schemas import LoginResultSchema, LoginSchema, PhoneCodeSchema, ProfileSchema
 from server.community.profile import profile_view
 from server.community.service import profile_of
-from server.extensions import limiter
+from server.rate_limits import rate_limited
 from server.schemas_common import BEARER
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="微信登录与手机号绑定")
@@ -17,7 +17,7 @@ def _login_limit() -> str:
 
 
 @blp.route("/wechat-login", methods=["POST"])
-@limiter.limit(_login_limit)
+@rate_limited("login", _login_limit)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 def wechat_login(body):

@@ -5,8 +5,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
-from server.extensions import limiter
 from server.pagination import PageArgsSchema
+from server.rate_limits import rate_limited
 from server.rewards import codes, redemption, service, statements, verify, windows
 from server.rewards.periods import current_month
 from server.rewards.schemas import (
@@ -313,11 +313,11 @@ def _staff_key() -> str:
     deactivated caller the rate limit (429) and body validation (422) come before the 401;
     nothing is written for them either way.
     """
-    return f"staff:{current_user_id()}"
+    return str(current_user_id())
 
 
 @merchant_blp.route("/verify/preview", methods=["POST"])
-@limiter.limit(_verify_limit, key_func=_staff_key)
+@rate_limited("verify_preview", _verify_limit, _staff_key)
 @merchant_blp.doc(security=BEARER)
 @merchant_blp.arguments(TokenSchema)
 @merchant_blp.response(200, PreviewSchema)
@@ -327,7 +327,7 @@ def preview(body):
 
 
 @merchant_blp.route("/verify", methods=["POST"])
-@limiter.limit(_verify_limit, key_func=_staff_key)
+@rate_limited("verify", _verify_limit, _staff_key)
 @merchant_blp.doc(security=BEARER)
 @merchant_blp.arguments(_TOKEN)
 @merchant_blp.response(200, PreviewSchema)
