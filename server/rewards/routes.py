@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
 from server.pagination import PageArgsSchema
+from server.plain_json import plain_json
 from server.rate_limits import rate_limited
 from server.rewards import codes, redemption, service, statements, verify, windows
 from server.rewards.periods import current_month
@@ -333,7 +334,8 @@ def preview(body):
 @merchant_blp.response(200, PreviewSchema)
 def verify_code(body):
     """Verify (核销) once: the held points are debited; a repeat gets 409 already_redeemed."""
-    return verify.preview_view(verify.verify(current_user_id(), body["token"]))
+    # PreviewSchema's dump, built without marshmallow (server/plain_json.py).
+    return plain_json(verify.preview_view(verify.verify(current_user_id(), body["token"])))
 
 
 @merchant_blp.route("/redemptions", methods=["GET"])
