@@ -4,6 +4,7 @@
 """
 
 import math
+import time
 
 import pytest
 
@@ -241,3 +242,45 @@ def test_busiest_worker_share_spots_a_run_that_loaded_one_worker():
     assert busiest_worker_share(before, {101: 19.5, 102: 4.5}) > BALANCED_SHARE
     assert busiest_worker_share(before, {101: 11.0, 102: 4.0, 103: 1.0}) == 0.5  # newborn pid
     assert busiest_worker_share({101: 1.0}, {101: 2.0}) == 0.0  # one worker: nothing to balance
+
+
+def test_alternate_interleaves_slices_and_stops_when_the_phase_runs_out(monkeypatch):
+    from bench import redemption_bench
+
+    monkeypatch.setattr(redemption_bench, "SLICE_SECONDS", 0.05)
+    order, signed = [], []
+    cpu = {"api": {1: 0.0}, "db": {2: 0.0}}
+    left = {"phase": 30}
+
+    def snap():  # each snapshot later than the one before: 1 ms of API, 0.5 ms of DB
+        cpu["api"][1] += 0.001
+        cpu["db"][2] += 0.0005
+        return {"api": dict(cpu["api"]), "db": dict(cpu["db"])}
+
+    def healthz(session, i):
+        if not order or order[-1] != "healthz":
+            order.append("healthz")
+        time.sleep(0.002)
+        return 200
+
+    def phase(session, i):
+        if not order or order[-1] != "phase":
+            order.append("phase")
+        left["phase"] -= 1
+        if left["phase"] < 0:
+            return None  # out of work
+        time.sleep(0.01)  # 30 of them on 2 threads: several slices of 0.05 s
+        return 201
+
+    health, measured = redemption_bench.alternate(
+        healthz, phase, 10.0, 2, snap, lambda: signed.append(len(order))
+    )
+    assert measured["statuses"] == {"201": 30} and measured["requests"] == 30
+    assert health["statuses"] == {"200": health["requests"]} and health["requests"] > 0
+    assert order[:2] == ["healthz", "phase"] and order == ["healthz", "phase"] * (len(order) // 2)
+    assert measured["slices"] == health["slices"] == len(order) // 2 == len(signed) >= 2
+    # Far less than the 10 s asked for: the phase ran out of work.
+    assert measured["seconds"] < 5 and health["seconds"] < 5
+    api_ms, db_ms = cpu_per_op(*measured["cpu"])
+    assert api_ms == pytest.approx(1000 * 0.001 * measured["slices"] / 30)
+    assert db_ms == pytest.approx(api_ms / 2)
