@@ -312,9 +312,7 @@ def bench_rows(ctx, opts) -> list:
     )
     name = "redemption"
     # Each phase against the /healthz slices it alternated with (see alternate).
-    health_r = from_load(
-        name, "/healthz (alternating with reserve)", result["healthz_with_reserve"]
-    )
+    health_r = from_load(name, "/healthz (with reserve)", result["healthz_with_reserve"])
     reserve = from_load(
         name,
         "reserve POST /redemptions",

@@ -2,16 +2,19 @@
 
 Login (per client IP) and verification (per staff member) wrap their views in `rate_limited`;
 nothing else is limited. Counters are fixed windows in Redis (under REDIS_PREFIX + "limits"), or
-in this process's memory when there is no Redis. A refused request gets 429 `rate_limited` with
-Retry-After.
+in this process's memory when there is no Redis, and while Redis cannot be reached (logged; a
+cashier can still verify, and each process still limits). A refused request gets 429
+`rate_limited` with Retry-After.
 
 This used to be Flask-Limiter. Its decorator, which resolves the route's limits, its exemptions
 and its request context on every call, cost verification about as much CPU as the Redis
 command that counts the request; here one hit is one parsed limit and one storage call.
 """
 
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 
 from flask import Flask, current_app, request
@@ -20,19 +23,35 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+log = logging.getLogger(__name__)
 _EXTENSION = "rate_limits"
+
+
+@dataclass(frozen=True)
+class _Limiters:
+    shared: FixedWindowRateLimiter  # Redis, or memory without Redis
+    local: FixedWindowRateLimiter  # memory: while the shared storage cannot be reached
 
 
 def init_rate_limits(app: Flask) -> None:
     prefix = app.config["REDIS_PREFIX"] + "limits"
     url = app.config["REDIS_URL"]
-    storage = RedisStorage(url, key_prefix=prefix) if url else MemoryStorage()
-    app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+    shared = RedisStorage(url, key_prefix=prefix) if url else MemoryStorage()
+    app.extensions[_EXTENSION] = _Limiters(
+        FixedWindowRateLimiter(shared), FixedWindowRateLimiter(MemoryStorage())
+    )
 
 
 def storage(app: Flask) -> Storage:
-    """The app's counters (tests reset them)."""
-    return app.extensions[_EXTENSION].storage
+    """The app's shared counters."""
+    return app.extensions[_EXTENSION].shared.storage
+
+
+def reset(app: Flask) -> None:
+    """Forget every count (tests)."""
+    limiters = app.extensions[_EXTENSION]
+    limiters.shared.storage.reset()
+    limiters.local.storage.reset()
 
 
 @lru_cache(maxsize=64)
@@ -54,10 +73,17 @@ def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = 
     def decorator(view):
         @wraps(view)
         def limited(*args, **kwargs):
-            limiter = current_app.extensions[_EXTENSION]
+            limiters = current_app.extensions[_EXTENSION]
             item = _parsed(limit())
             who = key()
-            if not limiter.hit(item, scope, who):
+            limiter = limiters.shared
+            try:
+                allowed = limiter.hit(item, scope, who)
+            except limiter.storage.base_exceptions:
+                log.warning("rate-limit storage unreachable; counting in this process")
+                limiter = limiters.local
+                allowed = limiter.hit(item, scope, who)
+            if not allowed:
                 reset_at = limiter.get_window_stats(item, scope, who).reset_time
                 raise TooManyRequests(retry_after=max(1, int(reset_at - time.time())))
             return view(*args, **kwargs)

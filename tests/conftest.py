@@ -168,7 +168,7 @@ def _clean_state(request, app, emulator):
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
-        rate_limits.storage(app).reset()
+        rate_limits.reset(app)
     redis = _redis(app)
     if redis is not None:
         prefix = app.config["REDIS_PREFIX"]

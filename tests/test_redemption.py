@@ -443,3 +443,29 @@ def test_verification_is_rate_limited_per_staff_member(api, app, seeded, query):
     finally:
         app.config.pop("REDEMPTION_VERIFY_RATE_LIMIT")
     assert api.post(VERIFY, json={"token": "bad"}).status_code == 401
+
+
+def test_verification_is_still_limited_while_redis_is_unreachable(
+    api, app, seeded, monkeypatch, caplog
+):
+    from limits.storage import RedisStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from server import rate_limits
+
+    api.headers("merchant-1")  # logged in (login is limited too) before Redis goes away
+    limiters = app.extensions["rate_limits"]
+    unreachable = RedisStorage("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setitem(
+        app.extensions,
+        "rate_limits",
+        rate_limits._Limiters(FixedWindowRateLimiter(unreachable), limiters.local),
+    )
+    monkeypatch.setitem(app.config, "REDEMPTION_VERIFY_RATE_LIMIT", "3 per minute")
+    with caplog.at_level("WARNING", logger=rate_limits.__name__):
+        codes_seen = [
+            error_code(api.post(VERIFY, "merchant-1", json={"token": "bad"})) for _ in range(4)
+        ]
+    # Answered, not 500: counted in this process instead.
+    assert codes_seen == ["code_invalid"] * 3 + ["rate_limited"]
+    assert sum("unreachable" in r.getMessage() for r in caplog.records) == 4
