@@ -66,8 +66,9 @@ def remote_address() -> str:
 def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = remote_address):
     """Allow `limit()` (e.g. "30 per minute") requests per `key()` to the decorated view.
 
-    `scope` names the counter, so routes that share one (verify and its preview) count together.
-    Both callables run in the request, so a limit can follow the app's settings.
+    `scope` names the counter (verify and its preview each have their own; two routes given one
+    scope would count together). Both callables run in the request, so a limit can follow the
+    app's settings.
     """
 
     def decorator(view):

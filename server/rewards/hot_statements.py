@@ -174,15 +174,18 @@ def statements(dialect: str) -> SimpleNamespace:
         take_limit_slot=_take_limit_slot(module),
         finish_reserve=_together(dialect, take_stock, link_hold.returning(r.id), event),
         scan_context=_scan_context(),
-        # The exactly-once guard of verification (DESIGN.md section 7).
-        redeem=update(REDEMPTIONS)
+        # Verification: one statement on PostgreSQL; on SQLite the exactly-once guard (DESIGN.md
+        # section 7), the ledger's settle, then finish_verify (see verify._settle_by_steps).
+        verify_at_once=_verify_at_once() if dialect == "postgresql" else None,
+        redeem=None
+        if dialect == "postgresql"
+        else update(REDEMPTIONS)
         .where(r.id == bindparam("p_id"), r.status == "reserved", r.expires_at > now)
         .values(status="redeemed", redeemed_at=now, redeemed_by=bindparam("p_staff_id"))
         .returning(r.id, r.hold_id),
-        finish_verify=_together(
-            dialect, link_debit.returning(r.id), _bound_insert(AUDIT, "a_"), event
-        ),
-        verify_at_once=_verify_at_once() if dialect == "postgresql" else None,
+        finish_verify=None
+        if dialect == "postgresql"
+        else _together(dialect, link_debit.returning(r.id), _bound_insert(AUDIT, "a_"), event),
     )
 
 
