@@ -22,6 +22,7 @@ import sys
 import time
 
 from bench.redemption_bench import drive
+from bench.rows import no_cpu
 
 TARGET_P99_RATIO = 1.5
 ACCOUNTS = 2000
@@ -141,11 +142,7 @@ def consistency(db_url: str, community_id: int) -> tuple[bool, str]:
     return ok, f"{bad} account(s) off their entries; totals {totals:,} vs ledger {ledger:,}"
 
 
-def _no_cpu() -> dict:
-    return {"api": {}, "db": {}}
-
-
-def _measure(base: str, token: str, seconds: float, warmup: float, snap=_no_cpu) -> dict:
+def _measure(base: str, token: str, seconds: float, warmup: float, snap=no_cpu) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     out = {}
     for name, path in PATHS.items():
@@ -174,7 +171,7 @@ def run(
     cpu_snapshot=None,
 ) -> dict:
     """Measure at `small` entries, fill up to `big`, measure again; figures, timings, checks."""
-    snap = cpu_snapshot or _no_cpu
+    snap = cpu_snapshot or no_cpu
     community_id, first, token = _setup(app)
     before = snap()
     healthz = drive(

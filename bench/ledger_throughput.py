@@ -18,6 +18,7 @@ import time
 from sqlalchemy import text
 
 from bench.ledger_db import arguments, make_community, summary, throwaway_app
+from bench.rows import no_cpu
 
 TARGET_RATIO = 0.5
 PLAIN_UPDATE = text(
@@ -37,10 +38,6 @@ PLAIN_TOTAL = text(
 REASON = "志愿服务：垃圾分类志愿督导"
 
 
-def _no_cpu() -> dict:
-    return {"api": {}, "db": {}}
-
-
 def _process_cpu() -> float:
     return time.process_time()
 
@@ -57,7 +54,7 @@ def run(
     from server.extensions import db
     from server.points import ledger, rankings
 
-    snap = cpu_snapshot or _no_cpu
+    snap = cpu_snapshot or no_cpu
     tag = code or f"lt{secrets.token_hex(3)}"  # community code and key prefix, unique per run
     community_id = make_community(tag)
     held = [ledger.account_for_user(community_id, 10_000 + i) for i in range(accounts)]

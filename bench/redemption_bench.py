@@ -21,6 +21,8 @@ import time
 
 import requests
 
+from bench.rows import no_cpu
+
 TARGET_VERIFY_P99_MS = 100.0
 TARGET_RATIO = 0.3
 
@@ -104,7 +106,7 @@ def alternate(healthz, phase, duration: float, concurrency: int, snap, before_sl
     """
     sessions = [requests.Session() for _ in range(concurrency)]
     runs = {"healthz": [], "phase": []}
-    cpu = {"healthz": _no_cpu(), "phase": _no_cpu()}
+    cpu = {"healthz": no_cpu(), "phase": no_cpu()}
     spent = 0.0
     while spent < duration:
         for name, fn in (("healthz", healthz), ("phase", phase)):
@@ -127,16 +129,12 @@ def alternate(healthz, phase, duration: float, concurrency: int, snap, before_sl
             }
         )
         merged["slices"] = len(runs[name])
-        merged["cpu"] = (_no_cpu(), cpu[name], merged["requests"])
+        merged["cpu"] = (no_cpu(), cpu[name], merged["requests"])
         out.append(merged)
     return tuple(out)
 
 
 SLICE_SECONDS = 2.0
-
-
-def _no_cpu() -> dict:
-    return {"api": {}, "db": {}}
 
 
 def _add_cpu(total: dict, before: dict, after: dict) -> None:
@@ -224,7 +222,7 @@ def run(
     `staff_token` a bearer token of staff of the supermarket (merchant-1 in seed-demo).
     """
     prepared = prepare(app, residents)
-    snap = cpu_snapshot or (lambda: {"api": {}, "db": {}})
+    snap = cpu_snapshot or no_cpu
     tokens = prepared["tokens"]
 
     def healthz(session, i):

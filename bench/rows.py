@@ -59,6 +59,11 @@ def reference_of(row: Row, rows: list[Row]) -> Row | None:
     raise ValueError(f"{row.scenario}: row {row.label!r} refers to unknown row {row.ref!r}")
 
 
+def no_cpu() -> dict:
+    """A CPU snapshot that holds nothing: what a scenario run without a stack measures."""
+    return {"api": {}, "db": {}}
+
+
 def cpu_per_op(before: dict, after: dict, n: int) -> tuple[float, float]:
     """(API ms, PG ms) per operation between two `StackContext.cpu_snapshot()`s."""
     if not n:

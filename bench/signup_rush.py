@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from bench.rows import no_cpu
+
 TARGET_P99_MS = 200.0
 TARGET_RATIO = 0.3
 
@@ -188,7 +190,7 @@ def run(
     """
     prefix = f"rush{secrets.token_hex(3)}"
     task_id, tokens = _prepare(base_url, login, rush, seats, prefix)
-    snap = cpu_snapshot or (lambda: {"api": {}, "db": {}})
+    snap = cpu_snapshot or no_cpu
     before = snap()
     healthz = _burst(
         lambda s, i: s.get(f"{base_url}/healthz", timeout=30).status_code,

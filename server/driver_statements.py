@@ -69,6 +69,10 @@ class DriverStatement:
             found = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
         return found
 
+    def execute(self, conn: Connection, params: dict) -> DriverResult:
+        """Run it, for its rows read like a Result (first, one_or_none, scalar)."""
+        return DriverResult(self.rows(conn, params))
+
     def rows(self, conn: Connection, params: dict) -> list:
         """Every result row, as namedtuples (an empty list for a statement without rows)."""
         dialect = conn.dialect

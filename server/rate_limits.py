@@ -59,11 +59,11 @@ def _parsed(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
-def remote_address() -> str:
+def _remote_address() -> str:
     return request.remote_addr or "127.0.0.1"
 
 
-def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = remote_address):
+def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = _remote_address):
     """Allow `limit()` (e.g. "30 per minute") requests per `key()` to the decorated view.
 
     `scope` names the counter (verify and its preview each have their own; two routes given one

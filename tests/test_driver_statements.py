@@ -122,7 +122,13 @@ def test_a_lost_connection_is_invalidated_and_the_next_checkout_reconnects(app):
         assert pid.rows(conn, {})[0].pid != first
 
 
-def test_result_reads_like_sqlalchemys(app):
+def test_an_expanding_bind_cannot_be_prebuilt(app):
+    expanding = select(literal(1).label("x")).where(literal(1).in_([1, 2]))
+    with _autocommit(app) as conn, pytest.raises(ValueError, match="expanding"):
+        DriverStatement(expanding).execute(conn, {})
+
+
+def test_result_reads_like_sqlalchemys():
     assert DriverResult([]).first() is None and DriverResult([]).scalar() is None
     assert DriverResult([(7, 8)]).scalar() == 7
     with pytest.raises(exc.MultipleResultsFound):

@@ -71,7 +71,7 @@ def run(conn, steps, params: dict) -> CursorResult | DriverResult:
     A DriverStatement (see autocommit_statements) runs on the DBAPI connection beneath `conn`.
     """
     if isinstance(steps, DriverStatement):
-        return DriverResult(steps.rows(conn, params))
+        return steps.execute(conn, params)
     if not isinstance(steps, tuple):
         steps = (steps,)
     for step in steps:
@@ -143,7 +143,6 @@ def statements(dialect: str) -> SimpleNamespace:
     """Every statement of reserve and verify for one dialect, built on first use."""
     module = postgresql if dialect == "postgresql" else sqlite
     r = REDEMPTIONS.c
-    now = bindparam("p_now", type_=UTCDateTime())
     event = _bound_insert(OUTBOX, "e_")
     link_hold = (
         update(REDEMPTIONS).where(r.id == bindparam("p_id")).values(hold_id=bindparam("p_hold_id"))
@@ -155,11 +154,6 @@ def statements(dialect: str) -> SimpleNamespace:
         # updated_at explicitly: a statement with DML CTEs drops the column's onupdate default.
         .values(stock=OFFERS.c.stock - 1, updated_at=bindparam("p_updated_at", type_=UTCDateTime()))
         .returning(OFFERS.c.stock)
-    )
-    link_debit = (
-        update(REDEMPTIONS)
-        .where(r.id == bindparam("p_id"))
-        .values(debit_entry_id=bindparam("p_entry_id"))
     )
     return SimpleNamespace(
         user_active=select(USERS.c.is_active).where(USERS.c.id == bindparam("p_user_id")),
@@ -174,19 +168,31 @@ def statements(dialect: str) -> SimpleNamespace:
         take_limit_slot=_take_limit_slot(module),
         finish_reserve=_together(dialect, take_stock, link_hold.returning(r.id), event),
         scan_context=_scan_context(),
-        # Verification: one statement on PostgreSQL; on SQLite the exactly-once guard (DESIGN.md
-        # section 7), the ledger's settle, then finish_verify (see verify._settle_by_steps).
+        # Verification: one statement on PostgreSQL, in steps elsewhere.
         verify_at_once=_verify_at_once() if dialect == "postgresql" else None,
-        redeem=None
-        if dialect == "postgresql"
-        else update(REDEMPTIONS)
+        **({} if dialect == "postgresql" else _verify_by_steps(dialect, event)),
+    )
+
+
+def _verify_by_steps(dialect: str, event) -> dict:
+    """SQLite: the exactly-once guard of verification (DESIGN.md section 7), then, after the
+    ledger's settle, the debit entry on the redemption with the audit row and the event (see
+    verify._settle_by_steps)."""
+    r = REDEMPTIONS.c
+    now = bindparam("p_now", type_=UTCDateTime())
+    link_debit = (
+        update(REDEMPTIONS)
+        .where(r.id == bindparam("p_id"))
+        .values(debit_entry_id=bindparam("p_entry_id"))
+        .returning(r.id)
+    )
+    return {
+        "redeem": update(REDEMPTIONS)
         .where(r.id == bindparam("p_id"), r.status == "reserved", r.expires_at > now)
         .values(status="redeemed", redeemed_at=now, redeemed_by=bindparam("p_staff_id"))
         .returning(r.id, r.hold_id),
-        finish_verify=None
-        if dialect == "postgresql"
-        else _together(dialect, link_debit.returning(r.id), _bound_insert(AUDIT, "a_"), event),
-    )
+        "finish_verify": _together(dialect, link_debit, _bound_insert(AUDIT, "a_"), event),
+    }
 
 
 @cache

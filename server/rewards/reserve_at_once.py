@@ -135,8 +135,7 @@ def run(params: dict):
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         try:
-            found = _STATEMENT.rows(conn, params)
-            return found[0] if found else None
+            return _STATEMENT.execute(conn, params).first()
         except (IntegrityError, DataError) as exc:
             if not _lost_race(exc):
                 raise
