@@ -86,7 +86,7 @@ def _setup(app) -> tuple[int, int, str]:
     from server.auth.models import User
     from server.auth.tokens import issue_access_token
     from server.community.models import Membership
-    from server.extensions import db
+    from server.db.session import db
     from server.points import ledger
 
     tag = secrets.token_hex(3)

@@ -30,7 +30,7 @@ def throwaway_app(admin_url: str, redis_url: str | None = None):
     from flask_migrate import upgrade
 
     from server import create_app
-    from server.extensions import db
+    from server.db.session import db
 
     name = f"rp_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -64,7 +64,7 @@ def throwaway_app(admin_url: str, redis_url: str | None = None):
 
 def make_community(code: str = "bench") -> int:
     from server.community.models import Community, Street
-    from server.extensions import db
+    from server.db.session import db
 
     street = Street(name=f"{code}街道", district="基准区")
     db.session.add(street)

@@ -50,8 +50,8 @@ def run(
     `cpu_snapshot` (StackContext.cpu_snapshot) adds this database's PostgreSQL CPU per side;
     this process's own CPU per side is measured either way.
     """
-    from server.db_types import utcnow
-    from server.extensions import db
+    from server.db.session import db
+    from server.db.types import utcnow
     from server.points import ledger, rankings
 
     snap = cpu_snapshot or no_cpu

@@ -164,7 +164,7 @@ def prepare(app, residents: int) -> dict:
     from server.auth.models import User
     from server.auth.tokens import issue_access_token
     from server.community.models import Community, Membership
-    from server.extensions import db
+    from server.db.session import db
     from server.points import ledger
     from server.rewards.models import Merchant, Offer
 

@@ -82,7 +82,7 @@ class StackContext:
     def close_app(self) -> None:
         """Release the in-process app's database connections (before the database is dropped)."""
         if self._app is not None:
-            from server.extensions import db
+            from server.db.session import db
 
             with self._app.app_context():
                 db.session.remove()

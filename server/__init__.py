@@ -8,20 +8,24 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-import server.validation_messages  # noqa: F401 - must precede every schema definition
-from server.config import PROJECT_ROOT, load_config
-from server.db_pool import ping_idle_connections
-from server.db_types import MAX_ID
-from server.errors import AppError, register_error_handlers
-from server.extensions import RedPointsApi, db, migrate
-from server.logging_setup import configure_logging, init_request_logging
-from server.method_override import MethodOverrideMiddleware
-from server.rate_limits import init_rate_limits
+import server.http.validation_messages  # noqa: F401 - must precede every schema definition
+from server.db.pool import ping_idle_connections
+
+# Bound as `database`: a name `db` here would shadow the server.db package.
+from server.db.session import db as database
+from server.db.session import migrate
+from server.db.types import MAX_ID
+from server.http.api import RedPointsApi
+from server.http.errors import AppError, register_error_handlers
+from server.http.method_override import MethodOverrideMiddleware
+from server.http.rate_limits import init_rate_limits
+from server.platform.config import PROJECT_ROOT, load_config
+from server.platform.logs import configure_logging, init_request_logging
 
 
 def _sqlite_pragmas(app: Flask) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so a writer never fails upgrading a read lock."""
-    engine = db.engine
+    engine = database.engine
     if engine.dialect.name != "sqlite":
         return
 
@@ -106,12 +110,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     configure_logging(app.config["LOG_LEVEL"])
 
-    db.init_app(app)
+    database.init_app(app)
     with app.app_context():
         _sqlite_pragmas(app)
-        if db.engine.dialect.name != "sqlite":
-            ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+        if database.engine.dialect.name != "sqlite":
+            ping_idle_connections(database.engine, app.config["DB_IDLE_PING_SECONDS"])
+    migrate.init_app(
+        app, database, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
     init_rate_limits(app)
 
     _import_models()
@@ -123,7 +129,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _limit_body_sizes(app)
     _authenticate_before_parsing(app)
 
-    from server.cli import register_cli
+    from server.commands.cli import register_cli
 
     register_cli(app)
     return app
@@ -131,10 +137,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
-    import server.audit  # noqa: F401
     import server.auth.models  # noqa: F401
     import server.community.models  # noqa: F401
-    import server.idempotency  # noqa: F401
+    import server.db.audit  # noqa: F401
+    import server.http.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
     import server.points.ledger_models  # noqa: F401
@@ -148,7 +154,7 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     from server.auth.routes import blp as auth_blp
     from server.community.routes import admin_blp as community_admin_blp
     from server.community.routes import blp as community_blp
-    from server.health import bp as health_bp
+    from server.http.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     for blp in (auth_blp, community_blp, community_admin_blp):

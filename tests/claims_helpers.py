@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from server.community.models import Community, Grid, Membership, RoleGrant, Street
-from server.extensions import db
+from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
 

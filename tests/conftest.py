@@ -8,8 +8,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import make_server
 
-from server import create_app, rate_limits
-from server.extensions import db
+from server import create_app
+from server.db.session import db
+from server.http import rate_limits
 from server.notify.models import OutboxEvent
 from server.wechat.emulator import create_emulator
 from tests import dbutil
@@ -125,7 +126,7 @@ def app(database_url, emulator, redis_prefix, tmp_path_factory):
 
 def _redis(app):
     with app.app_context():
-        from server.redis_client import get_redis
+        from server.platform.redis_client import get_redis
 
         return get_redis()
 
@@ -207,7 +208,7 @@ def client(app):
 
 @pytest.fixture
 def seeded(app):
-    from server.seed import seed_demo
+    from server.commands.seed_demo import seed_demo
 
     with app.app_context():
         seed_demo()

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from server.community.models import Community, Organisation
-from server.extensions import db
+from server.db.session import db
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID

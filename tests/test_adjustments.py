@@ -2,11 +2,11 @@
 
 from sqlalchemy import func, select
 
-from server.audit import AuditLog
 from server.community import service as community_service
 from server.community.models import Community, Street
-from server.extensions import db
-from server.idempotency import IdempotencyRecord
+from server.db.audit import AuditLog
+from server.db.session import db
+from server.http.idempotency import IdempotencyRecord
 from server.notify.models import OutboxEvent
 from server.points import ledger
 from server.points.ledger_models import Account, LedgerEntry

@@ -7,9 +7,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from server import rate_limits
 from server.auth.models import User
-from server.db_types import utcnow
+from server.db.types import utcnow
+from server.http import rate_limits
 from server.notify.models import OutboxEvent
 from tests.conftest import error_code
 
@@ -129,7 +129,7 @@ def test_only_routes_that_declare_a_limit_count_requests(app, client, monkeypatc
 
 @pytest.mark.redis
 def test_login_counters_live_in_redis_under_the_apps_prefix(app, client):
-    from server.redis_client import get_redis
+    from server.platform.redis_client import get_redis
 
     assert client.post("/api/v1/auth/wechat-login", json={"code": "x.y"}).status_code != 429
     with app.app_context():

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.audit import AuditLog
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.points import catalogue
 from server.points.models import PointItem, PointItemVersion
 from tests.claims_helpers import item_id, make_other_community, today

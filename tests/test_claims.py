@@ -3,9 +3,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.audit import AuditLog
 from server.auth.models import User
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.notify.models import OutboxEvent
 from server.points import claim_review
 from server.points import claims as claims_service

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.community.models import Community, RoleGrant
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import AppError
 from server.points import claim_review
 from server.points import claims as claims_service
 from server.points.claim_models import PointClaim

@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
-from server.audit import AuditLog
 from server.community.models import Community, Grid, RoleGrant, Street
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.notify.models import OutboxEvent
 from tests.conftest import error_code
 
@@ -245,7 +245,7 @@ def test_grant_role_cli_bootstraps_admin(app, api, seeded, query):
 
 
 def test_seed_demo_is_idempotent(app, seeded, query):
-    from server.seed import seed_demo
+    from server.commands.seed_demo import seed_demo
 
     with app.app_context():
         assert seed_demo() == {}

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from server.db_pool import ping_idle_connections
+from server.db.pool import ping_idle_connections
 from tests.conftest import error_code
 
 pytestmark = pytest.mark.postgres
@@ -56,7 +56,7 @@ def test_a_recently_used_connection_is_not_pinged(app):
 def test_a_connection_lost_under_a_request_answers_503_then_recovers(api, seeded, app):
     assert api.get("/api/v1/communities", "resident-1").status_code == 200
     with app.app_context():
-        from server.extensions import db
+        from server.db.session import db
 
         _kill(db.engine.url, KILL_OTHERS)  # every pooled connection of the app
     resp = api.get("/api/v1/communities", "resident-1")

@@ -1,4 +1,4 @@
-"""Statements run on the DBAPI connection (server/driver_statements.py) on PostgreSQL.
+"""Statements run on the DBAPI connection (server/db/driver_statements.py) on PostgreSQL.
 
 They must send and give back what conn.execute would, raise SQLAlchemy's errors, and answer a
 lost connection as the rest of the app does (503, then recovery).
@@ -21,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from server.db_types import UTCDateTime
-from server.driver_statements import DriverResult, DriverStatement
-from server.extensions import db
+from server.db.driver_statements import DriverResult, DriverStatement
+from server.db.session import db
+from server.db.types import UTCDateTime
 from server.rewards.hot_statements import autocommit_statements, run
 from tests.conftest import error_code
 from tests.test_db_pool import KILL, KILL_OTHERS, _kill

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from server.db_types import utcnow
-from server.errors import NotFound, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import NotFound, Unprocessable
 from server.points import ledger
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of

@@ -5,8 +5,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import AppError
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from tests.ledger_helpers import check_invariants, demo_community_id, user_id_of

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from server.errors import AppError, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import AppError, Unprocessable
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from tests.ledger_helpers import check_invariants, demo_community_id

@@ -7,8 +7,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from server import create_app
-from server.config import PROJECT_ROOT
-from server.extensions import db
+from server.db.session import db
+from server.platform.config import PROJECT_ROOT
 from tests import dbutil
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from server import create_app
-from server.config import ConfigError
+from server.platform.config import ConfigError
 from tests.conftest import error_code
 
 
@@ -141,7 +141,7 @@ def test_docs_served_in_development(client):
 
 
 def test_database_url_postgres_scheme_is_normalised(monkeypatch):
-    from server.config import load_config
+    from server.platform.config import load_config
 
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
     cfg = load_config("/tmp")
@@ -164,7 +164,7 @@ def test_post_with_method_override_acts_as_patch(api, seeded):
 
 
 def test_id_cursors_beyond_the_id_columns_are_refused(api, seeded):
-    from server.pagination import encode_cursor
+    from server.http.pagination import encode_cursor
 
     too_big = encode_cursor([2**31])
     # Each used to reach SQL, where PostgreSQL's INTEGER overflowed into a 500.

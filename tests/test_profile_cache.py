@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from server.community import profile_cache
 from server.community.models import Community, Grid
-from server.extensions import db
+from server.db.session import db
 from tests.conftest import error_code
 from tests.test_tasks_support import T0, Clock, community_id, create_task
 

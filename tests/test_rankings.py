@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from server.extensions import db
+from server.db.session import db
+from server.platform.redis_client import get_redis
 from server.points import ledger, rankings
 from server.points.ledger_models import LedgerEntry, PeriodTotal
 from server.points.seed_history import seed_points_history
-from server.redis_client import get_redis
 from tests.conftest import error_code
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of
 

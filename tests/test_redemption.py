@@ -6,11 +6,11 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from server.audit import AuditLog
 from server.auth.models import User
-from server.db_types import utcnow
-from server.errors import Conflict
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import Conflict
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import Hold, LedgerEntry
 from server.rewards import codes
@@ -451,7 +451,7 @@ def test_verification_is_still_limited_while_redis_is_unreachable(
     from limits.storage import RedisStorage
     from limits.strategies import FixedWindowRateLimiter
 
-    from server import rate_limits
+    from server.http import rate_limits
 
     api.headers("merchant-1")  # logged in (login is limited too) before Redis goes away
     limiters = app.extensions["rate_limits"]

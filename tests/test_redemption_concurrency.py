@@ -9,9 +9,9 @@ from sqlalchemy import event, func, select
 
 from server.auth.models import User
 from server.community.models import Membership
-from server.db_types import utcnow
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import AppError
 from server.points import ledger
 from server.points.ledger_models import Hold, LedgerEntry
 from server.rewards import codes

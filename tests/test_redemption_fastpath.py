@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import event, select, update
 
-from server.audit import AuditLog
 from server.auth.models import User
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import Hold, LedgerEntry
 from server.rewards.models import Offer

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects.postgresql import psycopg
 
-from server.audit import AuditLog
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.notify.models import OutboxEvent
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry

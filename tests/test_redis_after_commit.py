@@ -4,9 +4,9 @@ import pytest
 from redis import Redis
 from sqlalchemy import text
 
-from server import redis_after_commit
-from server.extensions import db
-from server.redis_client import get_redis, redis_key
+from server.db.session import db
+from server.platform import redis_after_commit
+from server.platform.redis_client import get_redis, redis_key
 
 _PENDING = "test_after_commit"
 

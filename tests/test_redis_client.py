@@ -5,7 +5,7 @@ import threading
 import pytest
 from redis.exceptions import RedisError
 
-from server.redis_client import get_redis
+from server.platform.redis_client import get_redis
 
 
 @pytest.mark.redis

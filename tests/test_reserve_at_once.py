@@ -15,9 +15,9 @@ from sqlalchemy import delete, event, func, select, text, update
 
 from server.auth.models import User
 from server.community.models import Membership
-from server.db_types import utcnow
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import AppError
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import Account, Hold
 from server.rewards import redemption as service

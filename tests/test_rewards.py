@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server.audit import AuditLog
+from server.db.audit import AuditLog
 from server.rewards.models import Merchant, Offer, RedemptionWindow
 from server.rewards.periods import current_month
 from tests.conftest import error_code

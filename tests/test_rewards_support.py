@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.models import Community, Membership, RoleGrant, Street, scope_key_for
-from server.extensions import db
+from server.db.session import db
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from server.rewards.models import Merchant, Offer, Redemption

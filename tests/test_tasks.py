@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.audit import AuditLog
-from server.errors import Conflict, Forbidden
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
+from server.http.errors import Conflict, Forbidden
 from server.notify.models import OutboxEvent
 from server.tasks import signup as signup_service
 from server.tasks.models import Task, TaskSignup
@@ -367,7 +367,7 @@ def test_lists_paginate_and_filter(api, seeded, query, frozen):
 
 
 def test_seed_demo_adds_past_and_upcoming_tasks_once(app, api, seeded, query, monkeypatch):
-    from server.seed import seed_demo
+    from server.commands.seed_demo import seed_demo
 
     monkeypatch.setitem(app.config, "SEED_DEMO_TASKS", True)
     with app.app_context():

@@ -6,8 +6,8 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from server.audit import AuditLog
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
 from server.points.ledger import find_account
 from server.points.ledger_models import LedgerEntry
 from server.tasks import attendance as attendance_service

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.auth.models import User
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import AppError
 from server.points.ledger_models import LedgerEntry
 from server.tasks import completion, signup
 from server.tasks.models import Task, TaskAttendance, TaskSignup

@@ -14,9 +14,9 @@ from sqlalchemy import event, select, update
 
 from server.auth.models import User
 from server.auth.tokens import issue_access_token
-from server.db_types import MAX_ID
-from server.errors import NotFound
-from server.extensions import db
+from server.db.session import db
+from server.db.types import MAX_ID
+from server.http.errors import NotFound
 from server.notify.models import OutboxEvent
 from server.tasks import routes, signup
 from server.tasks.models import TaskSignup

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.models import Community, Grid, Membership, Street
-from server.extensions import db
+from server.db.session import db
 from server.points.models import PointItem
 from server.tasks import clock
 from server.wechat.emulator import stable_id

@@ -147,8 +147,8 @@ def test_daily_quota(api, seeded, app):
 def test_unattached_uploads_are_purged_after_a_while(api, seeded, app, query, upload_dir):
     from datetime import timedelta
 
-    from server.db_types import utcnow
-    from server.extensions import db
+    from server.db.session import db
+    from server.db.types import utcnow
     from server.uploads import service
 
     old = upload(api, "resident-1").get_json()["id"]

@@ -18,14 +18,14 @@ import pytest
 from redis import Redis
 from sqlalchemy import event, func, select, update
 
-from server import redis_after_commit
-from server.audit import AuditLog
 from server.auth.models import User
 from server.community import profile_cache
-from server.db_types import utcnow
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.plain_json import plain_json
 from server.notify.models import OutboxEvent
-from server.plain_json import plain_json
+from server.platform import redis_after_commit
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from server.rewards import codes
 from server.rewards import verify as verify_service
@@ -241,7 +241,7 @@ def test_verify_outside_a_transaction_leaves_the_session_alone(app, seeded, api,
 
 
 def test_the_verify_response_is_the_schema_dump(app, seeded, api, query):
-    """The route builds PreviewSchema's dump by hand (server/plain_json.py): same bytes."""
+    """The route builds PreviewSchema's dump by hand (server/http/plain_json.py): same bytes."""
     _offer, rid, token = _reserve(api, app)
     staff = user_id(query, "merchant-1")
     with app.test_request_context():

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401 - used by rendered JSONB columns
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -39,9 +39,9 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('phone_country_code', sa.String(length=8), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', server.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('openid', name=op.f('uq_users_openid'))
     )
@@ -54,7 +54,7 @@ def upgrade():
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['street_id'], ['streets.id'], name=op.f('fk_communities_street_id_streets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_communities')),
     sa.UniqueConstraint('code', name=op.f('uq_communities_code'))
@@ -71,7 +71,7 @@ def upgrade():
     sa.Column('target_id', sa.String(length=64), nullable=False),
     sa.Column('before', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('after', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users')),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_audit_log_community_id_communities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
@@ -100,7 +100,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('address', sa.String(length=128), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_merchants_community_id_communities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchants')),
     sa.UniqueConstraint('community_id', 'name', name=op.f('uq_merchants_community_id_name'))
@@ -113,7 +113,7 @@ def upgrade():
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_organisations_community_id_communities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('community_id', 'name', name=op.f('uq_organisations_community_id_name'))
@@ -128,8 +128,8 @@ def upgrade():
     sa.Column('aggregate_id', sa.String(length=64), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', server.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_outbox_events_community_id_communities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
@@ -156,7 +156,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('grid_id', sa.Integer(), nullable=True),
-    sa.Column('joined_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('joined_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_memberships_community_id_communities')),
     sa.ForeignKeyConstraint(['grid_id'], ['grids.id'], name=op.f('fk_memberships_grid_id_grids')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users')),
@@ -178,7 +178,7 @@ def upgrade():
     sa.Column('daily_cap', sa.Integer(), nullable=True),
     sa.Column('monthly_cap', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("direction IN ('earn','deduct')", name=op.f('ck_point_items_direction_known')),
     sa.CheckConstraint('daily_cap IS NULL OR daily_cap > 0', name=op.f('ck_point_items_daily_cap_positive')),
     sa.CheckConstraint('monthly_cap IS NULL OR monthly_cap > 0', name=op.f('ck_point_items_monthly_cap_positive')),
@@ -202,7 +202,7 @@ def upgrade():
     sa.Column('organisation_id', sa.Integer(), nullable=True),
     sa.Column('party_kind', sa.String(length=8), nullable=True),
     sa.Column('granted_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('party_member','grid_worker','merchant_staff','org_staff','reviewer','admin')", name=op.f('ck_role_grants_role_known')),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_role_grants_community_id_communities')),
     sa.ForeignKeyConstraint(['granted_by'], ['users.id'], name=op.f('fk_role_grants_granted_by_users')),
@@ -222,7 +222,7 @@ def upgrade():
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('points > 0 AND points <= 1000', name=op.f('ck_point_item_versions_points_range')),
     sa.ForeignKeyConstraint(['item_id'], ['point_items.id'], name=op.f('fk_point_item_versions_item_id_point_items')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_point_item_versions')),

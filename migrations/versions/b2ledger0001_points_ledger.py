@@ -8,7 +8,7 @@ Create Date: 2026-11-22 10:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 
 # revision identifiers, used by Alembic.
 revision = 'b2ledger0001'
@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
-UTC = server.db_types.UTCDateTime(timezone=True)
+UTC = server.db.types.UTCDateTime(timezone=True)
 
 
 def upgrade():

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401 - used by rendered JSONB columns
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -32,7 +32,7 @@ def upgrade():
     sa.Column('storage_key', sa.String(length=128), nullable=False),
     sa.Column('attached_type', sa.String(length=32), nullable=True),
     sa.Column('attached_id', sa.String(length=64), nullable=True),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_uploads_owner_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads')),
     sa.UniqueConstraint('storage_key', name=op.f('uq_uploads_storage_key'))
@@ -59,11 +59,11 @@ def upgrade():
     sa.Column('item_version_id', sa.Integer(), nullable=True),
     sa.Column('points', sa.Integer(), nullable=True),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('decided_at', server.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decision_reason', sa.String(length=200), nullable=True),
     sa.Column('ledger_entry_id', sa.BigInteger(), nullable=True),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('pending','flagged','approved','rejected')", name=op.f('ck_point_claims_status_known')),
     sa.ForeignKeyConstraint(['category_id'], ['point_categories.id'], name=op.f('fk_point_claims_category_id_point_categories')),
     sa.ForeignKeyConstraint(['claimant_id'], ['users.id'], name=op.f('fk_point_claims_claimant_id_users')),

@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401 - used by rendered JSONB columns
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -19,7 +19,7 @@ down_revision = "38edc2559647"
 branch_labels = None
 depends_on = None
 
-UTC = server.db_types.UTCDateTime(timezone=True)
+UTC = server.db.types.UTCDateTime(timezone=True)
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql")
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 03:05:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 
 # revision identifiers, used by Alembic.
 revision = 'e5rewards0001'
@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('ends_on', sa.Date(), nullable=False),
     sa.Column('note', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_redemption_windows_ends_after_start')),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_redemption_windows_community_id_communities')),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_redemption_windows_created_by_users')),
@@ -49,8 +49,8 @@ def upgrade():
     sa.Column('valid_from', sa.Date(), nullable=True),
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("limit_period IN ('month','quarter')", name=op.f('ck_offers_limit_period_known')),
     sa.CheckConstraint('limit_per_person IS NULL OR limit_per_person > 0', name=op.f('ck_offers_limit_positive')),
     sa.CheckConstraint('points_cost > 0 AND points_cost <= 1000000', name=op.f('ck_offers_points_cost_range')),
@@ -86,11 +86,11 @@ def upgrade():
     sa.Column('client_key', sa.String(length=64), nullable=True),
     sa.Column('hold_id', sa.Integer(), nullable=True),
     sa.Column('debit_entry_id', sa.Integer(), nullable=True),
-    sa.Column('expires_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', server.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('redeemed_at', server.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('redeemed_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('redeemed_by', sa.Integer(), nullable=True),
-    sa.Column('closed_at', server.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('reserved','redeemed','cancelled','expired')", name=op.f('ck_redemptions_status_known')),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_redemptions_community_id_communities')),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_redemptions_merchant_id_merchants')),

@@ -5,8 +5,8 @@ from sqlalchemy.orm import joinedload
 
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
-from server.errors import Forbidden
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import Forbidden
 
 
 class NotAMember(Forbidden):

@@ -4,8 +4,8 @@ from flask import g, request
 
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid, decode_access_token
-from server.errors import Unauthorized
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import Unauthorized
 
 
 def current_user_id() -> int:

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db_types import UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
 
 
 class User(db.Model):

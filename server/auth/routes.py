@@ -6,8 +6,8 @@ from server.auth.current import current_user
 from server.auth.schemas import LoginResultSchema, LoginSchema, PhoneCodeSchema, ProfileSchema
 from server.community.profile import profile_view
 from server.community.service import profile_of
-from server.rate_limits import rate_limited
-from server.schemas_common import BEARER
+from server.http.rate_limits import rate_limited
+from server.http.schemas import BEARER
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="微信登录与手机号绑定")
 

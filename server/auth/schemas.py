@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from server.schemas_common import IdField, StrictSchema, text
+from server.http.schemas import IdField, StrictSchema, text
 from server.tasks.schemas import VolunteerHoursSchema
 
 

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import User
 from server.auth.tokens import issue_access_token
-from server.db_types import utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
 from server.notify.outbox import emit_event
 from server.wechat import client as wechat
 

@@ -7,8 +7,8 @@ from functools import lru_cache
 import jwt
 from flask import current_app
 
-from server.db_types import utcnow
-from server.errors import Unauthorized
+from server.db.types import utcnow
+from server.http.errors import Unauthorized
 
 ALGORITHM = "HS256"
 AUDIENCE = "redpoints-api"

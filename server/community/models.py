@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db_types import UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
 
 ROLES = (
     "resident",

@@ -13,8 +13,8 @@ from server.auth.models import User
 from server.auth.schemas import ProfileSchema
 from server.community import profile_cache
 from server.community.models import Community, Grid, Membership, RoleGrant
-from server.extensions import db
-from server.masking import mask_phone
+from server.db.session import db
+from server.platform.masking import mask_phone
 from server.points.ledger_models import Account
 from server.tasks import clock
 from server.tasks.hours import year_bounds

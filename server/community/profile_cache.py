@@ -19,11 +19,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from server import redis_after_commit
 from server.auth.models import User
 from server.community.models import Community, Grid, Membership, RoleGrant
-from server.extensions import db
-from server.redis_client import get_redis, redis_key
+from server.db.session import db
+from server.platform import redis_after_commit
+from server.platform.redis_client import get_redis, redis_key
 from server.tasks import clock
 from server.tasks.models import TaskAttendance
 

@@ -21,8 +21,8 @@ from server.community.schemas import (
     ProfilePatchSchema,
     RoleGrantPageSchema,
 )
-from server.pagination import PageArgsSchema
-from server.schemas_common import BEARER
+from server.http.pagination import PageArgsSchema
+from server.http.schemas import BEARER
 
 blp = Blueprint("community", __name__, url_prefix="/api/v1", description="个人资料、社区与网格")
 admin_blp = Blueprint(

@@ -2,8 +2,8 @@ import marshmallow as ma
 
 from server.auth.schemas import RoleGrantSchema
 from server.community.models import GRANTABLE_ROLES, ORGANISATION_KINDS, PARTY_KINDS
-from server.pagination import PageArgsSchema, page_schema
-from server.schemas_common import IdField, StrictSchema, text
+from server.http.pagination import PageArgsSchema, page_schema
+from server.http.schemas import IdField, StrictSchema, text
 
 
 class CommunitySchema(ma.Schema):

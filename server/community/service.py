@@ -3,7 +3,6 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_audit
 from server.auth.authz import authorize, membership_of
 from server.auth.models import User
 from server.community.models import (
@@ -17,11 +16,12 @@ from server.community.models import (
     scope_key_for,
 )
 from server.community.profile import profile_view
-from server.errors import Conflict, NotFound, Unprocessable
-from server.extensions import db
-from server.masking import mask_phone
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.pagination import paginate_by_id
+from server.platform.masking import mask_phone
 from server.rewards.models import Merchant
 
 PROFILE_FIELDS = ("nickname", "real_name", "avatar_url")

@@ -2,8 +2,8 @@
 
 from sqlalchemy import insert
 
-from server.db_types import utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
 from server.notify.models import OutboxEvent
 
 # Built once: a hot path's INSERT should not pay for building the statement every time.

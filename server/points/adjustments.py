@@ -4,12 +4,12 @@ import uuid
 
 from sqlalchemy import select
 
-from server.audit import record_audit
 from server.auth.authz import authorize, grants_of, membership_of
 from server.auth.models import User
 from server.community.models import Organisation
-from server.errors import Forbidden, NotFound, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Forbidden, NotFound, Unprocessable
 from server.notify.outbox import emit_event
 from server.points import ledger
 from server.points.balance import entry_view

@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 from server.auth.authz import authorize, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
-from server.db_types import utcnow
-from server.errors import NotFound
-from server.extensions import db
-from server.pagination import Page, paginate_by_id
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import NotFound
+from server.http.pagination import Page, paginate_by_id
 from server.points.ledger import find_account
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
 from server.points.rankings import SHANGHAI

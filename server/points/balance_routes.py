@@ -3,7 +3,8 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
+from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
+from server.http.schemas import BEARER
 from server.points import adjustments, balance, rankings
 from server.points.ledger_schemas import (
     AdjustmentCreateSchema,
@@ -16,7 +17,6 @@ from server.points.ledger_schemas import (
     RankingQuerySchema,
     ReverseSchema,
 )
-from server.schemas_common import BEARER
 
 blp = Blueprint(
     "points_ledger", __name__, url_prefix="/api/v1", description="积分余额、明细、调整与排行"

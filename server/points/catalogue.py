@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from server.audit import record_audit
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
-from server.errors import Conflict, Forbidden, NotFound, Unprocessable
-from server.extensions import db
-from server.localtime import SHANGHAI as LOCAL_TZ
-from server.pagination import paginate_by_id
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
+from server.platform.localtime import SHANGHAI as LOCAL_TZ
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
 # Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names

@@ -5,8 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db_types import JSONType, UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import JSONType, UTCDateTime, utcnow
 from server.points.models import PointItem
 
 # pending: waiting for a reviewer; flagged: content security wants a human look first.

@@ -8,12 +8,12 @@ for the first transaction and then matches nothing); the credit, with the idempo
 
 from sqlalchemy import select, update
 
-from server.audit import record_audit
 from server.auth.authz import has_role, membership_of
 from server.auth.models import User
-from server.db_types import utcnow
-from server.errors import AppError, Conflict, Forbidden, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import AppError, Conflict, Forbidden, Unprocessable
 from server.notify.outbox import emit_event
 from server.points.catalogue import get_by_id
 from server.points.claim_models import OPEN_STATUSES, PointClaim

@@ -13,10 +13,10 @@ from sqlalchemy.orm import selectinload
 from server.auth.authz import grants_of, has_role, membership_of, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
-from server.errors import Conflict, Forbidden, NotFound, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.pagination import paginate_by_id
 from server.points.catalogue import get_by_id, item_in, today_local
 from server.points.claim_models import LIVE_STATUSES, OPEN_STATUSES, PointClaim
 from server.points.models import PointItem

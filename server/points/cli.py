@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.community.models import Community
-from server.extensions import db
+from server.db.session import db
 from server.points import rankings
 
 rankings_cli = AppGroup("rankings", help="Ranking maintenance.")

@@ -38,9 +38,9 @@ from sqlalchemy.orm.util import identity_key
 
 from server.community import profile_cache
 from server.community.models import RoleGrant
-from server.db_types import UTCDateTime, utcnow
-from server.errors import Conflict, NotFound, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
+from server.http.errors import Conflict, NotFound, Unprocessable
 from server.points import rankings
 from server.points.ledger_models import (
     DEBIT_KINDS,

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db_types import UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
 
 HOLDER_TYPES = ("user", "organisation")
 # Entry kinds. Credits that count as "earned" (lifetime `earned`, monthly rankings):

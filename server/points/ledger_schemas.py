@@ -2,11 +2,11 @@
 
 import marshmallow as ma
 
-from server.pagination import PageArgsSchema, page_schema
+from server.http.pagination import PageArgsSchema, page_schema
+from server.http.schemas import IdField, StrictSchema, text
 from server.points.ledger import MAX_AMOUNT
 from server.points.ledger_models import ENTRY_KINDS
 from server.points.rankings import KINDS
-from server.schemas_common import IdField, StrictSchema, text
 
 
 class OrganisationQuerySchema(ma.Schema):

@@ -5,8 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db_types import JSONType, UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import JSONType, UTCDateTime, utcnow
 
 ACCOUNT_KINDS = ("person", "party_member", "organisation", "grid_worker")
 DIRECTIONS = ("earn", "deduct")

@@ -30,19 +30,19 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from server import redis_after_commit
 from server.auth.authz import grants_of, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
-from server.db_types import utcnow
-from server.errors import Unprocessable
-from server.extensions import db
-from server.localtime import SHANGHAI
-from server.masking import mask_name
-from server.pagination import decode_cursor, encode_cursor
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import Unprocessable
+from server.http.pagination import decode_cursor, encode_cursor
+from server.platform import redis_after_commit
+from server.platform.localtime import SHANGHAI
+from server.platform.masking import mask_name
+from server.platform.redis_client import get_redis, redis_key
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
 from server.points.models import ACCOUNT_KINDS
-from server.redis_client import get_redis, redis_key
 
 log = logging.getLogger(__name__)
 

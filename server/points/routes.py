@@ -3,8 +3,9 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
-from server.pagination import PageArgsSchema
+from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
+from server.http.pagination import PageArgsSchema
+from server.http.schemas import BEARER
 from server.points import catalogue, claim_review, claims
 from server.points.schemas import (
     PointCategoryCreateSchema,
@@ -27,7 +28,6 @@ from server.points.schemas import (
     PointItemVersionPageSchema,
     PointItemVersionSchema,
 )
-from server.schemas_common import BEARER
 
 catalogue_blp = Blueprint(
     "points_catalogue", __name__, url_prefix="/api/v1/points", description="积分项目目录"

@@ -1,9 +1,9 @@
 import marshmallow as ma
 
-from server.pagination import PageArgsSchema, page_schema
+from server.http.pagination import PageArgsSchema, page_schema
+from server.http.schemas import IdField, StrictSchema, text
 from server.points.claim_models import CLAIM_STATUSES
 from server.points.models import ACCOUNT_KINDS, DIRECTIONS
-from server.schemas_common import IdField, StrictSchema, text
 
 MAX_PHOTOS = 9
 MAX_BATCH = 50

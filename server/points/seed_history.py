@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.models import Membership, Organisation, RoleGrant
-from server.db_types import utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
 from server.points import ledger, rankings
 from server.points.models import PointCategory, PointItem, PointItemVersion
 

@@ -17,8 +17,8 @@ import segno
 from flask import current_app
 
 from server.auth.models import User
-from server.db_types import utcnow
-from server.errors import AppError, BadRequest
+from server.db.types import utcnow
+from server.http.errors import AppError, BadRequest
 from server.rewards.redemption import own_redemption, state_error
 from server.rewards.settings import setting
 

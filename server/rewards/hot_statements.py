@@ -29,12 +29,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult
 
-from server.audit import AuditLog
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
-from server.db_types import UTCDateTime, utcnow
-from server.driver_statements import DriverResult, DriverStatement
-from server.extensions import db
+from server.db.audit import AuditLog
+from server.db.driver_statements import DriverResult, DriverStatement
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
 from server.notify.models import OutboxEvent
 from server.points import ledger
 from server.points.ledger_models import Account
@@ -198,7 +198,7 @@ def _verify_by_steps(dialect: str, event) -> dict:
 @cache
 def autocommit_statements() -> SimpleNamespace:
     """PostgreSQL, on an AUTOCOMMIT connection: verification's statements, run on the DBAPI
-    connection (server/driver_statements.py; run and verify.py take either kind)."""
+    connection (server/db/driver_statements.py; run and verify.py take either kind)."""
     st = statements("postgresql")
     (verify_at_once,) = st.verify_at_once
     return SimpleNamespace(

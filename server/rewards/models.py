@@ -5,8 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db_types import UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
 
 MERCHANT_KINDS = ("partner", "supermarket")
 MERCHANT_STATUSES = ("pending", "approved", "suspended")

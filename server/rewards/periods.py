@@ -2,9 +2,9 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from server.db_types import utcnow
-from server.errors import Unprocessable
-from server.localtime import SHANGHAI as LOCAL_TZ
+from server.db.types import utcnow
+from server.http.errors import Unprocessable
+from server.platform.localtime import SHANGHAI as LOCAL_TZ
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -16,11 +16,11 @@ from server.auth.authz import NotAMember
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
 from server.community import profile_cache
-from server.db_types import MAX_ID, utcnow
-from server.errors import AppError, Conflict, NotFound, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.db.types import MAX_ID, utcnow
+from server.http.errors import AppError, Conflict, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.pagination import paginate_by_id
 from server.points import ledger
 from server.rewards import reserve_at_once
 from server.rewards.hot_statements import event_params, hot, run

@@ -29,9 +29,9 @@ unique (user_id, client_key), and is then replayed.
 from sqlalchemy import Integer, String, bindparam, column, text
 from sqlalchemy.exc import DataError, IntegrityError
 
-from server.db_types import UTCDateTime
-from server.driver_statements import DriverStatement
-from server.extensions import db
+from server.db.driver_statements import DriverStatement
+from server.db.session import db
+from server.db.types import UTCDateTime
 
 RACE = "reserve: a step lost a race"
 
@@ -109,7 +109,7 @@ SELECT made.id AS new_id, ok.community_id, ok.offer_id, ok.merchant_id, ok.title
 FROM ok LEFT JOIN made ON true LEFT JOIN taken ON true
 """
 
-# Run on the DBAPI connection (server/driver_statements.py); the typed binds and result
+# Run on the DBAPI connection (server/db/driver_statements.py); the typed binds and result
 # columns say what to convert on the way in and out.
 _STATEMENT = DriverStatement(
     text(_SQL)

@@ -5,9 +5,10 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
-from server.pagination import PageArgsSchema
-from server.plain_json import plain_json
-from server.rate_limits import rate_limited
+from server.http.pagination import PageArgsSchema
+from server.http.plain_json import plain_json
+from server.http.rate_limits import rate_limited
+from server.http.schemas import BEARER
 from server.rewards import codes, redemption, service, statements, verify, windows
 from server.rewards.periods import current_month
 from server.rewards.schemas import (
@@ -40,7 +41,6 @@ from server.rewards.schemas import (
     WindowStateSchema,
 )
 from server.rewards.settings import setting
-from server.schemas_common import BEARER
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="积分兑换：商家、商品与预约")
 merchant_blp = Blueprint(
@@ -334,7 +334,7 @@ def preview(body):
 @merchant_blp.response(200, PreviewSchema)
 def verify_code(body):
     """Verify (核销) once: the held points are debited; a repeat gets 409 already_redeemed."""
-    # PreviewSchema's dump, built without marshmallow (server/plain_json.py).
+    # PreviewSchema's dump, built without marshmallow (server/http/plain_json.py).
     return plain_json(verify.preview_view(verify.verify(current_user_id(), body["token"])))
 
 

@@ -1,13 +1,13 @@
 import marshmallow as ma
 
-from server.pagination import PageArgsSchema, page_schema
+from server.http.pagination import PageArgsSchema, page_schema
+from server.http.schemas import IdField, StrictSchema, text
 from server.rewards.models import (
     MERCHANT_KINDS,
     MERCHANT_STATUSES,
     OFFER_LIMIT_PERIODS,
     REDEMPTION_STATUSES,
 )
-from server.schemas_common import IdField, StrictSchema, text
 
 MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM")
 MAX_POINTS = 1_000_000

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from server.community.models import Community
-from server.extensions import db
+from server.db.session import db
 from server.rewards.models import Merchant, Offer
 
 SUPERMARKET = "幸福社区积分超市"

@@ -5,13 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_audit
 from server.auth.authz import authorize, grants_of, has_role, require_membership
 from server.auth.models import User
-from server.errors import Conflict, NotFound, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.pagination import paginate_by_id
 from server.rewards.models import Merchant, Offer
 from server.rewards.periods import local_today
 

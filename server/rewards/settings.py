@@ -1,6 +1,6 @@
 """Rewards settings: app config first, then the environment, then the documented default.
 
-(The keys belong in server/config.py; until the lead moves them there, they are read here.)
+(The keys belong in server/platform/config.py; until the lead moves them there, they are read here.)
 """
 
 import os

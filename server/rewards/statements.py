@@ -7,10 +7,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from server.auth.models import User
-from server.errors import Unprocessable
-from server.extensions import db
-from server.masking import mask_name
-from server.pagination import decode_id_cursor, encode_cursor, paginate_by_id
+from server.db.session import db
+from server.http.errors import Unprocessable
+from server.http.pagination import decode_id_cursor, encode_cursor, paginate_by_id
+from server.platform.masking import mask_name
 from server.rewards.models import Merchant, Offer, Redemption
 from server.rewards.periods import LOCAL_TZ, month_bounds_utc
 from server.rewards.service import staff_merchant

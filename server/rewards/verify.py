@@ -28,10 +28,10 @@ from types import SimpleNamespace
 
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
-from server.db_types import utcnow
-from server.errors import Forbidden
-from server.extensions import db
-from server.masking import mask_name
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import Forbidden
+from server.platform.masking import mask_name
 from server.points import ledger
 from server.rewards.codes import CodeExpired, CodeInvalid, decode_code
 from server.rewards.hot_statements import (

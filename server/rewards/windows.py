@@ -4,13 +4,13 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from server.audit import record_audit
 from server.auth.authz import authorize, require_membership
 from server.auth.models import User
 from server.community.models import Community
-from server.errors import Conflict, NotFound, Unprocessable
-from server.extensions import db
-from server.pagination import paginate_by_id
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict, NotFound, Unprocessable
+from server.http.pagination import paginate_by_id
 from server.rewards.models import RedemptionWindow
 from server.rewards.periods import chinese_date, days_after, local_today, quarter_starts
 

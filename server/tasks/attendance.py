@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_audit
 from server.auth.authz import membership_of
 from server.auth.models import User
-from server.db_types import MAX_ID
-from server.errors import Conflict, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.db.types import MAX_ID
+from server.http.errors import Conflict, Unprocessable
 from server.tasks import clock
 from server.tasks.checkin_codes import verify_code
 from server.tasks.models import Task, TaskAttendance, TaskSignup

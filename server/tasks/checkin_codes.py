@@ -14,7 +14,7 @@ import jwt
 from flask import current_app
 
 from server.auth.models import User
-from server.errors import Conflict, Unprocessable
+from server.http.errors import Conflict, Unprocessable
 from server.tasks import clock
 from server.tasks.organisers import managed_task
 

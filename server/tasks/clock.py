@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from server.db_types import utcnow
-from server.localtime import SHANGHAI
+from server.db.types import utcnow
+from server.platform.localtime import SHANGHAI
 
 
 def now() -> datetime:

@@ -7,11 +7,11 @@ call (or a retry after a crash) credits only people marked since, and nobody twi
 
 from sqlalchemy import select, update
 
-from server.audit import record_audit
 from server.auth.models import User
 from server.community import profile_cache
-from server.errors import Conflict
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict
 from server.notify.outbox import emit_event
 from server.points.ledger import account_for_user, credit
 from server.points.models import PointItem

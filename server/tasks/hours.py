@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from server.extensions import db
+from server.db.session import db
 from server.tasks import clock
 from server.tasks.models import Task, TaskAttendance
 

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db_types import JSONType, UTCDateTime, utcnow
-from server.extensions import db
+from server.db.session import db
+from server.db.types import JSONType, UTCDateTime, utcnow
 
 # Ids are 32-bit columns: larger ids in paths or bodies cannot exist (and must not reach SQL).
 DEFAULT_ORGANISER_ROLES = ["admin", "reviewer", "grid_worker", "org_staff"]

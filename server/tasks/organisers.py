@@ -3,13 +3,13 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_audit
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
 from server.community.models import Community, Membership
-from server.db_types import MAX_ID
-from server.errors import Conflict, Forbidden, NotFound, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.db.types import MAX_ID
+from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.tasks.models import (
     DEFAULT_ORGANISER_ROLES,
     ORGANISER_ROLE_CHOICES,

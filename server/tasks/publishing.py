@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from server.audit import record_audit
 from server.auth.models import User
 from server.community.models import PARTY_KINDS, Grid
-from server.errors import Conflict, Unprocessable
-from server.extensions import db
+from server.db.audit import record_audit
+from server.db.session import db
+from server.http.errors import Conflict, Unprocessable
 from server.notify.outbox import emit_event
 from server.points.models import PointItem
 from server.tasks import clock

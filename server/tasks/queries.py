@@ -6,11 +6,11 @@ from sqlalchemy import and_, func, or_, select
 
 from server.auth.authz import grants_of, require_membership
 from server.auth.models import User
-from server.db_types import MAX_ID
-from server.errors import BadRequest
-from server.extensions import db
-from server.masking import mask_name, mask_phone
-from server.pagination import Page, decode_cursor, encode_cursor, paginate_by_id
+from server.db.session import db
+from server.db.types import MAX_ID
+from server.http.errors import BadRequest
+from server.http.pagination import Page, decode_cursor, encode_cursor, paginate_by_id
+from server.platform.masking import mask_name, mask_phone
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.attendance import attendance_of

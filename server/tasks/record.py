@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from server.auth.authz import membership_of
 from server.auth.models import User
-from server.errors import Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import Unprocessable
 from server.tasks import clock
 from server.tasks.hours import year_bounds
 from server.tasks.models import Task, TaskAttendance

@@ -3,8 +3,8 @@ from flask_smorest import Blueprint
 
 from server.auth.authz import require_membership
 from server.auth.current import current_user, current_user_id
-from server.plain_json import plain_json
-from server.schemas_common import BEARER
+from server.http.plain_json import plain_json
+from server.http.schemas import BEARER
 from server.tasks import (
     attendance,
     checkin_codes,
@@ -152,7 +152,7 @@ def sign_up(task_id):
 
 
 def _signup_response(view: dict) -> Response:
-    """TaskSignupSchema's dump of a new sign-up (a rush's hot path, see server/plain_json.py);
+    """TaskSignupSchema's dump of a new sign-up (a rush's hot path, see server/http/plain_json.py);
     tests/test_tasks_signup_fastpath.py compares the two."""
     return plain_json(view, 201)
 

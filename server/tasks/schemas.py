@@ -1,9 +1,9 @@
 import marshmallow as ma
 
 from server.community.models import PARTY_KINDS
-from server.db_types import MAX_ID
-from server.pagination import PageArgsSchema, QueryArgsSchema, page_schema
-from server.schemas_common import IdField, StrictSchema, text
+from server.db.types import MAX_ID
+from server.http.pagination import PageArgsSchema, QueryArgsSchema, page_schema
+from server.http.schemas import IdField, StrictSchema, text
 from server.tasks.models import (
     AUDIENCES,
     ORGANISER_ROLE_CHOICES,

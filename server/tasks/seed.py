@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.models import Community, Grid
-from server.extensions import db
+from server.db.session import db
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.attendance import served_minutes

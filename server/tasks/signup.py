@@ -21,9 +21,9 @@ from server.auth.authz import NotAMember, grants_of, require_membership
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
 from server.community.models import Membership
-from server.db_types import MAX_ID, utcnow
-from server.errors import Conflict, Forbidden, NotFound
-from server.extensions import db
+from server.db.session import db
+from server.db.types import MAX_ID, utcnow
+from server.http.errors import Conflict, Forbidden, NotFound
 from server.notify.outbox import append_event
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup

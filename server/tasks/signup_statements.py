@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
-from server.db_types import UTCDateTime
+from server.db.types import UTCDateTime
 from server.notify.models import OutboxEvent
 from server.tasks.models import Task, TaskSignup
 

@@ -2,8 +2,8 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.errors import Unprocessable
-from server.schemas_common import BEARER
+from server.http.errors import Unprocessable
+from server.http.schemas import BEARER
 from server.uploads import service
 from server.uploads.schemas import UploadFormSchema, UploadSchema
 

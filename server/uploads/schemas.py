@@ -1,7 +1,7 @@
 import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 
-from server.schemas_common import IdField, StrictSchema
+from server.http.schemas import IdField, StrictSchema
 
 
 class UploadFormSchema(StrictSchema):

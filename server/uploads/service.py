@@ -21,9 +21,9 @@ from sqlalchemy import delete, func, select, update
 
 from server.auth.authz import require_membership
 from server.auth.models import User
-from server.db_types import utcnow
-from server.errors import AppError, Conflict, NotFound, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.db.types import utcnow
+from server.http.errors import AppError, Conflict, NotFound, Unprocessable
 from server.uploads.models import Upload
 
 # Pillow format -> (content type, file extension)

@@ -9,8 +9,8 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
-from server.errors import AppError, ServiceUnavailable
-from server.redis_client import get_redis, redis_key
+from server.http.errors import AppError, ServiceUnavailable
+from server.platform.redis_client import get_redis, redis_key
 
 log = logging.getLogger(__name__)
 

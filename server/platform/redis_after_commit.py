@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from server.redis_client import get_redis
+from server.platform.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,8 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from server.db.session import db
+
 log = logging.getLogger(__name__)
 
 
@@ -97,8 +99,6 @@ def envelope(status: int, code: str, message: str, details: dict | None = None, 
 
 
 def _rollback() -> None:
-    from server.extensions import db  # extensions imports this module for the error schema
-
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection itself may be what failed
@@ -122,7 +122,7 @@ def render_http_exception(error: HTTPException):
         if valid:
             headers["Allow"] = ", ".join(valid)
     if status == 429:
-        retry_after = getattr(error, "retry_after", None)  # server/rate_limits.py sets it
+        retry_after = getattr(error, "retry_after", None)  # server/http/rate_limits.py sets it
         if retry_after:
             headers["Retry-After"] = str(retry_after)
     if status >= 400:

@@ -32,9 +32,9 @@ from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db_types import UTCDateTime, utcnow
-from server.errors import Conflict, Unprocessable
-from server.extensions import db
+from server.db.session import db
+from server.db.types import UTCDateTime, utcnow
+from server.http.errors import Conflict, Unprocessable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128

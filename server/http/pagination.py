@@ -9,8 +9,8 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import Select
 
-from server.db_types import MAX_ID
-from server.errors import BadRequest
+from server.db.types import MAX_ID
+from server.http.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

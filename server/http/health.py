@@ -3,8 +3,8 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from server.extensions import db
-from server.redis_client import get_redis
+from server.db.session import db
+from server.platform.redis_client import get_redis
 
 bp = Blueprint("health", __name__)
 

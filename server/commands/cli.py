@@ -7,8 +7,8 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.community import service as community_service
 from server.community.models import GRANTABLE_ROLES, PARTY_KINDS, Community, Grid
-from server.errors import AppError
-from server.extensions import db
+from server.db.session import db
+from server.http.errors import AppError
 from server.wechat.emulator import stable_id
 
 
@@ -102,7 +102,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create (or complete) the demo community; safe to run again."""
-        from server.seed import seed_demo
+        from server.commands.seed_demo import seed_demo
 
         summary = seed_demo()
         for name, count in summary.items():

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from server.db_types import MAX_ID
+from server.db.types import MAX_ID
 
 BEARER = [{"bearerAuth": []}]
 

@@ -10,7 +10,7 @@ compares the two). `before_cursor_execute` listeners hear of it as from `conn.ex
 
 Errors go through the Connection's own handling, as from `conn.execute`: they come back as
 SQLAlchemy's DBAPIError subclasses, and a lost connection invalidates the pool and says so,
-which the error handler answers with 503 database_unavailable (server/db_pool.py).
+which the error handler answers with 503 database_unavailable (server/db/pool.py).
 
 Only for statements run outside SQLAlchemy's transaction bookkeeping: on an AUTOCOMMIT
 connection (each statement its own transaction), where nothing the Connection tracks can go

@@ -18,7 +18,7 @@ from server.community.models import (
     Street,
     scope_key_for,
 )
-from server.extensions import db
+from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
 from server.rewards.models import Merchant
 from server.wechat.emulator import stable_id

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(RuntimeError):
@@ -33,7 +33,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or default_database_url(instance_path),
-        # PostgreSQL connections idle longer than this are pinged before use (server/db_pool.py).
+        # PostgreSQL connections idle longer than this are pinged before use (server/db/pool.py).
         "DB_IDLE_PING_SECONDS": _float("DB_IDLE_PING_SECONDS", 5.0),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),

@@ -1,0 +1,1 @@
+"""The command line (flask --app server ...) and the demo data it seeds."""

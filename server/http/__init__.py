@@ -1,0 +1,1 @@
+"""HTTP plumbing: the Api, errors, pagination, rate limits, idempotency keys and health."""

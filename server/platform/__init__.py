@@ -1,0 +1,1 @@
+"""Platform plumbing: configuration, logging, local time, masking and Redis."""
