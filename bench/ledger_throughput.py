@@ -52,7 +52,8 @@ def run(
     """
     from server.db.session import db
     from server.db.types import utcnow
-    from server.points import ledger, rankings
+    from server.platform.localtime import month_of
+    from server.points import ledger
 
     snap = cpu_snapshot or no_cpu
     tag = code or f"lt{secrets.token_hex(3)}"  # community code and key prefix, unique per run
@@ -93,7 +94,7 @@ def run(
             latencies.append(time.perf_counter() - t0)
 
     def plain_sql(latencies, r, count):
-        month = rankings.month_of(utcnow())  # the month the ledger side's totals go to
+        month = month_of(utcnow())  # the month the ledger side's totals go to
         with db.engine.connect() as conn:
             for i in range(count):
                 t0 = time.perf_counter()

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.session import db
+from server.platform.localtime import month_of
 from server.platform.redis_client import get_redis
 from server.points import ledger, rankings
 from server.points.ledger_models import LedgerEntry, PeriodTotal
@@ -214,7 +215,7 @@ def test_seeded_history_is_a_living_community(app, seeded, api):
         app.config.pop("SEED_POINTS_HISTORY")
     assert first > 100 and again == 0
     assert kinds >= {"import", "debit"} and months == 4
-    now = rankings.month_of(datetime.now(UTC))
+    now = month_of(datetime.now(UTC))
     body = _rank(api, "resident-20", f"period={now[:4]}&kind=person")
     assert len(body["items"]) >= 10 and body["me"] is None  # a newcomer sees others ranked
     assert _rank(api, "grid-1", f"period={now[:4]}&kind=grid_worker")["items"]

@@ -14,6 +14,7 @@ from server.auth.schemas import ProfileSchema
 from server.community import profile_cache
 from server.community.models import Community, Grid, Membership, RoleGrant
 from server.db.session import db
+from server.platform.localtime import local_year
 from server.platform.masking import mask_phone
 from server.points.ledger_models import Account
 from server.tasks import clock
@@ -114,7 +115,7 @@ def _profile_schema() -> ProfileSchema:
 def profile_view(user_id: int) -> dict | None:
     """The profile of an active user, or None when there is no such user."""
     profile_stmt, roles_stmt = _statements()
-    year_start, year_end = year_bounds(clock.now().astimezone(clock.SHANGHAI).year)
+    year_start, year_end = year_bounds(local_year(clock.now()))
     params = {"user_id": user_id, "year_start": year_start, "year_end": year_end}
     # A read-only view: autocommit spares the BEGIN and ROLLBACK round trips of a transaction.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -23,6 +23,7 @@ from server.auth.models import User
 from server.community.models import Community, Grid, Membership, RoleGrant
 from server.db.session import db
 from server.platform import redis_after_commit
+from server.platform.localtime import local_year
 from server.platform.redis_client import get_redis, redis_key
 from server.tasks import clock
 from server.tasks.models import TaskAttendance
@@ -53,7 +54,7 @@ def _keys(user_id: int) -> tuple[str, str, str]:
 
 def _year() -> int:
     # Volunteer hours "this year" roll over at local new year, so the year is in the stamp.
-    return clock.now().astimezone(clock.SHANGHAI).year
+    return local_year(clock.now())
 
 
 def lookup(user_id: int) -> Lookup:

@@ -6,12 +6,11 @@ from server.auth.authz import authorize, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
 from server.db.session import db
-from server.db.types import utcnow
 from server.http.errors import NotFound
 from server.http.pagination import Page, paginate_by_id
+from server.platform.localtime import local_year
 from server.points.ledger import find_account
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
-from server.points.rankings import SHANGHAI
 
 KIND_LABELS = {
     "credit": "获得积分",
@@ -60,7 +59,7 @@ def balance_of(user: User, organisation_id: int | None = None) -> dict:
     """Balance, held, available, lifetime earned and this year's earned points."""
     community_id, holder_type, holder_id = _holder(user, organisation_id)
     account = find_account(community_id, holder_type, holder_id)
-    year = utcnow().astimezone(SHANGHAI).year
+    year = local_year()
     view = {
         "community_id": community_id,
         "holder_type": holder_type,

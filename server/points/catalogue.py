@@ -1,6 +1,6 @@
 """The point catalogue: categories, items and their dated values, managed by admins."""
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,18 +12,13 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
-from server.platform.localtime import SHANGHAI as LOCAL_TZ
+from server.platform.localtime import local_today
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
 # Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names
 # nothing and must not reach PostgreSQL, which would refuse it with an error.
 MAX_ROW_ID = 2**31 - 1
 ITEM_FIELDS = ("name", "category_id", "account_kinds", "daily_cap", "monthly_cap", "active")
-
-
-def today_local() -> date:
-    """Today where the communities are: claims, caps and item values go by Beijing dates."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def get_by_id(model, ident: int | None):
@@ -67,7 +62,7 @@ def _admin_item(actor: User, item_id: int) -> PointItem:
 
 def item_view(item: PointItem, today: date | None = None) -> dict:
     """An item with the value in force today and the next scheduled value, if any."""
-    today = today or today_local()
+    today = today or local_today()
     current = item.version_on(today)
     upcoming = next((v for v in item.versions if v.effective_from > today), None)
     return {
@@ -141,7 +136,7 @@ def list_items(
     if category_id is not None:
         stmt = stmt.where(PointItem.category_id == category_id)
     page = paginate_by_id(db.session, stmt, PointItem.id, limit, cursor, desc=False)
-    today = today_local()
+    today = local_today()
     page.items = [item_view(item, today) for item in page.items]
     return page
 
@@ -186,7 +181,7 @@ def create_item(
     """Add an item with its first value, in force from `effective_from` (default today)."""
     community_id = _admin_community(actor)
     category = _category_in(community_id, category_id)
-    effective_from = effective_from or today_local()
+    effective_from = effective_from or local_today()
     _check_not_past(effective_from)
     item = PointItem(
         community_id=community_id,
@@ -255,7 +250,7 @@ def update_item(actor: User, item_id: int, changes: dict) -> PointItem:
 
 def _check_not_past(effective_from: date) -> None:
     # Entries already posted used the values of past days; those values never change.
-    today = today_local()
+    today = local_today()
     if effective_from < today:
         raise Unprocessable(
             "生效日期不能早于今天",
@@ -281,7 +276,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
     before_current = item.version_on(effective_from)
     before = _jsonable(_version_view(before_current)) if before_current else None
     if existing is not None:
-        if effective_from <= today_local():
+        if effective_from <= local_today():
             raise Conflict(
                 "该日期已有生效的分值，请选择以后的日期",
                 code="version_exists",

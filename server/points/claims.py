@@ -17,7 +17,8 @@ from server.db.session import db
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.points.catalogue import get_by_id, item_in, today_local
+from server.platform.localtime import local_today
+from server.points.catalogue import get_by_id, item_in
 from server.points.claim_models import LIVE_STATUSES, OPEN_STATUSES, PointClaim
 from server.points.models import PointItem
 from server.uploads import service as uploads
@@ -163,7 +164,7 @@ def _validate_submission(user, item_id, occurred_on, photo_ids, organisation_id)
             code="item_not_for_account_kind",
             details={"account_kinds": list(item.account_kinds or [])},
         )
-    today = today_local()
+    today = local_today()
     max_age = int(current_app.config.get("CLAIM_MAX_AGE_DAYS") or DEFAULT_MAX_AGE_DAYS)
     if occurred_on > today:
         raise Unprocessable("发生日期不能晚于今天", code="occurred_on_in_future")

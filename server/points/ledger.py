@@ -41,6 +41,7 @@ from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
 from server.http.errors import Conflict, NotFound, Unprocessable
+from server.platform.localtime import month_of
 from server.points import rankings
 from server.points.ledger_models import (
     DEBIT_KINDS,
@@ -651,7 +652,7 @@ def credit(
     ).one_or_none()
     if row is None:
         raise NotFound("积分账户不存在", code="account_not_found")
-    month = rankings.month_of(now)
+    month = month_of(now)
     kinds = _rank_kinds(row, cause_type)
     entry = _insert_entry(
         {

@@ -23,7 +23,6 @@ Either way a read touches a bounded number of rows per account, never the ledger
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import has_app_context
 from redis.exceptions import RedisError
@@ -38,7 +37,7 @@ from server.db.types import utcnow
 from server.http.errors import Unprocessable
 from server.http.pagination import decode_cursor, encode_cursor
 from server.platform import redis_after_commit
-from server.platform.localtime import SHANGHAI
+from server.platform.localtime import month_of
 from server.platform.masking import mask_name
 from server.platform.redis_client import get_redis, redis_key
 from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
@@ -53,11 +52,6 @@ _PENDING = "rankings_pending"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
-
-
-def month_of(at: datetime) -> str:
-    """The Asia/Shanghai month ("2026-11") a moment belongs to."""
-    return at.astimezone(SHANGHAI).strftime("%Y-%m")
 
 
 def periods_of_month(month: str) -> tuple[str, str, str]:

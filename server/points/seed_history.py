@@ -15,6 +15,7 @@ from server.auth.models import User
 from server.community.models import Membership, Organisation, RoleGrant
 from server.db.session import db
 from server.db.types import utcnow
+from server.platform.localtime import SHANGHAI
 from server.points import ledger, rankings
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
@@ -25,7 +26,7 @@ REDEMPTIONS = (("兑换：洗衣液一瓶", 30), ("兑换：大米 5kg", 50), ("
 
 
 def _months(now: datetime) -> list[tuple[int, int]]:
-    local = now.astimezone(rankings.SHANGHAI)
+    local = now.astimezone(SHANGHAI)
     year, month = local.year, local.month
     out = []
     for _ in range(MONTHS_BACK + 1):
@@ -35,7 +36,7 @@ def _months(now: datetime) -> list[tuple[int, int]]:
 
 
 def _moment(rng: random.Random, year: int, month: int, now: datetime) -> datetime:
-    start = datetime(year, month, 1, 1, tzinfo=rankings.SHANGHAI).astimezone(UTC)
+    start = datetime(year, month, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
     at = start + timedelta(days=rng.randint(0, 27), hours=rng.randint(0, 12))
     return min(at, now - timedelta(minutes=rng.randint(5, 600)))
 

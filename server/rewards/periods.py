@@ -2,13 +2,9 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from server.db.types import utcnow
 from server.http.errors import Unprocessable
 from server.platform.localtime import SHANGHAI as LOCAL_TZ
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LOCAL_TZ).date()
+from server.platform.localtime import local_today
 
 
 def period_key(day: date, period: str) -> str:

@@ -21,11 +21,12 @@ from server.db.types import MAX_ID, utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
+from server.platform.localtime import local_today
 from server.points import ledger
 from server.rewards import reserve_at_once
 from server.rewards.hot_statements import event_params, hot, run
 from server.rewards.models import Offer, Redemption, RedemptionCounter
-from server.rewards.periods import local_today, period_key
+from server.rewards.periods import period_key
 from server.rewards.service import offer_unavailable_reason
 from server.rewards.settings import setting
 from server.rewards.windows import require_open

@@ -12,8 +12,8 @@ from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
+from server.platform.localtime import local_today
 from server.rewards.models import Merchant, Offer
-from server.rewards.periods import local_today
 
 OFFER_FIELDS = (
     "title",

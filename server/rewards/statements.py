@@ -10,9 +10,10 @@ from server.auth.models import User
 from server.db.session import db
 from server.http.errors import Unprocessable
 from server.http.pagination import decode_id_cursor, encode_cursor, paginate_by_id
+from server.platform.localtime import SHANGHAI
 from server.platform.masking import mask_name
 from server.rewards.models import Merchant, Offer, Redemption
-from server.rewards.periods import LOCAL_TZ, month_bounds_utc
+from server.rewards.periods import month_bounds_utc
 from server.rewards.service import staff_merchant
 
 MAX_EXPORT_LINES = 50_000
@@ -124,7 +125,7 @@ def statement(user: User, merchant_id: int | None, month: str, limit: int, curso
 
 
 def _local(value: datetime | None) -> datetime | None:
-    return value.astimezone(LOCAL_TZ).replace(tzinfo=None) if value else None
+    return value.astimezone(SHANGHAI).replace(tzinfo=None) if value else None
 
 
 def statement_xlsx(user: User, merchant_id: int | None, month: str) -> tuple[bytes, str]:

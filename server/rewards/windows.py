@@ -11,8 +11,9 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
+from server.platform.localtime import local_today
 from server.rewards.models import RedemptionWindow
-from server.rewards.periods import chinese_date, days_after, local_today, quarter_starts
+from server.rewards.periods import chinese_date, days_after, quarter_starts
 
 MAX_WINDOW_DAYS = 366
 

@@ -13,6 +13,7 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict
 from server.notify.outbox import emit_event
+from server.platform.localtime import local_date
 from server.points.ledger import account_for_user, credit
 from server.points.models import PointItem
 from server.tasks import clock
@@ -30,7 +31,7 @@ def points_for(task: Task, minutes: int) -> tuple[int, int | None]:
     """Points earned for `minutes` of service, and the catalogue version they came from."""
     if task.reward_kind == "item":
         item = db.session.get(PointItem, task.point_item_id)
-        version = item.version_on(clock.local_date(task.starts_at)) if item else None
+        version = item.version_on(local_date(task.starts_at)) if item else None
         return (version.points, version.id) if version else (0, None)
     return min(task.points_cap, minutes * task.points_per_hour // 60), None
 

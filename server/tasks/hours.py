@@ -5,14 +5,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from server.db.session import db
+from server.platform.localtime import SHANGHAI, local_year
 from server.tasks import clock
 from server.tasks.models import Task, TaskAttendance
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The UTC instants where the Asia/Shanghai calendar year starts and ends."""
-    start = datetime(year, 1, 1, tzinfo=clock.SHANGHAI)
-    end = datetime(year + 1, 1, 1, tzinfo=clock.SHANGHAI)
+    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     return start, end
 
 
@@ -29,7 +30,7 @@ def _minutes(user_id: int, start: datetime | None = None, end: datetime | None =
 
 def volunteer_hours(user_id: int) -> dict:
     """Confirmed hours this (Asia/Shanghai) year and over a lifetime, for GET /me."""
-    year = clock.now().astimezone(clock.SHANGHAI).year
+    year = local_year(clock.now())
     this_year = _minutes(user_id, *year_bounds(year))
     lifetime = _minutes(user_id)
     return {"this_year": round(this_year / 60, 2), "lifetime": round(lifetime / 60, 2)}

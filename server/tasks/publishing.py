@@ -10,6 +10,7 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, Unprocessable
 from server.notify.outbox import emit_event
+from server.platform.localtime import local_date
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
@@ -57,7 +58,7 @@ def _check_reward(community_id: int, f: dict) -> None:
             raise _invalid("积分项目不属于本社区", "point_item_not_in_community")
         if not item.active or item.direction != "earn":
             raise _invalid("该积分项目不可用于志愿任务", "point_item_unusable")
-        if item.version_on(clock.local_date(f["starts_at"])) is None:
+        if item.version_on(local_date(f["starts_at"])) is None:
             raise _invalid("该积分项目在任务日期尚无分值", "point_item_no_value")
     else:
         if f.get("points_per_hour") is None or f.get("points_cap") is None:

@@ -10,6 +10,7 @@ from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import BadRequest
 from server.http.pagination import Page, decode_cursor, encode_cursor, paginate_by_id
+from server.platform.localtime import local_date
 from server.platform.masking import mask_name, mask_phone
 from server.points.models import PointItem
 from server.tasks import clock
@@ -78,7 +79,7 @@ def task_view(task: Task, viewer: Viewer, *, mine: bool = True, items=None) -> d
     item = items.get(task.point_item_id) if task.point_item_id else None
     if task.point_item_id and item is None:
         item = db.session.get(PointItem, task.point_item_id)
-    version = item.version_on(clock.local_date(task.starts_at)) if item else None
+    version = item.version_on(local_date(task.starts_at)) if item else None
     organiser = db.session.get(User, task.organiser_id)
     place = None
     if task.place_name or task.latitude is not None:

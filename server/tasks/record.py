@@ -11,6 +11,7 @@ from server.auth.authz import membership_of
 from server.auth.models import User
 from server.db.session import db
 from server.http.errors import Unprocessable
+from server.platform.localtime import SHANGHAI, local_date, local_year
 from server.tasks import clock
 from server.tasks.hours import year_bounds
 from server.tasks.models import Task, TaskAttendance
@@ -21,7 +22,7 @@ FIRST_YEAR = 2000
 
 def yearly_rows(user: User, year: int) -> list[dict]:
     """The caller's confirmed service in one Asia/Shanghai calendar year, oldest first."""
-    this_year = clock.now().astimezone(clock.SHANGHAI).year
+    this_year = local_year(clock.now())
     if not FIRST_YEAR <= year <= this_year:
         raise Unprocessable(
             "年份超出范围", code="invalid_year", details={"min": FIRST_YEAR, "max": this_year}
@@ -40,7 +41,7 @@ def yearly_rows(user: User, year: int) -> list[dict]:
     ).all()
     return [
         {
-            "date": clock.local_date(task.starts_at).isoformat(),
+            "date": local_date(task.starts_at).isoformat(),
             "title": task.title,
             "place": task.place_name or "",
             "hours": round((att.minutes or 0) / 60, 2),
@@ -79,7 +80,7 @@ def render_pdf(user: User, year: int) -> bytes:
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=12)
     total_hours = round(sum(r["hours"] for r in rows), 2)
     total_points = sum(r["points"] for r in rows)
-    generated = clock.now().astimezone(clock.SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+    generated = clock.now().astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
 
     table_data = [["日期", "服务项目", "地点", "时长（小时）", "积分"]]
     for r in rows:

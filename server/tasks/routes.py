@@ -5,6 +5,7 @@ from server.auth.authz import require_membership
 from server.auth.current import current_user, current_user_id
 from server.http.plain_json import plain_json
 from server.http.schemas import BEARER
+from server.platform.localtime import local_year
 from server.tasks import (
     attendance,
     checkin_codes,
@@ -104,7 +105,7 @@ def my_hours():
 def my_record(args):
     """My yearly volunteer service record as a PDF (only one's own)."""
     user = current_user()
-    year = args.get("year") or clock.now().astimezone(clock.SHANGHAI).year
+    year = args.get("year") or local_year(clock.now())
     pdf = record.render_pdf(user, year)
     filename = f"volunteer-record-{year}.pdf"
     return Response(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.community.models import Community, Grid
 from server.db.session import db
+from server.platform.localtime import SHANGHAI, local_today
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.attendance import served_minutes
@@ -46,8 +47,8 @@ def _user(identity: str) -> User:
 
 def _start(days: int) -> datetime:
     """09:00 Shanghai time, `days` from today."""
-    today = clock.now().astimezone(clock.SHANGHAI).date() + timedelta(days=days)
-    return datetime(today.year, today.month, today.day, 9, tzinfo=clock.SHANGHAI).astimezone(UTC)
+    today = local_today(clock.now()) + timedelta(days=days)
+    return datetime(today.year, today.month, today.day, 9, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def _make_task(community: Community, organiser: User, spec) -> Task:

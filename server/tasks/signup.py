@@ -24,7 +24,7 @@ from server.community.models import Membership
 from server.db.session import db
 from server.db.types import MAX_ID, utcnow
 from server.http.errors import Conflict, Forbidden, NotFound
-from server.notify.outbox import append_event
+from server.notify.outbox import emit_event
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
 from server.tasks.signup_statements import SIGNUPS, statements
@@ -234,7 +234,7 @@ def _join_in_transaction(task, user_id: int, now) -> dict:
     row = conn.execute(sql.join, {"task_id": task.id, "user_id": user_id, **values}).first()
     if row is None:
         raise _already_signed_up()
-    append_event(
+    emit_event(
         f"task.signup.{values['status']}",
         aggregate_type="task",
         aggregate_id=task.id,
@@ -268,7 +268,7 @@ def promote_waitlisted(task) -> list[int]:
         if moved is None:  # cannot happen under the task lock; never leave a seat half-moved
             raise Conflict("候补状态已变化，请重试", code="waitlist_changed")
         promoted.append(nxt.user_id)
-        append_event(
+        emit_event(
             "task.signup.promoted",
             aggregate_type="task",
             aggregate_id=task.id,
@@ -331,7 +331,7 @@ def cancel_signup_as(user_id: int, task_id: int) -> dict:
         raise _too_late(locked)
     conn.execute(sql.free[was], {"p_task_id": task.id})
     promoted = promote_waitlisted(locked) if was == "confirmed" else []
-    append_event(
+    emit_event(
         "task.signup.cancelled",
         aggregate_type="task",
         aggregate_id=task.id,
