@@ -15,11 +15,14 @@ from datetime import datetime, timedelta
 import jwt
 import segno
 from flask import current_app
+from sqlalchemy import select
 
 from server.auth.models import User
+from server.db.session import db
 from server.db.types import utcnow
-from server.http.errors import AppError, BadRequest
-from server.rewards.redemption import own_redemption, state_error
+from server.http.errors import AppError, BadRequest, NotFound
+from server.rewards import gates
+from server.rewards.models import Redemption
 from server.rewards.settings import setting
 
 ALGORITHM = "HS256"
@@ -70,10 +73,16 @@ def sign_code(redemption_id: int, *, now: datetime | None = None, ttl: int | Non
 def issue_code(user: User, redemption_id: int, *, now: datetime | None = None) -> dict:
     """A fresh code for the owner's reserved redemption."""
     now = now or utcnow()
-    r = own_redemption(user, redemption_id)
-    if r.status != "reserved" or r.expires_at <= now:
-        raise state_error(r, now)
-    return {"redemption_id": r.id, **sign_code(r.id, now=now)}
+    row = db.session.execute(
+        select(
+            Redemption.user_id, Redemption.status, gates.verifiable(now).label("verifiable")
+        ).where(Redemption.id == redemption_id)
+    ).first()
+    if row is None or row.user_id != user.id:  # anyone else's: as if it did not exist
+        raise NotFound("兑换记录不存在", code="redemption_not_found")
+    if not row.verifiable:
+        raise gates.why_not_verifiable(row, told="resident")
+    return {"redemption_id": redemption_id, **sign_code(redemption_id, now=now)}
 
 
 def decode_code(token: str) -> tuple[int, str]:

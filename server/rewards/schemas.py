@@ -9,6 +9,17 @@ from server.rewards.models import (
     REDEMPTION_STATUSES,
 )
 
+
+def binary_response(content_type: str, description: str) -> dict:
+    """The OpenAPI `responses` of a route that answers a file rather than JSON."""
+    return {
+        "200": {
+            "description": description,
+            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
 MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM")
 MAX_POINTS = 1_000_000
 

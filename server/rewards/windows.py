@@ -2,69 +2,47 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from server.auth.authz import authorize, require_membership
 from server.auth.models import User
 from server.community.models import Community
 from server.db.audit import record_audit
 from server.db.session import db
-from server.http.errors import Conflict, NotFound, Unprocessable
+from server.http.errors import NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.platform.localtime import local_today
+from server.rewards import gates
 from server.rewards.models import RedemptionWindow
-from server.rewards.periods import chinese_date, days_after, quarter_starts
+from server.rewards.periods import days_after, quarter_starts
 
 MAX_WINDOW_DAYS = 366
 
 
-class WindowClosed(Conflict):
-    code = "redemption_window_closed"
-
-
 def window_state(community_id: int, today: date) -> dict:
-    """Whether reserving is open today, the window in force and the next opening."""
-    any_window = db.session.scalar(
-        select(func.count())
-        .select_from(RedemptionWindow)
-        .where(RedemptionWindow.community_id == community_id)
-    )
-    if not any_window:
-        return {"always_open": True, "open": True, "current": None, "next_opens_on": None}
+    """Whether reserving is open today (the gate reserve uses), the window in force and the
+    next opening."""
+    is_open = db.session.scalar(select(gates.window_open(community_id, today)))
+    of_community = RedemptionWindow.community_id == community_id
+    if not db.session.scalar(select(exists().where(of_community))):
+        return {"always_open": True, "open": bool(is_open), "current": None, "next_opens_on": None}
     current = db.session.scalar(
         select(RedemptionWindow)
-        .where(
-            RedemptionWindow.community_id == community_id,
-            RedemptionWindow.starts_on <= today,
-            RedemptionWindow.ends_on >= today,
-        )
+        .where(of_community, gates.window_covers(today))
         .order_by(RedemptionWindow.ends_on.desc())
         .limit(1)
     )
     next_opens_on = db.session.scalar(
         select(func.min(RedemptionWindow.starts_on)).where(
-            RedemptionWindow.community_id == community_id, RedemptionWindow.starts_on > today
+            of_community, RedemptionWindow.starts_on > today
         )
     )
     return {
         "always_open": False,
-        "open": current is not None,
+        "open": bool(is_open),
         "current": current,
         "next_opens_on": next_opens_on,
     }
-
-
-def require_open(community_id: int, today: date) -> None:
-    """Refuse a reservation outside the community's windows, saying when the next one opens."""
-    state = window_state(community_id, today)
-    if state["open"]:
-        return
-    nxt = state["next_opens_on"]
-    if nxt is not None:
-        message = f"当前不在兑换时间内，下次兑换将于{chinese_date(nxt)}开放"
-    else:
-        message = "当前不在兑换时间内，暂无已安排的兑换时间，请留意社区通知"
-    raise WindowClosed(message, details={"next_opens_on": nxt.isoformat() if nxt else None})
 
 
 def my_window_state(user: User, now: datetime | None = None) -> dict:

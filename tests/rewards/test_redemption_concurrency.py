@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.community.models import Membership
@@ -14,11 +14,11 @@ from server.db.types import utcnow
 from server.http.errors import AppError
 from server.points import ledger
 from server.points.ledger_models import Hold, LedgerEntry
-from server.rewards import codes
+from server.rewards import closing, codes
 from server.rewards import redemption as redemption_service
 from server.rewards import verify as verify_service
 from server.rewards.models import Redemption
-from tests.test_rewards_support import (
+from tests.rewards.test_rewards_support import (
     balance,
     demo_community_id,
     give_points,
@@ -71,40 +71,17 @@ def _reserved(app, query, identity="resident-1", points=30):
     return rid, token
 
 
-@pytest.fixture(params=["in_session", "by_id"])
-def caller(request):
-    """How the services get their caller: a User loaded in the session opens its transaction
-    (the transactional path); a bare id leaves none open (on PostgreSQL, the one-statement
-    autocommit paths of reserve and verify)."""
-    if request.param == "in_session":
-        return lambda uid: db.session.get(User, uid)
-    return lambda uid: uid
-
-
 @pytest.mark.parametrize("with_redis", [True, False])
-def test_hundred_scans_of_one_code_verify_once(app, seeded, query, with_redis, caller, request):
+def test_hundred_scans_of_one_code_verify_once(app, seeded, query, with_redis):
     rid, token = _reserved(app, query)
     staff_id = user_id(query, "merchant-1")
     saved = app.config["REDIS_URL"]
     if not with_redis:
         app.config["REDIS_URL"] = None
-    with app.app_context():
-        engine = db.engine
-    autocommit = set()
-
-    def seen(conn, cursor, statement, params, context, executemany):
-        autocommit.add(conn.connection.dbapi_connection.autocommit)
-
-    event.listen(engine, "before_cursor_execute", seen)
     try:
-        results = run_together(
-            app, 100, lambda i: verify_service.verify(caller(staff_id), token).id
-        )
+        results = run_together(app, 100, lambda i: verify_service.verify(staff_id, token).id)
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
         app.config["REDIS_URL"] = saved
-    # Which path the scans took: by id, verify.py's autocommit one; else the caller's transaction.
-    assert autocommit == {request.node.callspec.params["caller"] == "by_id"}
     outcomes = Counter(kind for kind, _ in results)
     assert outcomes == {"ok": 1, "refused": 99}, results
     refusals = Counter(code for kind, code in results if kind == "refused")
@@ -119,7 +96,7 @@ def test_hundred_scans_of_one_code_verify_once(app, seeded, query, with_redis, c
     ledger_consistent(query)
 
 
-def test_two_hundred_residents_reserving_the_last_ten_items(app, seeded, query, caller):
+def test_two_hundred_residents_reserving_the_last_ten_items(app, seeded, query):
     cid = demo_community_id(query)
     offer = make_offer(app, points_cost=25, stock=10)
     with app.app_context():
@@ -146,7 +123,7 @@ def test_two_hundred_residents_reserving_the_last_ten_items(app, seeded, query, 
     results = run_together(
         app,
         200,
-        lambda i: redemption_service.reserve(caller(ids[i]), offer)[0].id,
+        lambda i: redemption_service.reserve(ids[i], offer)[0].id,
     )
     outcomes = Counter(kind for kind, _ in results)
     assert outcomes == {"ok": 10, "refused": 190}, Counter(results)
@@ -163,11 +140,11 @@ def test_two_hundred_residents_reserving_the_last_ten_items(app, seeded, query, 
     ledger_consistent(query)
 
 
-def test_one_person_racing_past_the_limit_gets_only_the_limit(app, seeded, query, caller):
+def test_one_person_racing_past_the_limit_gets_only_the_limit(app, seeded, query):
     offer = make_offer(app, points_cost=10, stock=50, limit_per_person=2)
     give_points(app, "resident-1", 1000)
     uid = user_id(query, "resident-1")
-    results = run_together(app, 20, lambda i: redemption_service.reserve(caller(uid), offer)[0].id)
+    results = run_together(app, 20, lambda i: redemption_service.reserve(uid, offer)[0].id)
     outcomes = Counter(kind for kind, _ in results)
     assert outcomes == {"ok": 2, "refused": 18}, results
     assert {code for kind, code in results if kind == "refused"} == {"limit_reached"}
@@ -175,14 +152,14 @@ def test_one_person_racing_past_the_limit_gets_only_the_limit(app, seeded, query
     ledger_consistent(query)
 
 
-def test_double_tap_with_one_key_creates_one_redemption(app, seeded, query, caller):
+def test_double_tap_with_one_key_creates_one_redemption(app, seeded, query):
     offer = make_offer(app, points_cost=10, stock=50)
     give_points(app, "resident-1", 1000)
     uid = user_id(query, "resident-1")
     results = run_together(
         app,
         20,
-        lambda i: redemption_service.reserve(caller(uid), offer, client_key="double-tap")[0].id,
+        lambda i: redemption_service.reserve(uid, offer, client_key="double-tap")[0].id,
     )
     assert {kind for kind, _ in results} == {"ok"}, results
     assert len({rid for _, rid in results}) == 1
@@ -190,14 +167,14 @@ def test_double_tap_with_one_key_creates_one_redemption(app, seeded, query, call
     ledger_consistent(query)
 
 
-def test_verify_cancel_and_expiry_race_one_outcome(app, seeded, query, caller):
+def test_verify_cancel_and_expiry_race_one_outcome(app, seeded, query):
     staff_id = user_id(query, "merchant-1")
     resident_id = user_id(query, "resident-1")
     give_points(app, "resident-1", 1000)
     offer = make_offer(app, points_cost=10, stock=100)
     for _round in range(10):
         with app.app_context():
-            r, _ = redemption_service.reserve(caller(resident_id), offer)
+            r, _ = redemption_service.reserve(resident_id, offer)
             rid = r.id
             token = codes.sign_code(rid)["token"]
             # Due for expiry in the job's eyes, still verifiable by the clock the staff use.
@@ -212,10 +189,10 @@ def test_verify_cancel_and_expiry_race_one_outcome(app, seeded, query, caller):
 
         def act(i, rid=rid, token=token, later=later):
             if i % 3 == 0:
-                return verify_service.verify(caller(staff_id), token).status
+                return verify_service.verify(staff_id, token).status
             if i % 3 == 1:
-                return redemption_service.cancel(db.session.get(User, resident_id), rid).status
-            return redemption_service.expire_due(now=later)
+                return closing.cancel(db.session.get(User, resident_id), rid).status
+            return closing.expire_due(now=later)
 
         results = run_together(app, 9, act)
         assert not [r for r in results if r[0] == "crash"], results

@@ -10,7 +10,7 @@ from server.db.audit import AuditLog
 from server.rewards.models import Merchant, Offer, RedemptionWindow
 from server.rewards.periods import current_month
 from tests.conftest import error_code
-from tests.test_rewards_support import (
+from tests.rewards.test_rewards_support import (
     add_staff,
     demo_community_id,
     give_points,

@@ -12,9 +12,9 @@ from server.http.errors import Unprocessable
 from server.http.pagination import decode_id_cursor, encode_cursor, paginate_by_id
 from server.platform.localtime import SHANGHAI
 from server.platform.masking import mask_name
+from server.rewards.merchants import staff_merchant
 from server.rewards.models import Merchant, Offer, Redemption
 from server.rewards.periods import month_bounds_utc
-from server.rewards.service import staff_merchant
 
 MAX_EXPORT_LINES = 50_000
 

@@ -13,12 +13,12 @@ from server.db.types import utcnow
 from server.http.errors import Conflict
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import Hold, LedgerEntry
-from server.rewards import codes
+from server.rewards import closing, codes
 from server.rewards import redemption as redemption_service
 from server.rewards import verify as verify_service
 from server.rewards.models import Redemption, RedemptionCounter
 from tests.conftest import error_code
-from tests.test_rewards_support import (
+from tests.rewards.test_rewards_support import (
     add_staff,
     balance,
     demo_community_id,
@@ -421,7 +421,7 @@ def test_expiry_after_verification_changes_nothing(app, seeded, query):
         r, _ = redemption_service.reserve(db.session.get(User, uid), offer)
         rid = r.id
         verify_service.verify(db.session.get(User, staff_id), codes.sign_code(rid)["token"])
-        assert redemption_service.expire_due(now=utcnow() + timedelta(days=30)) == 0
+        assert closing.expire_due(now=utcnow() + timedelta(days=30)) == 0
         db.session.remove()
     assert redemption(query, rid).status == "redeemed"
     assert balance(query, "resident-1") == (80, 0)
