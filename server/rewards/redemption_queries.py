@@ -17,7 +17,7 @@ from server.auth.models import User
 from server.community.models import Membership, RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime
-from server.points.ledger_models import Account
+from server.points.ledger import Account
 from server.rewards import gates
 from server.rewards.models import Merchant, Offer, Redemption, RedemptionCounter
 

@@ -12,7 +12,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Conflict
 from server.notify.models import OutboxEvent
-from server.points.ledger_models import Hold, LedgerEntry
+from server.points.ledger import Hold, LedgerEntry
 from server.rewards import closing, codes
 from server.rewards import redemption as redemption_service
 from server.rewards import verify as verify_service

@@ -12,7 +12,7 @@ from server.db.session import db
 from server.notify.models import OutboxEvent
 from server.platform import redis_after_commit
 from server.platform.localtime import local_today
-from server.points.ledger_models import Hold, LedgerEntry
+from server.points.ledger import Hold, LedgerEntry
 from server.rewards.models import Offer, RedemptionCounter, RedemptionWindow
 from server.rewards.periods import period_key
 from server.rewards.schemas import PreviewSchema

@@ -22,7 +22,7 @@ from server.http.errors import AppError
 from server.notify.models import OutboxEvent
 from server.platform.localtime import local_today
 from server.points import ledger
-from server.points.ledger_models import Account, Hold, LedgerEntry
+from server.points.ledger import Account, Hold, LedgerEntry
 from server.rewards import closing, codes, redemption, verify
 from server.rewards.models import Merchant, Offer, Redemption, RedemptionCounter, RedemptionWindow
 from server.rewards.periods import period_key

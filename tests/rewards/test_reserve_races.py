@@ -19,7 +19,7 @@ from server.db.types import utcnow
 from server.http.errors import AppError
 from server.notify.models import OutboxEvent
 from server.platform.localtime import local_today
-from server.points.ledger_models import Account, Hold
+from server.points.ledger import Account, Hold
 from server.rewards import redemption as service
 from server.rewards.models import Offer, Redemption, RedemptionCounter
 from server.rewards.periods import period_key

@@ -8,7 +8,7 @@ from server.auth.models import User
 from server.community.models import Community, Membership, RoleGrant, Street, scope_key_for
 from server.db.session import db
 from server.points import ledger
-from server.points.ledger_models import Account, Hold, LedgerEntry
+from server.points.ledger import Account, Hold, LedgerEntry
 from server.rewards.models import Merchant, Offer, Redemption
 from server.rewards.seed import SUPERMARKET
 from server.wechat.emulator import stable_id
