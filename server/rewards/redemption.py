@@ -173,17 +173,16 @@ def _context(conn, q, user_id: int, offer_id: int):
 
 def _replay(conn, q, user_id: int, client_key: str, offer_id: int) -> Reservation:
     """The reservation this Idempotency-Key already made, as it is now; nothing is written."""
-    row = conn.execute(
-        q.reservation_by_key, {"p_user_id": user_id, "p_client_key": client_key}
-    ).one()
+    params = {"p_user_id": user_id, "p_client_key": client_key}
+    row = conn.execute(q.reservation_by_key, params).mappings().one()
     db.session.rollback()  # end the transaction: a replay keeps nothing
-    if row.offer_id != offer_id:
+    if row["offer_id"] != offer_id:
         raise Unprocessable(
             "该请求标识已用于其他兑换",
             code="idempotency_key_reused",
             details={"offer_id": offer_id},
         )
-    return Reservation(**row._mapping)
+    return Reservation(**row)
 
 
 def _refusal(offer_id: int, today, own: AppError | None = None) -> AppError:

@@ -66,8 +66,8 @@ def _staff_id(staff: User | int) -> int:
 
 def _scan(conn, q, staff_id: int, rid: int, now: datetime) -> Scanned | None:
     params = {"p_id": rid, "p_staff_id": staff_id, "p_now": now}
-    row = conn.execute(q.scan, params).first()
-    return None if row is None else Scanned(**row._mapping)
+    row = conn.execute(q.scan, params).mappings().first()
+    return None if row is None else Scanned(**row)
 
 
 def _require_active(conn, q, staff_id: int) -> None:
