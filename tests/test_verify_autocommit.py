@@ -19,14 +19,14 @@ from redis import Redis
 from sqlalchemy import event, func, select, update
 
 from server.auth.models import User
-from server.community import profile_cache
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.plain_json import plain_json
 from server.notify.models import OutboxEvent
-from server.platform import redis_after_commit
+from server.platform import profile_versions, redis_after_commit
 from server.points.ledger_models import Account, Hold, LedgerEntry
+from server.profile import cache as profile_cache
 from server.rewards import codes
 from server.rewards import verify as verify_service
 from server.rewards.models import Offer, Redemption
@@ -232,7 +232,7 @@ def test_verify_outside_a_transaction_leaves_the_session_alone(app, seeded, api,
         verified = verify_service.verify(staff, token)
         assert verified.status == "redeemed"
         assert not db.session().in_transaction()  # the session never began
-        assert profile_cache._PENDING not in db.session.info  # no touch left pending
+        assert profile_versions.PENDING not in db.session.info  # no touch left pending
         if stamp is not None:  # with Redis: the resident's version moved on
             assert profile_cache.lookup(resident).stamp != stamp
         db.session.remove()

@@ -1,11 +1,8 @@
-from flask import current_app
 from flask_smorest import Blueprint
 
-from server.auth.current import current_user, current_user_id
-from server.auth.schemas import MembershipViewSchema, ProfileSchema, RoleGrantSchema
-from server.auth.tokens import TokenInvalid
+from server.auth.current import current_user
+from server.auth.schemas import MembershipViewSchema, RoleGrantSchema
 from server.community import service
-from server.community.profile import profile_json
 from server.community.schemas import (
     CommunityPageSchema,
     CommunityQuerySchema,
@@ -18,37 +15,15 @@ from server.community.schemas import (
     OrganisationCreateSchema,
     OrganisationPageSchema,
     OrganisationSchema,
-    ProfilePatchSchema,
     RoleGrantPageSchema,
 )
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
 
-blp = Blueprint("community", __name__, url_prefix="/api/v1", description="个人资料、社区与网格")
+blp = Blueprint("community", __name__, url_prefix="/api/v1", description="社区与网格")
 admin_blp = Blueprint(
     "community_admin", __name__, url_prefix="/api/v1/admin", description="社区管理：角色与单位"
 )
-
-
-@blp.route("/me", methods=["GET"])
-@blp.doc(security=BEARER)
-@blp.response(200, ProfileSchema)
-def get_me():
-    """The caller's profile, membership, roles, balance and volunteer hours."""
-    body = profile_json(current_user_id())
-    if body is None:
-        raise TokenInvalid()
-    # Already serialized by ProfileSchema (and maybe cached): sent as it is.
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
-
-
-@blp.route("/me", methods=["PATCH"])
-@blp.doc(security=BEARER)
-@blp.arguments(ProfilePatchSchema)
-@blp.response(200, ProfileSchema)
-def patch_me(body):
-    """Change the caller's nickname, real name or avatar."""
-    return service.profile_of(service.update_profile(current_user(), body))
 
 
 @blp.route("/communities", methods=["GET"])
@@ -78,8 +53,8 @@ def list_grids(args, community_id):
 def join(body, community_id):
     """Join a community (and a grid of it), or move to another grid of the same community."""
     user = current_user()
-    service.join_community(user, community_id, body.get("grid_id"))
-    return service.profile_of(user)["membership"]
+    membership = service.join_community(user, community_id, body.get("grid_id"))
+    return service.membership_view(membership)
 
 
 @blp.route("/communities/<int:community_id>/organisations", methods=["GET"])

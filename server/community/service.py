@@ -1,4 +1,4 @@
-"""Communities, joining, profiles, organisations and role grants."""
+"""Communities, joining, profile edits, organisations and role grants."""
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +15,6 @@ from server.community.models import (
     RoleGrant,
     scope_key_for,
 )
-from server.community.profile import profile_view
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
@@ -120,9 +119,14 @@ def grant_view(grant: RoleGrant) -> dict:
     }
 
 
-def profile_of(user: User) -> dict:
-    """What `GET /me` shows: own profile, membership, roles, balance and volunteer hours."""
-    return profile_view(user.id)
+def membership_view(membership: Membership) -> dict:
+    """The community and grid a member belongs to, as the profile shows them."""
+    grid = membership.grid
+    return {
+        "community": {"id": membership.community_id, "name": membership.community.name},
+        "grid": {"id": grid.id, "name": grid.name} if grid else None,
+        "joined_at": membership.joined_at,
+    }
 
 
 def _require_admin(actor: User | None, community_id: int) -> None:
