@@ -1,7 +1,6 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.auth.schemas import MembershipViewSchema, RoleGrantSchema
 from server.community import service
 from server.community.schemas import (
     CommunityPageSchema,
@@ -12,10 +11,12 @@ from server.community.schemas import (
     JoinSchema,
     MemberPageSchema,
     MemberQuerySchema,
+    MembershipViewSchema,
     OrganisationCreateSchema,
     OrganisationPageSchema,
     OrganisationSchema,
     RoleGrantPageSchema,
+    RoleGrantSchema,
 )
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER

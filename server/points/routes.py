@@ -123,7 +123,7 @@ def add_version(body, item_id):
 
 @claims_blp.route("/claims", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims")
+@idempotent("points.claims", caller=current_user)
 @claims_blp.arguments(PointClaimCreateSchema)
 @claims_blp.response(201, PointClaimSchema)
 def submit_claim(body):
@@ -152,7 +152,7 @@ def get_claim(claim_id):
 
 @claims_blp.route("/claims/<int:claim_id>/approve", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.approve")
+@idempotent("points.claims.approve", caller=current_user)
 @claims_blp.arguments(PointClaimApproveSchema)
 @claims_blp.response(200, PointClaimSchema)
 def approve_claim(body, claim_id):
@@ -163,7 +163,7 @@ def approve_claim(body, claim_id):
 
 @claims_blp.route("/claims/<int:claim_id>/reject", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.reject")
+@idempotent("points.claims.reject", caller=current_user)
 @claims_blp.arguments(PointClaimRejectSchema)
 @claims_blp.response(200, PointClaimSchema)
 def reject_claim(body, claim_id):
@@ -174,7 +174,7 @@ def reject_claim(body, claim_id):
 
 @claims_blp.route("/claims/batch-decide", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.batch_decide")
+@idempotent("points.claims.batch_decide", caller=current_user)
 @claims_blp.arguments(PointClaimBatchDecideSchema)
 @claims_blp.response(200, PointClaimBatchResultsSchema)
 def batch_decide(body):

@@ -9,13 +9,14 @@ from flask_smorest import Blueprint
 
 from server.auth import service as auth_service
 from server.auth.current import current_user, current_user_id
-from server.auth.schemas import LoginResultSchema, LoginSchema, PhoneCodeSchema, ProfileSchema
+from server.auth.schemas import LoginSchema, PhoneCodeSchema
 from server.auth.tokens import TokenInvalid
 from server.community import service as community_service
 from server.community.schemas import ProfilePatchSchema
 from server.http.rate_limits import rate_limited
 from server.http.schemas import BEARER
 from server.profile.read import profile_json, profile_view
+from server.profile.schemas import LoginResultSchema, ProfileSchema
 
 auth_blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth", description="微信登录与手机号绑定"
