@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.community import service
+from server.community import roles, service
 from server.community.schemas import (
     CommunityPageSchema,
     CommunityQuerySchema,
@@ -74,7 +74,7 @@ def list_organisations(args, community_id):
 @admin_blp.response(200, RoleGrantPageSchema)
 def list_roles(args, community_id):
     """Role grants of a community (admins only)."""
-    page = service.list_grants(
+    page = roles.list_grants(
         current_user(),
         community_id,
         args["limit"],
@@ -82,7 +82,7 @@ def list_roles(args, community_id):
         role=args.get("role"),
         user_id=args.get("user_id"),
     )
-    page.items = [service.grant_view(g) for g in page.items]
+    page.items = [roles.grant_view(g) for g in page.items]
     return page.as_dict()
 
 
@@ -94,8 +94,8 @@ def grant_role(body, community_id):
     """Grant a role to a member of the community (admins only; audited)."""
     user_id = body.pop("user_id")
     role = body.pop("role")
-    grant = service.grant_role(current_user(), community_id, user_id, role, **body)
-    return service.grant_view(grant)
+    grant = roles.grant_role(current_user(), community_id, user_id, role, **body)
+    return roles.grant_view(grant)
 
 
 @admin_blp.route("/communities/<int:community_id>/roles/<int:grant_id>", methods=["DELETE"])
@@ -103,7 +103,7 @@ def grant_role(body, community_id):
 @admin_blp.response(204)
 def revoke_role(community_id, grant_id):
     """Revoke a role grant (admins only; audited)."""
-    service.revoke_role(current_user(), community_id, grant_id)
+    roles.revoke_role(current_user(), community_id, grant_id)
 
 
 @admin_blp.route("/communities/<int:community_id>/members", methods=["GET"])

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
-from server.db.audit import record_audit
+from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
@@ -94,17 +94,6 @@ def _version_view(version: PointItemVersion) -> dict:
         "effective_from": version.effective_from,
         "created_at": version.created_at,
     }
-
-
-def _jsonable(view: dict) -> dict:
-    out = {}
-    for key, value in view.items():
-        if isinstance(value, dict):
-            value = _jsonable(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out
 
 
 def list_categories(user: User, limit: int, cursor: str | None):
@@ -212,7 +201,7 @@ def create_item(
         target_type="point_item",
         target_id=item.id,
         community_id=community_id,
-        after=_jsonable(view),
+        after=jsonable(view),
     )
     db.session.commit()
     return item
@@ -274,7 +263,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         )
     )
     before_current = item.version_on(effective_from)
-    before = _jsonable(_version_view(before_current)) if before_current else None
+    before = jsonable(_version_view(before_current)) if before_current else None
     if existing is not None:
         if effective_from <= local_today():
             raise Conflict(
@@ -301,7 +290,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         target_id=item.id,
         community_id=item.community_id,
         before=before,
-        after=_jsonable(_version_view(version)),
+        after=jsonable(_version_view(version)),
     )
     db.session.commit()
     return version

@@ -17,7 +17,7 @@ from server.http.errors import AppError, Conflict, Forbidden, Unprocessable
 from server.notify.outbox import emit_event
 from server.points.catalogue import get_by_id
 from server.points.claim_models import OPEN_STATUSES, PointClaim
-from server.points.claims import REVIEWER_ROLES, ClaimNotFound, is_org_staff
+from server.points.claim_queue import REVIEWER_ROLES, ClaimNotFound, is_org_staff
 from server.points.models import PointItem, PointItemVersion
 
 
