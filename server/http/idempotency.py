@@ -1,4 +1,4 @@
-"""`Idempotency-Key` headers for POSTs with money-like effects (Stripe's model, DESIGN.md 7).
+"""`Idempotency-Key` headers for POSTs with money-like effects (Stripe's model).
 
 Usage, between the route and the argument parsing so a replay skips the view entirely:
 
