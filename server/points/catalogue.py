@@ -9,23 +9,13 @@ from sqlalchemy.orm import selectinload
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
 from server.db.audit import jsonable, record_audit
-from server.db.session import db
+from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.platform.localtime import local_today
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
-# Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names
-# nothing and must not reach PostgreSQL, which would refuse it with an error.
-MAX_ROW_ID = 2**31 - 1
 ITEM_FIELDS = ("name", "category_id", "account_kinds", "daily_cap", "monthly_cap", "active")
-
-
-def get_by_id(model, ident: int | None):
-    """`session.get` for a client-supplied id: None for ids no INTEGER column can hold."""
-    if ident is None or not 0 < ident <= MAX_ROW_ID:
-        return None
-    return db.session.get(model, ident)
 
 
 def _admin_community(actor: User) -> int:

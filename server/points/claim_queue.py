@@ -6,10 +6,9 @@ from sqlalchemy.orm import selectinload
 from server.auth.authz import has_role, membership_of
 from server.auth.models import User
 from server.community.models import Organisation
-from server.db.session import db
+from server.db.session import db, get_by_id
 from server.http.errors import Forbidden, NotFound
 from server.http.pagination import paginate_by_id
-from server.points.catalogue import get_by_id
 from server.points.claim_models import OPEN_STATUSES, PointClaim
 from server.points.models import PointItem
 from server.uploads import service as uploads

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from server.auth.authz import grants_of, has_role, require_membership
 from server.auth.models import User
 from server.community.models import Organisation
-from server.db.session import db
+from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, Unprocessable
 from server.notify.outbox import emit_event
 from server.platform.localtime import local_today
-from server.points.catalogue import get_by_id, item_in
+from server.points.catalogue import item_in
 from server.points.claim_models import LIVE_STATUSES, PointClaim
 from server.points.models import PointItem
 from server.uploads import service as uploads
