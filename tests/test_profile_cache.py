@@ -10,7 +10,7 @@ from server.community import profile_cache
 from server.community.models import Community, Grid
 from server.db.session import db
 from tests.conftest import error_code
-from tests.test_tasks_support import T0, Clock, community_id, create_task
+from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task
 
 ME = "/api/v1/me"
 ADJ = "/api/v1/points/adjustments"
