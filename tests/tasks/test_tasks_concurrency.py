@@ -16,12 +16,13 @@ from server.http.errors import AppError
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from server.tasks import completion, signup
-from server.tasks.models import Task, TaskAttendance, TaskSignup
+from server.tasks.models import TaskAttendance, TaskSignup
 from tests.tasks.test_tasks_support import (
     T0,
     Clock,
     community_id,
     create_task,
+    invariants,
     load_user,
     make_residents,
 )
@@ -36,7 +37,7 @@ def frozen(monkeypatch):
 
 
 def run_together(app, fns):
-    """Run each fn(app) in its own thread and app context, all released at once."""
+    """Run each fn() in its own thread, app context and session, released by one Barrier."""
     barrier = threading.Barrier(len(fns))
     results = [None] * len(fns)
 
@@ -88,25 +89,6 @@ def signup_events(query, task_id):
             )
         ]
     )
-
-
-def invariants(query, task_id):
-    def check(s):
-        task = s.get(Task, task_id)
-        counts = dict(
-            s.execute(
-                select(TaskSignup.status, func.count())
-                .where(TaskSignup.task_id == task_id)
-                .group_by(TaskSignup.status)
-            ).all()
-        )
-        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
-        assert task.waitlisted_count == counts.get("waitlisted", 0)
-        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
-        assert len(seqs) == len(set(seqs))
-        return task, counts
-
-    return query(check)
 
 
 def order_of(query, task_id, status):

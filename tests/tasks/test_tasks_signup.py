@@ -19,12 +19,12 @@ from server.notify.models import OutboxEvent
 from server.tasks import signup
 from server.tasks.models import Task, TaskSignup
 from tests.conftest import error_code
-from tests.tasks.test_tasks_concurrency import invariants
 from tests.tasks.test_tasks_support import (
     T0,
     Clock,
     create_task,
     grid_id,
+    invariants,
     make_other_community,
     user_id,
 )
@@ -174,14 +174,14 @@ def prepare(app, api, query, frozen, which: str) -> int:
     make_other_community(app)
     api.headers("newcomer")  # a user, logged in, of no community
     api.headers("resident-7")  # logged in before being deactivated
-    if which == "missing":
-        return 999999
-    overrides = dict(TASKS_FOR[which])
-    if which == "grid":
-        overrides["audience_grid_id"] = grid_id(query, "g2")
-    task_id = create_task(api, query, capacity=1, **overrides)["id"]
-    for who in ("resident-4", "resident-5") if "audience" not in overrides else ():
-        assert api.post(f"{API}/{task_id}/signups", who).status_code == 201
+    task_id = 999999  # `missing`
+    if which != "missing":
+        overrides = dict(TASKS_FOR[which])
+        if which == "grid":
+            overrides["audience_grid_id"] = grid_id(query, "g2")
+        task_id = create_task(api, query, capacity=1, **overrides)["id"]
+        for who in ("resident-4", "resident-5") if "audience" not in overrides else ():
+            assert api.post(f"{API}/{task_id}/signups", who).status_code == 201
     if which == "cancelled":
         api.post(f"{API}/{task_id}/cancel", "admin", json={"reason": "暴雨预警"})
     gone = user_id(query, "resident-7")
