@@ -11,7 +11,7 @@ from server.db.session import db
 from server.platform import profile_versions
 from server.profile import cache as profile_cache
 from tests.conftest import error_code
-from tests.test_tasks_support import T0, Clock, community_id, create_task
+from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task
 
 ME = "/api/v1/me"
 ADJ = "/api/v1/points/adjustments"
