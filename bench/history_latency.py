@@ -11,7 +11,7 @@ through the services in-process; the ledger is filled with one INSERT ... SELECT
 generate_series per 250k entries, and in the same transaction the accounts and the monthly
 ranking totals get exactly what the ledger would have written for those entries (balance,
 earned, `point_period_totals` upserts), then the Redis sorted sets are rebuilt from the
-totals (`rankings.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is
+totals (`ranking_rebuild.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is
 measured with the same thread-pool client at 10k entries, then again at 1M.
 """
 
@@ -111,7 +111,7 @@ def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int)
     """Entries start..stop (1-based, global) with balances and totals; return seconds taken."""
     import psycopg
 
-    from server.points import rankings
+    from server.points import ranking_rebuild
 
     began = time.perf_counter()
     tag = f"hist{community_id}"
@@ -127,7 +127,7 @@ def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int)
                 conn.execute(ACCOUNTS_UP, {"after": after})
                 conn.execute(TOTALS_UP, {"after": after, "community": community_id})
     with app.app_context():
-        rankings.rebuild_redis(community_id)  # reads served from Redis, as in production
+        ranking_rebuild.rebuild_redis(community_id)  # reads served from Redis, as in production
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE ledger_entries, point_accounts, point_period_totals")
     return time.perf_counter() - began

@@ -36,11 +36,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from server.community import profile_cache
 from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
 from server.http.errors import Conflict, NotFound, Unprocessable
+from server.platform import profile_versions
 from server.platform.localtime import month_of
 from server.points import rankings
 from server.points.ledger_models import (
@@ -370,7 +370,7 @@ def settled(row, hold_id: int, *, committed: bool = False) -> None:
     if not committed:
         _sync(row.account_id, row)
     elif row.holder_type == "user":
-        profile_cache.bump_now(row.holder_id)
+        profile_versions.bump_now(row.holder_id)
 
 
 def _hot():
@@ -408,7 +408,7 @@ def _sync(account_id: int, row) -> None:
     Every balance change passes here, so here the holder's cached profile is marked stale.
     """
     if row.holder_type == "user":
-        profile_cache.touch(row.holder_id)
+        profile_versions.touch(row.holder_id)
     account = db.session.identity_map.get(identity_key(Account, account_id))
     if account is None:
         return
