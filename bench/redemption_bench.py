@@ -163,10 +163,10 @@ def prepare(app, residents: int) -> dict:
 
     from server.auth.models import User
     from server.auth.tokens import issue_access_token
-    from server.community.models import Community, Membership
+    from server.community.models import Community, Membership, Merchant
     from server.db.session import db
     from server.points import ledger
-    from server.rewards.models import Merchant, Offer
+    from server.rewards.models import Offer
 
     tag = secrets.token_hex(3)
     with app.app_context():

@@ -13,6 +13,7 @@ from server.community.models import (
     Community,
     Grid,
     Membership,
+    Merchant,
     Organisation,
     RoleGrant,
     Street,
@@ -20,7 +21,6 @@ from server.community.models import (
 )
 from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
-from server.rewards.models import Merchant
 from server.wechat.emulator import stable_id
 
 DEMO_COMMUNITY_CODE = "demo"

@@ -117,3 +117,24 @@ def scope_key_for(grid_id=None, merchant_id=None, organisation_id=None) -> str:
     if organisation_id:
         return f"org:{organisation_id}"
     return ""
+
+
+# Merchants are the community's partners (商居联盟) and its points supermarket (积分超市); the
+# rewards domain runs their offers, and role grants scope merchant staff to them.
+MERCHANT_KINDS = ("partner", "supermarket")
+MERCHANT_STATUSES = ("pending", "approved", "suspended")
+
+
+class Merchant(db.Model):
+    __tablename__ = "merchants"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="partner")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    address: Mapped[str] = mapped_column(String(128), default="")
+    # Who applied for a partner shop (added by the rewards migration; no FK to keep it additive).
+    applicant_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

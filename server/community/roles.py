@@ -3,11 +3,12 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import membership_of
 from server.auth.models import User
+from server.community.authz import membership_of
 from server.community.models import (
     GRANTABLE_ROLES,
     PARTY_KINDS,
+    Merchant,
     Organisation,
     RoleGrant,
     scope_key_for,
@@ -18,7 +19,6 @@ from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.rewards.models import Merchant
 
 
 def grant_view(grant: RoleGrant) -> dict:

@@ -3,8 +3,8 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import authorize, membership_of
 from server.auth.models import User
+from server.community.authz import authorize, membership_of
 from server.community.models import (
     Community,
     Grid,

@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy import select
 
-from server.auth.authz import authorize, grants_of, membership_of
 from server.auth.models import User
+from server.community.authz import authorize, grants_of, membership_of
 from server.community.models import Organisation
 from server.db.audit import jsonable, record_audit
 from server.db.session import db

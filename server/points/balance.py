@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from server.auth.authz import authorize, require_membership
 from server.auth.models import User
+from server.community.authz import authorize, require_membership
 from server.community.models import Organisation
 from server.db.session import db
 from server.http.errors import NotFound

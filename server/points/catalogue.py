@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
+from server.community.authz import authorize, has_role, require_membership
 from server.db.audit import jsonable, record_audit
 from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable

@@ -3,8 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server.auth.authz import has_role, membership_of
 from server.auth.models import User
+from server.community.authz import has_role, membership_of
 from server.community.models import Organisation
 from server.db.session import db, get_by_id
 from server.http.errors import Forbidden, NotFound

@@ -8,8 +8,8 @@ for the first transaction and then matches nothing); the credit, with the idempo
 
 from sqlalchemy import select, update
 
-from server.auth.authz import has_role, membership_of
 from server.auth.models import User
+from server.community.authz import has_role, membership_of
 from server.db.audit import record_audit
 from server.db.session import db, get_by_id
 from server.db.types import utcnow

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from server.auth.authz import grants_of, has_role, require_membership
 from server.auth.models import User
+from server.community.authz import grants_of, has_role, require_membership
 from server.community.models import Organisation
 from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, Unprocessable

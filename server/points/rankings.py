@@ -28,8 +28,8 @@ from flask import has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from server.auth.authz import grants_of, require_membership
 from server.auth.models import User
+from server.community.authz import grants_of, require_membership
 from server.community.models import Organisation
 from server.db.session import db
 from server.db.types import utcnow

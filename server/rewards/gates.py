@@ -19,10 +19,11 @@ from functools import cache
 from sqlalchemy import Date, Integer, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from server.community.models import Merchant
 from server.db.session import db
 from server.http.errors import AppError, Conflict, NotFound
 from server.platform.masking import mask_name
-from server.rewards.models import Merchant, Offer, Redemption, RedemptionWindow
+from server.rewards.models import Offer, Redemption, RedemptionWindow
 from server.rewards.periods import chinese_date
 
 OFFERS = Offer.__table__

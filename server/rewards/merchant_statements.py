@@ -7,13 +7,14 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from server.auth.models import User
+from server.community.models import Merchant
 from server.db.session import db
 from server.http.errors import Unprocessable
 from server.http.pagination import decode_id_cursor, encode_cursor, paginate_by_id
 from server.platform.localtime import SHANGHAI
 from server.platform.masking import mask_name
 from server.rewards.merchants import staff_merchant
-from server.rewards.models import Merchant, Offer, Redemption
+from server.rewards.models import Offer, Redemption
 from server.rewards.periods import month_bounds_utc
 
 MAX_EXPORT_LINES = 50_000

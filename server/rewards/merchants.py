@@ -3,14 +3,14 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import authorize, grants_of, has_role, require_membership
 from server.auth.models import User
+from server.community.authz import authorize, grants_of, has_role, require_membership
+from server.community.models import Merchant
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-from server.rewards.models import Merchant
 
 
 def _jsonable(view: dict) -> dict:

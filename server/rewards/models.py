@@ -1,31 +1,13 @@
-"""Merchants of a community: partner shops (商居联盟) and the points supermarket (积分超市)."""
+"""Offers, redemption windows, redemptions and the per-person limit counters."""
 
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.community.models import Merchant
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
-
-MERCHANT_KINDS = ("partner", "supermarket")
-MERCHANT_STATUSES = ("pending", "approved", "suspended")
-
-
-class Merchant(db.Model):
-    __tablename__ = "merchants"
-    __table_args__ = (UniqueConstraint("community_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16), default="partner")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    address: Mapped[str] = mapped_column(String(128), default="")
-    # Who applied for a partner shop (added by the rewards migration; no FK to keep it additive).
-    applicant_id: Mapped[int | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
 
 OFFER_LIMIT_PERIODS = ("month", "quarter")
 REDEMPTION_STATUSES = ("reserved", "redeemed", "cancelled", "expired")

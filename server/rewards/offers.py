@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from server.auth.authz import require_membership
 from server.auth.models import User
+from server.community.authz import require_membership
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable

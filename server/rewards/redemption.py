@@ -10,9 +10,9 @@ verification in server/rewards/verify.py.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from server.auth.authz import NotAMember
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
+from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable

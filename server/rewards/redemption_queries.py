@@ -14,12 +14,12 @@ from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.auth.models import User
-from server.community.models import Membership, RoleGrant
+from server.community.models import Membership, Merchant, RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime
 from server.points.ledger import Account
 from server.rewards import gates
-from server.rewards.models import Merchant, Offer, Redemption, RedemptionCounter
+from server.rewards.models import Offer, Redemption, RedemptionCounter
 
 USERS = User.__table__
 MEMBERS = Membership.__table__

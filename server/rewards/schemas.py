@@ -1,13 +1,9 @@
 import marshmallow as ma
 
+from server.community.models import MERCHANT_KINDS, MERCHANT_STATUSES
 from server.http.pagination import PageArgsSchema, page_schema
 from server.http.schemas import IdField, StrictSchema, text
-from server.rewards.models import (
-    MERCHANT_KINDS,
-    MERCHANT_STATUSES,
-    OFFER_LIMIT_PERIODS,
-    REDEMPTION_STATUSES,
-)
+from server.rewards.models import OFFER_LIMIT_PERIODS, REDEMPTION_STATUSES
 
 
 def binary_response(content_type: str, description: str) -> dict:

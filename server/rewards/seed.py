@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
-from server.community.models import Community
+from server.community.models import Community, Merchant
 from server.db.session import db
-from server.rewards.models import Merchant, Offer
+from server.rewards.models import Offer
 
 SUPERMARKET = "幸福社区积分超市"
 MERCHANTS = [

@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
 
-from server.auth.authz import authorize, require_membership
 from server.auth.models import User
+from server.community.authz import authorize, require_membership
 from server.community.models import Community
 from server.db.audit import record_audit
 from server.db.session import db

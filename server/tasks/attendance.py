@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import membership_of
 from server.auth.models import User
+from server.community.authz import membership_of
 from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import MAX_ID

@@ -3,8 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
+from server.community.authz import authorize, has_role, require_membership
 from server.community.models import Community, Membership
 from server.db.audit import record_audit
 from server.db.session import db

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 
-from server.auth.authz import grants_of, require_membership
 from server.auth.models import User
+from server.community.authz import grants_of, require_membership
 from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import BadRequest

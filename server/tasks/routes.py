@@ -1,8 +1,8 @@
 from flask import Response
 from flask_smorest import Blueprint
 
-from server.auth.authz import require_membership
 from server.auth.current import current_user, current_user_id
+from server.community.authz import require_membership
 from server.http.schemas import BEARER
 from server.platform.localtime import local_year
 from server.tasks import (

@@ -10,9 +10,9 @@ serialise and never deadlock with each other.
 
 from sqlalchemy import func, select
 
-from server.auth.authz import NotAMember
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
+from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import Conflict, Forbidden, NotFound

@@ -7,8 +7,8 @@ import io
 from flask import current_app
 from sqlalchemy import select
 
-from server.auth.authz import membership_of
 from server.auth.models import User
+from server.community.authz import membership_of
 from server.db.session import db
 from server.http.errors import Unprocessable
 from server.platform.localtime import SHANGHAI, local_date, local_year

@@ -19,8 +19,8 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, func, select, update
 
-from server.auth.authz import require_membership
 from server.auth.models import User
+from server.community.authz import require_membership
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from server.auth.models import User
-from server.community.models import Membership
+from server.community.models import Membership, Merchant
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.db.types import utcnow
@@ -24,7 +24,7 @@ from server.platform.localtime import local_today
 from server.points import ledger
 from server.points.ledger import Account, Hold, LedgerEntry
 from server.rewards import closing, codes, redemption, verify
-from server.rewards.models import Merchant, Offer, Redemption, RedemptionCounter, RedemptionWindow
+from server.rewards.models import Offer, Redemption, RedemptionCounter, RedemptionWindow
 from server.rewards.periods import period_key
 from tests.conftest import error_code
 from tests.rewards.test_rewards_support import (

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from server.community.models import Merchant
 from server.db.audit import AuditLog
-from server.rewards.models import Merchant, Offer, RedemptionWindow
+from server.rewards.models import Offer, RedemptionWindow
 from server.rewards.periods import current_month
 from tests.conftest import error_code
 from tests.rewards.test_rewards_support import (

@@ -5,11 +5,18 @@ import uuid
 from sqlalchemy import select
 
 from server.auth.models import User
-from server.community.models import Community, Membership, RoleGrant, Street, scope_key_for
+from server.community.models import (
+    Community,
+    Membership,
+    Merchant,
+    RoleGrant,
+    Street,
+    scope_key_for,
+)
 from server.db.session import db
 from server.points import ledger
 from server.points.ledger import Account, Hold, LedgerEntry
-from server.rewards.models import Merchant, Offer, Redemption
+from server.rewards.models import Offer, Redemption
 from server.rewards.seed import SUPERMARKET
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID
