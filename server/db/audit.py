@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.session import db
@@ -21,6 +21,9 @@ class AuditLog(db.Model):
     before: Mapped[dict | None] = mapped_column(JSONType)
     after: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+_INSERT_AUDIT = insert(AuditLog.__table__)
 
 
 def jsonable(view: dict) -> dict:
@@ -45,16 +48,23 @@ def record_audit(
     community_id: int | None = None,
     before: dict | None = None,
     after: dict | None = None,
-) -> AuditLog:
-    """Add an audit row to the caller's transaction (the caller commits with its effect)."""
-    row = AuditLog(
-        actor_id=actor_id,
-        community_id=community_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        before=before,
-        after=after,
+) -> None:
+    """Write an audit row in the caller's transaction (it commits with its effect).
+
+    Inserted at once on the session's connection: an audit row is never read back or changed,
+    so it needs no ORM object of its own.
+    """
+    db.session.flush()  # rows it names (a new community, say) must exist first
+    db.session.connection().execute(
+        _INSERT_AUDIT,
+        {
+            "actor_id": actor_id,
+            "community_id": community_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": str(target_id),
+            "before": before,
+            "after": after,
+            "created_at": utcnow(),
+        },
     )
-    db.session.add(row)
-    return row

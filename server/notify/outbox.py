@@ -77,6 +77,7 @@ def emit_event(
     problems = event_problems(event)
     if problems:
         raise InvalidEvent("; ".join(problems))
+    db.session.flush()  # rows it names (a new community, say) must exist first
     db.session.connection().execute(
         _INSERT_EVENT, {**event, "created_at": utcnow(), "published_at": None}
     )
