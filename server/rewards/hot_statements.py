@@ -36,7 +36,7 @@ from server.db.driver_statements import DriverResult, DriverStatement
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
 from server.notify.models import OutboxEvent
-from server.points import ledger
+from server.points.ledger import fused
 from server.points.ledger_models import Account
 from server.rewards.models import (
     Merchant,
@@ -235,7 +235,7 @@ def _verify_at_once():
         .with_for_update()
         .cte("reserved")
     )
-    settle = ledger.settle_ctes(select(reserved.c.hold_id).scalar_subquery())
+    settle = fused.settle_ctes(select(reserved.c.hold_id).scalar_subquery())
     entry_id = settle.entry.c.id
     redeem = (
         update(REDEMPTIONS)

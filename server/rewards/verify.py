@@ -33,6 +33,7 @@ from server.db.types import utcnow
 from server.http.errors import Forbidden
 from server.platform.masking import mask_name
 from server.points import ledger
+from server.points.ledger import fused
 from server.rewards.codes import CodeExpired, CodeInvalid, decode_code
 from server.rewards.hot_statements import (
     audit_params,
@@ -224,12 +225,12 @@ def _settle_at_once(conn, st, r: Scanned, staff_id: int, now: datetime, committe
 
     `committed`: run in autocommit, the statement is its own transaction.
     """
-    binds = ledger.settle_binds(reason=_reason(r), actor_id=staff_id, now=now)
+    binds = fused.settle_binds(reason=_reason(r), actor_id=staff_id, now=now)
     params = {"p_id": r.id, "p_staff_id": staff_id, **binds, **_records(r, staff_id, now, None)}
     row = run(conn, st.verify_at_once, params).first()
     if row is None:  # no longer reserved, or expired: nothing was written
         raise _refusal(_scan(conn, st, staff_id, r.id), now)
-    ledger.settled(row, row.reserved_hold_id, committed=committed)
+    fused.settled(row, row.reserved_hold_id, committed=committed)
 
 
 def _settle_by_steps(conn, st, r: Scanned, staff_id: int, now: datetime) -> None:
