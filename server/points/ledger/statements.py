@@ -67,7 +67,9 @@ class Statements:
     # Rows: entries and holds are inserted unless their idempotency key exists (no row back).
     insert_entry: Executable
     insert_hold: Executable
-    import_entries: Executable  # a plain INSERT for executemany: a used key fails it
+    # A plain INSERT run with many rows (a used key fails it). No RETURNING: with it, the
+    # rows would go as multi-row VALUES that psycopg parses far slower than it sends rows.
+    import_entries: Executable
     add_total: Executable
     resolve_hold: Executable
     link_settle: Executable
