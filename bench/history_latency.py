@@ -9,9 +9,9 @@ must not grow with history: target p99(1M) / p99(10k) <= 1.5 for each endpoint.
 Over HTTP against gunicorn (PostgreSQL + Redis): a community of 2,000 members is created
 through the services in-process; the ledger is filled through `ledger.import_credits`, the
 ledger's own bulk path (the entries, the accounts' balance and earned, the monthly ranking
-totals), CHUNK entries per transaction; then the Redis sorted sets are rebuilt from the totals
-(`rankings.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is measured with
-the same thread-pool client at 10k entries, then again at 1M.
+totals), CHUNK entries per transaction; then the Redis sorted sets are rebuilt from the
+totals (`ranking_rebuild.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is
+measured with the same thread-pool client at 10k entries, then again at 1M.
 """
 
 import argparse
@@ -100,7 +100,7 @@ def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int)
     import psycopg
 
     from server.db.session import db
-    from server.points import ledger, rankings
+    from server.points import ledger, ranking_rebuild
 
     began = time.perf_counter()
     tag = f"hist{community_id}"
@@ -108,7 +108,7 @@ def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int)
         for lo in range(start, stop + 1, CHUNK):
             ledger.import_credits(_credits(first, tag, lo, min(stop, lo + CHUNK - 1)))
             db.session.commit()
-        rankings.rebuild_redis(community_id)  # reads served from Redis, as in production
+        ranking_rebuild.rebuild_redis(community_id)  # reads served from Redis, as in production
         db.session.remove()
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE ledger_entries, point_accounts, point_period_totals")

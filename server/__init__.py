@@ -151,13 +151,13 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
-    from server.auth.routes import blp as auth_blp
     from server.community.routes import admin_blp as community_admin_blp
     from server.community.routes import blp as community_blp
     from server.http.health import bp as health_bp
+    from server.profile.routes import auth_blp, me_blp
 
     app.register_blueprint(health_bp)
-    for blp in (auth_blp, community_blp, community_admin_blp):
+    for blp in (auth_blp, me_blp, community_blp, community_admin_blp):
         api.register_blueprint(blp)
     from server.points.balance_routes import blp as points_ledger_blp
 

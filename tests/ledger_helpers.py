@@ -27,7 +27,7 @@ def org_id_of(name: str) -> int:
 
 
 def check_invariants(session, account_ids=None) -> None:
-    """DESIGN.md 4.1-4.2 for every (given) account, read fresh from the database."""
+    """Invariants 1-2 (docs/architecture.md) for every (given) account, read fresh."""
     stmt = select(Account)
     if account_ids is not None:
         stmt = stmt.where(Account.id.in_(account_ids))

@@ -26,7 +26,7 @@ from server.db.session import db
 from server.db.types import UTCDateTime
 from server.rewards.hot_statements import autocommit_statements, run
 from tests.conftest import error_code
-from tests.test_db_pool import KILL, KILL_OTHERS, _kill
+from tests.db.test_db_pool import KILL, KILL_OTHERS, _kill
 from tests.test_rewards_support import user_id
 from tests.test_verify_autocommit import VERIFY, _reserve
 

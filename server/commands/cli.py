@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from server.auth.models import User
+from server.community import roles as community_roles
 from server.community import service as community_service
 from server.community.models import GRANTABLE_ROLES, PARTY_KINDS, Community, Grid
 from server.db.session import db
@@ -72,7 +73,7 @@ def register_cli(app: Flask) -> None:
         user = _resolve_user(user_id, openid, identity)
         try:
             community_service.join_community(user, community.id)
-            grant = community_service.grant_role(
+            grant = community_roles.grant_role(
                 None,
                 community.id,
                 user.id,

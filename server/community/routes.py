@@ -1,11 +1,7 @@
-from flask import current_app
 from flask_smorest import Blueprint
 
-from server.auth.current import current_user, current_user_id
-from server.auth.schemas import MembershipViewSchema, ProfileSchema, RoleGrantSchema
-from server.auth.tokens import TokenInvalid
-from server.community import service
-from server.community.profile import profile_json
+from server.auth.current import current_user
+from server.community import roles, service
 from server.community.schemas import (
     CommunityPageSchema,
     CommunityQuerySchema,
@@ -15,40 +11,20 @@ from server.community.schemas import (
     JoinSchema,
     MemberPageSchema,
     MemberQuerySchema,
+    MembershipViewSchema,
     OrganisationCreateSchema,
     OrganisationPageSchema,
     OrganisationSchema,
-    ProfilePatchSchema,
     RoleGrantPageSchema,
+    RoleGrantSchema,
 )
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
 
-blp = Blueprint("community", __name__, url_prefix="/api/v1", description="个人资料、社区与网格")
+blp = Blueprint("community", __name__, url_prefix="/api/v1", description="社区与网格")
 admin_blp = Blueprint(
     "community_admin", __name__, url_prefix="/api/v1/admin", description="社区管理：角色与单位"
 )
-
-
-@blp.route("/me", methods=["GET"])
-@blp.doc(security=BEARER)
-@blp.response(200, ProfileSchema)
-def get_me():
-    """The caller's profile, membership, roles, balance and volunteer hours."""
-    body = profile_json(current_user_id())
-    if body is None:
-        raise TokenInvalid()
-    # Already serialized by ProfileSchema (and maybe cached): sent as it is.
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
-
-
-@blp.route("/me", methods=["PATCH"])
-@blp.doc(security=BEARER)
-@blp.arguments(ProfilePatchSchema)
-@blp.response(200, ProfileSchema)
-def patch_me(body):
-    """Change the caller's nickname, real name or avatar."""
-    return service.profile_of(service.update_profile(current_user(), body))
 
 
 @blp.route("/communities", methods=["GET"])
@@ -78,8 +54,8 @@ def list_grids(args, community_id):
 def join(body, community_id):
     """Join a community (and a grid of it), or move to another grid of the same community."""
     user = current_user()
-    service.join_community(user, community_id, body.get("grid_id"))
-    return service.profile_of(user)["membership"]
+    membership = service.join_community(user, community_id, body.get("grid_id"))
+    return service.membership_view(membership)
 
 
 @blp.route("/communities/<int:community_id>/organisations", methods=["GET"])
@@ -98,7 +74,7 @@ def list_organisations(args, community_id):
 @admin_blp.response(200, RoleGrantPageSchema)
 def list_roles(args, community_id):
     """Role grants of a community (admins only)."""
-    page = service.list_grants(
+    page = roles.list_grants(
         current_user(),
         community_id,
         args["limit"],
@@ -106,7 +82,7 @@ def list_roles(args, community_id):
         role=args.get("role"),
         user_id=args.get("user_id"),
     )
-    page.items = [service.grant_view(g) for g in page.items]
+    page.items = [roles.grant_view(g) for g in page.items]
     return page.as_dict()
 
 
@@ -118,8 +94,8 @@ def grant_role(body, community_id):
     """Grant a role to a member of the community (admins only; audited)."""
     user_id = body.pop("user_id")
     role = body.pop("role")
-    grant = service.grant_role(current_user(), community_id, user_id, role, **body)
-    return service.grant_view(grant)
+    grant = roles.grant_role(current_user(), community_id, user_id, role, **body)
+    return roles.grant_view(grant)
 
 
 @admin_blp.route("/communities/<int:community_id>/roles/<int:grant_id>", methods=["DELETE"])
@@ -127,7 +103,7 @@ def grant_role(body, community_id):
 @admin_blp.response(204)
 def revoke_role(community_id, grant_id):
     """Revoke a role grant (admins only; audited)."""
-    service.revoke_role(current_user(), community_id, grant_id)
+    roles.revoke_role(current_user(), community_id, grant_id)
 
 
 @admin_blp.route("/communities/<int:community_id>/members", methods=["GET"])

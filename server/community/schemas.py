@@ -1,9 +1,31 @@
 import marshmallow as ma
 
-from server.auth.schemas import RoleGrantSchema
 from server.community.models import GRANTABLE_ROLES, ORGANISATION_KINDS, PARTY_KINDS
 from server.http.pagination import PageArgsSchema, page_schema
 from server.http.schemas import IdField, StrictSchema, text
+
+
+class NamedRefSchema(ma.Schema):
+    id = IdField(required=True)
+    name = ma.fields.String(required=True)
+
+
+class MembershipViewSchema(ma.Schema):
+    community = ma.fields.Nested(NamedRefSchema, required=True)
+    grid = ma.fields.Nested(NamedRefSchema, required=True, allow_none=True)
+    joined_at = ma.fields.AwareDateTime(required=True)
+
+
+class RoleGrantSchema(ma.Schema):
+    id = IdField(required=True)
+    user_id = IdField(required=True)
+    community_id = IdField(required=True)
+    role = ma.fields.String(required=True)
+    grid_id = IdField(required=True, allow_none=True)
+    merchant_id = IdField(required=True, allow_none=True)
+    organisation_id = IdField(required=True, allow_none=True)
+    party_kind = ma.fields.String(required=True, allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
 
 
 class CommunitySchema(ma.Schema):

@@ -23,6 +23,19 @@ class AuditLog(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+def jsonable(view: dict) -> dict:
+    """A view with its dates and times as ISO strings, nested views too: audit rows and event
+    payloads are JSON."""
+    out = {}
+    for key, value in view.items():
+        if isinstance(value, dict):
+            value = jsonable(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
 def record_audit(
     *,
     actor_id: int | None,

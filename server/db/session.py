@@ -5,6 +5,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from server.db.types import MAX_ID
+
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,3 +23,11 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+def get_by_id(model, ident: int | None):
+    """`session.get` for a client-supplied id: None for ids no INTEGER column can hold (a larger
+    one would be refused by PostgreSQL with an error, not found)."""
+    if ident is None or not 0 < ident <= MAX_ID:
+        return None
+    return db.session.get(model, ident)

@@ -1,10 +1,10 @@
-"""`Idempotency-Key` headers for POSTs with money-like effects (Stripe's model, DESIGN.md 7).
+"""`Idempotency-Key` headers for POSTs with money-like effects (Stripe's model).
 
 Usage, between the route and the argument parsing so a replay skips the view entirely:
 
     @blp.route("/points/adjustments", methods=["POST"])
     @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-    @idempotent("points.adjustments")
+    @idempotent("points.adjustments", caller=current_user)
     @blp.arguments(AdjustmentCreateSchema)
     @blp.response(201, AdjustmentResultSchema)
     def create(body): ...
@@ -24,6 +24,7 @@ which is the real one-time guard and returns the first effect.
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -183,8 +184,8 @@ def _abandon(user_id: int, scope: str, key: str) -> None:
     db.session.commit()
 
 
-def idempotent(scope: str):
-    """Honour `Idempotency-Key` on a view (which must require a logged-in user)."""
+def idempotent(scope: str, *, caller: Callable[[], object]):
+    """Honour `Idempotency-Key` on a view; `caller()` is the logged-in user the keys belong to."""
 
     def decorator(view):
         @wraps(view)
@@ -192,9 +193,7 @@ def idempotent(scope: str):
             key = request_key()
             if key is None:
                 return view(*args, **kwargs)
-            from server.auth.current import current_user
-
-            user_id = current_user().id
+            user_id = caller().id
             replay = _begin(user_id, scope, key, _request_hash())
             if replay is not None:
                 return replay

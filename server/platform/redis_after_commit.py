@@ -1,7 +1,7 @@
 """Redis writes that follow a database commit, all sent in one round trip.
 
 Some Redis state mirrors committed rows: ranking sorted sets (server/points/rankings.py) and
-profile-cache versions (server/community/profile_cache.py). Each domain collects what its
+profile versions (server/platform/profile_versions.py). Each domain collects what its
 transaction changed and registers a collector here; after the commit one listener asks every
 collector for its batch and applies them all with a single script call. A credit, say, bumps
 its holder's profile version and three ranking sets in one command instead of one round trip

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from server.auth.authz import authorize, grants_of, membership_of
 from server.auth.models import User
 from server.community.models import Organisation
-from server.db.audit import record_audit
+from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Forbidden, NotFound, Unprocessable
 from server.notify.outbox import emit_event
@@ -162,7 +162,7 @@ def reverse_entry(actor: User, entry_id: int, *, reason: str) -> tuple[LedgerEnt
         target_type="ledger_entry",
         target_id=original.id,
         community_id=account.community_id,
-        before={**before, "entry": _jsonable(entry_view(original))},
+        before={**before, "entry": jsonable(entry_view(original))},
         after={**_snapshot(account), "reversal_id": reversal.id, "reason": reversal.reason},
     )
     emit_event(
@@ -174,7 +174,3 @@ def reverse_entry(actor: User, entry_id: int, *, reason: str) -> tuple[LedgerEnt
     )
     db.session.commit()
     return reversal, account
-
-
-def _jsonable(view: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}

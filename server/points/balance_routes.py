@@ -50,7 +50,7 @@ def _result(entry, account) -> dict:
 
 @blp.route("/points/adjustments", methods=["POST"])
 @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.adjustments")
+@idempotent("points.adjustments", caller=current_user)
 @blp.arguments(AdjustmentCreateSchema)
 @blp.response(201, AdjustmentResultSchema)
 def create_adjustment(body):
@@ -68,7 +68,7 @@ def create_adjustment(body):
 
 @blp.route("/points/adjustments/<int:entry_id>/reverse", methods=["POST"])
 @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.reverse")
+@idempotent("points.reverse", caller=current_user)
 @blp.arguments(ReverseSchema)
 @blp.response(201, AdjustmentResultSchema)
 def reverse_entry(body, entry_id):

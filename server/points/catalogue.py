@@ -8,24 +8,14 @@ from sqlalchemy.orm import selectinload
 
 from server.auth.authz import authorize, has_role, require_membership
 from server.auth.models import User
-from server.db.audit import record_audit
-from server.db.session import db
+from server.db.audit import jsonable, record_audit
+from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.platform.localtime import local_today
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
-# Ids of these tables are INTEGER columns; a larger id (the API accepts up to 2**53) names
-# nothing and must not reach PostgreSQL, which would refuse it with an error.
-MAX_ROW_ID = 2**31 - 1
 ITEM_FIELDS = ("name", "category_id", "account_kinds", "daily_cap", "monthly_cap", "active")
-
-
-def get_by_id(model, ident: int | None):
-    """`session.get` for a client-supplied id: None for ids no INTEGER column can hold."""
-    if ident is None or not 0 < ident <= MAX_ROW_ID:
-        return None
-    return db.session.get(model, ident)
 
 
 def _admin_community(actor: User) -> int:
@@ -94,17 +84,6 @@ def _version_view(version: PointItemVersion) -> dict:
         "effective_from": version.effective_from,
         "created_at": version.created_at,
     }
-
-
-def _jsonable(view: dict) -> dict:
-    out = {}
-    for key, value in view.items():
-        if isinstance(value, dict):
-            value = _jsonable(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out
 
 
 def list_categories(user: User, limit: int, cursor: str | None):
@@ -212,7 +191,7 @@ def create_item(
         target_type="point_item",
         target_id=item.id,
         community_id=community_id,
-        after=_jsonable(view),
+        after=jsonable(view),
     )
     db.session.commit()
     return item
@@ -274,7 +253,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         )
     )
     before_current = item.version_on(effective_from)
-    before = _jsonable(_version_view(before_current)) if before_current else None
+    before = jsonable(_version_view(before_current)) if before_current else None
     if existing is not None:
         if effective_from <= local_today():
             raise Conflict(
@@ -301,7 +280,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         target_id=item.id,
         community_id=item.community_id,
         before=before,
-        after=_jsonable(_version_view(version)),
+        after=jsonable(_version_view(version)),
     )
     db.session.commit()
     return version

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.community.models import Community
 from server.db.session import db
-from server.points import rankings
+from server.points import ranking_rebuild
 
 rankings_cli = AppGroup("rankings", help="Ranking maintenance.")
 
@@ -22,7 +22,7 @@ def rebuild_command(community_code: str | None):
     if community_code and not communities:
         raise click.ClickException(f"no community with code {community_code!r}")
     for community_id, code in communities:
-        summary = rankings.rebuild(community_id)
+        summary = ranking_rebuild.rebuild(community_id)
         click.echo(
             f"{code}: {summary['period_totals']} period totals, {summary['redis_keys']} redis keys"
         )

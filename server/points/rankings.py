@@ -25,8 +25,7 @@ import re
 from dataclasses import dataclass
 
 from flask import has_app_context
-from redis.exceptions import RedisError
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.auth.authz import grants_of, require_membership
@@ -39,9 +38,9 @@ from server.http.pagination import decode_cursor, encode_cursor
 from server.platform import redis_after_commit
 from server.platform.localtime import month_of
 from server.platform.masking import mask_name
-from server.platform.redis_client import get_redis, redis_key
-from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
+from server.points.ledger_models import Account
 from server.points.models import ACCOUNT_KINDS
+from server.points.ranking_sources import member_of, ready_key, set_key, source_for
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +92,6 @@ def parse_period(text: str | None) -> Period:
 # ------------------------------------------------------------ Redis, after commit
 
 
-def _member(account_id: int) -> str:
-    # Zero-padded so Redis's reverse-lexicographic tie order equals SQL's account_id DESC.
-    return f"{account_id:012d}"
-
-
-def _key(community_id: int, kind: str, period: str) -> str:
-    return redis_key("rank", community_id, kind, period)
-
-
-def _ready_key(community_id: int) -> str:
-    return redis_key("rank", community_id, "ready")
-
-
 def queue_increment(
     community_id: int, account_id: int, kinds: list[str], month: str, delta: int
 ) -> None:
@@ -122,7 +108,7 @@ def _committed_increments(session: Session) -> redis_after_commit.Batch | None:
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return None
-    ready = {_ready_key(p[1]) for p in pending}
+    ready = {ready_key(p[1]) for p in pending}
 
     def unready(redis) -> None:
         # SQL totals stay right; reads fall back to them until the next rebuild.
@@ -130,7 +116,7 @@ def _committed_increments(session: Session) -> redis_after_commit.Batch | None:
         redis.delete(*ready)
 
     increments = [
-        (_key(community_id, kind, period), delta, _member(account_id))
+        (set_key(community_id, kind, period), delta, member_of(account_id))
         for _tag, community_id, account_id, kinds, month, delta in pending
         for kind in kinds
         for period in periods_of_month(month)
@@ -145,95 +131,6 @@ def _drop_after_rollback(session: Session, previous_transaction) -> None:
         session.info[_PENDING] = [p for p in pending if p[0] is not previous_transaction]
     else:
         session.info.pop(_PENDING, None)
-
-
-# ------------------------------------------------------------ sources
-
-
-class _SqlSource:
-    name = "sql"
-
-    def _totals(self, community_id: int, kind: str, period: Period):
-        pt = PeriodTotal
-        where = (pt.community_id == community_id, pt.kind == kind)
-        if len(period.months) == 1:
-            return (
-                select(pt.account_id, pt.points.label("points"))
-                .where(*where, pt.month == period.months[0], pt.points > 0)
-                .subquery()
-            )
-        total = func.sum(pt.points)
-        return (
-            select(pt.account_id, total.label("points"))
-            .where(*where, pt.month.in_(period.months))
-            .group_by(pt.account_id)
-            .having(total > 0)
-            .subquery()
-        )
-
-    def page(self, community_id, kind, period, offset, count):
-        sub = self._totals(community_id, kind, period)
-        rows = db.session.execute(
-            select(sub.c.account_id, sub.c.points)
-            .order_by(sub.c.points.desc(), sub.c.account_id.desc())
-            .offset(offset)
-            .limit(count)
-        )
-        return [(r.account_id, int(r.points)) for r in rows]
-
-    def count_above(self, community_id, kind, period, points):
-        sub = self._totals(community_id, kind, period)
-        return db.session.scalar(select(func.count()).select_from(sub).where(sub.c.points > points))
-
-    def score(self, community_id, kind, period, account_id):
-        total = db.session.scalar(
-            select(func.sum(PeriodTotal.points)).where(
-                PeriodTotal.account_id == account_id,
-                PeriodTotal.kind == kind,
-                PeriodTotal.month.in_(period.months),
-            )
-        )
-        return int(total or 0)
-
-
-class _RedisSource:
-    name = "redis"
-
-    def __init__(self, redis):
-        self.redis = redis
-
-    def page(self, community_id, kind, period, offset, count):
-        rows = self.redis.zrevrangebyscore(
-            _key(community_id, kind, period.label),
-            "+inf",
-            "(0",
-            start=offset,
-            num=count,
-            withscores=True,
-        )
-        return [(int(member), int(score)) for member, score in rows]
-
-    def count_above(self, community_id, kind, period, points):
-        return self.redis.zcount(_key(community_id, kind, period.label), f"({points}", "+inf")
-
-    def score(self, community_id, kind, period, account_id):
-        value = self.redis.zscore(_key(community_id, kind, period.label), _member(account_id))
-        return int(value or 0)
-
-
-def _source(community_id: int, prefer: str | None = None):
-    if prefer == "sql":
-        return _SqlSource()
-    redis = get_redis()
-    if redis is not None:
-        try:
-            if redis.exists(_ready_key(community_id)):
-                return _RedisSource(redis)
-        except RedisError:
-            log.warning("redis unavailable; ranking from SQL", exc_info=True)
-    if prefer == "redis":
-        raise RuntimeError("rankings are not ready in Redis")
-    return _SqlSource()
 
 
 # ------------------------------------------------------------ reads
@@ -334,7 +231,7 @@ def community_ranking(
         (offset,) = decode_cursor(cursor, 1)
         if not isinstance(offset, int) or not 0 <= offset <= 1_000_000:
             raise Unprocessable("分页参数无效", code="invalid_cursor")
-    src = _source(community_id, source)
+    src = source_for(community_id, source)
     rows = src.page(community_id, kind, per, offset, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -371,70 +268,3 @@ def community_ranking(
 
 
 # ------------------------------------------------------------ rebuild
-
-
-def rebuild_totals(community_id: int) -> int:
-    """Recompute a community's period totals from its ledger entries (the repair path)."""
-    accounts = select(Account.id).where(Account.community_id == community_id)
-    db.session.execute(delete(PeriodTotal).where(PeriodTotal.community_id == community_id))
-    grouped = db.session.execute(
-        select(
-            LedgerEntry.account_id,
-            LedgerEntry.rank_month,
-            LedgerEntry.rank_kinds,
-            func.sum(LedgerEntry.amount).label("points"),
-        )
-        .where(
-            LedgerEntry.account_id.in_(accounts),
-            LedgerEntry.rank_kinds != "",
-            LedgerEntry.rank_month.is_not(None),
-        )
-        .group_by(LedgerEntry.account_id, LedgerEntry.rank_month, LedgerEntry.rank_kinds)
-    )
-    totals: dict[tuple[int, str, str], int] = {}
-    for row in grouped:
-        for kind in row.rank_kinds.split(","):
-            key = (row.account_id, kind, row.rank_month)
-            totals[key] = totals.get(key, 0) + int(row.points)
-    rows = [
-        {"account_id": a, "community_id": community_id, "kind": k, "month": m, "points": p}
-        for (a, k, m), p in totals.items()
-    ]
-    for start in range(0, len(rows), 1000):
-        db.session.execute(insert(PeriodTotal), rows[start : start + 1000])
-    return len(rows)
-
-
-def rebuild_redis(community_id: int) -> int:
-    """Replace a community's sorted sets with the SQL totals and mark them ready."""
-    redis = get_redis()
-    if redis is None:
-        return 0
-    old = list(redis.scan_iter(match=redis_key("rank", community_id, "*"), count=1000))
-    scores: dict[str, dict[str, int]] = {}
-    rows = db.session.execute(
-        select(
-            PeriodTotal.account_id, PeriodTotal.kind, PeriodTotal.month, PeriodTotal.points
-        ).where(PeriodTotal.community_id == community_id)
-    )
-    for account_id, kind, month, points in rows:
-        for period in periods_of_month(month):
-            bucket = scores.setdefault(_key(community_id, kind, period), {})
-            member = _member(account_id)
-            bucket[member] = bucket.get(member, 0) + int(points)
-    pipe = redis.pipeline(transaction=True)
-    if old:
-        pipe.delete(*old)
-    for key, members in scores.items():
-        pipe.zadd(key, members)
-    pipe.set(_ready_key(community_id), "1")
-    pipe.execute()
-    return len(scores)
-
-
-def rebuild(community_id: int) -> dict:
-    """Rebuild totals from the ledger, commit, then refill Redis from them."""
-    count = rebuild_totals(community_id)
-    db.session.commit()
-    keys = rebuild_redis(community_id)
-    return {"period_totals": count, "redis_keys": keys}

@@ -6,7 +6,7 @@ from server.auth.current import current_user
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
-from server.points import catalogue, claim_review, claims
+from server.points import catalogue, claim_queue, claim_review, claims
 from server.points.schemas import (
     PointCategoryCreateSchema,
     PointCategoryPageSchema,
@@ -123,13 +123,13 @@ def add_version(body, item_id):
 
 @claims_blp.route("/claims", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims")
+@idempotent("points.claims", caller=current_user)
 @claims_blp.arguments(PointClaimCreateSchema)
 @claims_blp.response(201, PointClaimSchema)
 def submit_claim(body):
     """Submit a claim with up to 9 photos; flagged texts wait for a reviewer's look."""
     claim = claims.submit_claim(current_user(), **body)
-    return claims.claim_views([claim])[0]
+    return claim_queue.claim_views([claim])[0]
 
 
 @claims_blp.route("/claims", methods=["GET"])
@@ -139,7 +139,7 @@ def submit_claim(body):
 def list_claims(args):
     """The caller's claims, or with `scope=queue` the community's review queue."""
     limit, cursor, scope = args.pop("limit"), args.pop("cursor"), args.pop("scope")
-    return claims.list_claims(current_user(), limit, cursor, scope=scope, **args).as_dict()
+    return claim_queue.list_claims(current_user(), limit, cursor, scope=scope, **args).as_dict()
 
 
 @claims_blp.route("/claims/<int:claim_id>", methods=["GET"])
@@ -147,34 +147,34 @@ def list_claims(args):
 @claims_blp.response(200, PointClaimSchema)
 def get_claim(claim_id):
     """One claim, for its claimant and the community's reviewers."""
-    return claims.claim_views([claims.get_claim(current_user(), claim_id)])[0]
+    return claim_queue.claim_views([claim_queue.get_claim(current_user(), claim_id)])[0]
 
 
 @claims_blp.route("/claims/<int:claim_id>/approve", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.approve")
+@idempotent("points.claims.approve", caller=current_user)
 @claims_blp.arguments(PointClaimApproveSchema)
 @claims_blp.response(200, PointClaimSchema)
 def approve_claim(body, claim_id):
     """Approve a claim and credit its points once (reviewers; never one's own claim)."""
     claim = claim_review.decide_claim(current_user(), claim_id, "approve", body.get("reason"))
-    return claims.claim_views([claim])[0]
+    return claim_queue.claim_views([claim])[0]
 
 
 @claims_blp.route("/claims/<int:claim_id>/reject", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.reject")
+@idempotent("points.claims.reject", caller=current_user)
 @claims_blp.arguments(PointClaimRejectSchema)
 @claims_blp.response(200, PointClaimSchema)
 def reject_claim(body, claim_id):
     """Reject a claim with a reason (reviewers; never one's own claim)."""
     claim = claim_review.decide_claim(current_user(), claim_id, "reject", body["reason"])
-    return claims.claim_views([claim])[0]
+    return claim_queue.claim_views([claim])[0]
 
 
 @claims_blp.route("/claims/batch-decide", methods=["POST"])
 @claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
-@idempotent("points.claims.batch_decide")
+@idempotent("points.claims.batch_decide", caller=current_user)
 @claims_blp.arguments(PointClaimBatchDecideSchema)
 @claims_blp.response(200, PointClaimBatchResultsSchema)
 def batch_decide(body):

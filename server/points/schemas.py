@@ -7,12 +7,6 @@ from server.points.models import ACCOUNT_KINDS, DIRECTIONS
 
 MAX_PHOTOS = 9
 MAX_BATCH = 50
-MAX_ROW_ID = 2**31 - 1  # the referenced tables have INTEGER ids
-
-
-def _row_id(**kwargs):
-    """An id of an INTEGER-keyed table: larger values are a validation error, not a 500."""
-    return IdField(validate=ma.validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
 
 
 def _cap(**kwargs):
@@ -98,7 +92,7 @@ class PointItemSchema(ma.Schema):
 
 
 class PointItemQuerySchema(PageArgsSchema):
-    category_id = _row_id(load_default=None, strict=False)
+    category_id = IdField(load_default=None, strict=False)
     include_inactive = ma.fields.Boolean(
         load_default=False, metadata={"description": "管理员：包括已停用的项目"}
     )
@@ -113,7 +107,7 @@ class PointCategoryCreateSchema(StrictSchema):
 
 
 class PointItemCreateSchema(StrictSchema):
-    category_id = _row_id(required=True)
+    category_id = IdField(required=True)
     code = _code()
     name = text(64, required=True)
     points = _points()
@@ -127,7 +121,7 @@ class PointItemCreateSchema(StrictSchema):
 
 class PointItemPatchSchema(StrictSchema):
     name = text(64)
-    category_id = _row_id()
+    category_id = IdField()
     account_kinds = _account_kinds()
     daily_cap = _cap()
     monthly_cap = _cap()
@@ -143,13 +137,13 @@ class PointItemVersionCreateSchema(StrictSchema):
 
 
 class PointClaimCreateSchema(StrictSchema):
-    item_id = _row_id(required=True)
+    item_id = IdField(required=True)
     occurred_on = ma.fields.Date(required=True, metadata={"description": "发生日期（北京时间）"})
     description = text(500, required=True)
     photo_ids = ma.fields.List(
-        _row_id(), load_default=list, validate=ma.validate.Length(max=MAX_PHOTOS)
+        IdField(), load_default=list, validate=ma.validate.Length(max=MAX_PHOTOS)
     )
-    organisation_id = _row_id(
+    organisation_id = IdField(
         load_default=None, allow_none=True, metadata={"description": "单位工作人员为单位申报"}
     )
 
@@ -204,10 +198,10 @@ class PointClaimQuerySchema(PageArgsSchema):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(CLAIM_STATUSES))
     date_from = ma.fields.Date(load_default=None)
     date_to = ma.fields.Date(load_default=None)
-    grid_id = _row_id(load_default=None, strict=False)
-    category_id = _row_id(load_default=None, strict=False)
-    item_id = _row_id(load_default=None, strict=False)
-    organisation_id = _row_id(load_default=None, strict=False)
+    grid_id = IdField(load_default=None, strict=False)
+    category_id = IdField(load_default=None, strict=False)
+    item_id = IdField(load_default=None, strict=False)
+    organisation_id = IdField(load_default=None, strict=False)
 
 
 class PointClaimApproveSchema(StrictSchema):
@@ -220,7 +214,7 @@ class PointClaimRejectSchema(StrictSchema):
 
 class PointClaimBatchDecideSchema(StrictSchema):
     ids = ma.fields.List(
-        _row_id(), required=True, validate=ma.validate.Length(min=1, max=MAX_BATCH)
+        IdField(), required=True, validate=ma.validate.Length(min=1, max=MAX_BATCH)
     )
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(("approve", "reject")))
     reason = text(200, load_default=None, allow_none=True)

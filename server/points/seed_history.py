@@ -16,7 +16,7 @@ from server.community.models import Membership, Organisation, RoleGrant
 from server.db.session import db
 from server.db.types import utcnow
 from server.platform.localtime import SHANGHAI
-from server.points import ledger, rankings
+from server.points import ledger, ranking_rebuild
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
 MONTHS_BACK = 3
@@ -84,7 +84,7 @@ def seed_points_history(community_id: int) -> int:
         account = ledger.account_for_organisation(community_id, org_id)
         _history(account, f"o{org_id}", catalogue, now, service=False)
     db.session.commit()
-    rankings.rebuild_redis(community_id)
+    ranking_rebuild.rebuild_redis(community_id)
     return db.session.scalar(select(db.func.count(ledger.LedgerEntry.id))) - before
 
 

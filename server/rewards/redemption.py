@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from server.auth.authz import NotAMember
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
-from server.community import profile_cache
 from server.db.session import db
 from server.db.types import MAX_ID, utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
+from server.platform import profile_versions
 from server.platform.localtime import local_today
 from server.points import ledger
 from server.rewards import reserve_at_once
@@ -229,7 +229,7 @@ def _reserve_at_once(user_id: int, offer_id: int, client_key: str | None, now: d
     if row is None:
         return None
     # The held points show on GET /me: the commit happened outside the session, so bump now.
-    profile_cache.bump_now(user_id)
+    profile_versions.bump_now(user_id)
     return _reservation(row.new_id, row, now, params["p_expires_at"], row.period_key)
 
 

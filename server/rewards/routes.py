@@ -6,7 +6,6 @@ from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
 from server.http.pagination import PageArgsSchema
-from server.http.plain_json import plain_json
 from server.http.rate_limits import rate_limited
 from server.http.schemas import BEARER
 from server.rewards import codes, redemption, service, statements, verify, windows
@@ -334,8 +333,7 @@ def preview(body):
 @merchant_blp.response(200, PreviewSchema)
 def verify_code(body):
     """Verify (核销) once: the held points are debited; a repeat gets 409 already_redeemed."""
-    # PreviewSchema's dump, built without marshmallow (server/http/plain_json.py).
-    return plain_json(verify.preview_view(verify.verify(current_user_id(), body["token"])))
+    return verify.preview_view(verify.verify(current_user_id(), body["token"]))
 
 
 @merchant_blp.route("/redemptions", methods=["GET"])

@@ -8,11 +8,11 @@ call (or a retry after a crash) credits only people marked since, and nobody twi
 from sqlalchemy import select, update
 
 from server.auth.models import User
-from server.community import profile_cache
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict
 from server.notify.outbox import emit_event
+from server.platform import profile_versions
 from server.platform.localtime import local_date
 from server.points.ledger import account_for_user, credit
 from server.points.models import PointItem
@@ -49,7 +49,7 @@ def _credit(task: Task, row: TaskAttendance, actor: User, now) -> int:
     ).first()
     if claimed is None:
         return 0
-    profile_cache.touch(row.user_id)  # credited minutes show as volunteer hours on GET /me
+    profile_versions.touch(row.user_id)  # credited minutes show as volunteer hours on GET /me
     if points <= 0:
         return 0
 

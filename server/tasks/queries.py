@@ -17,7 +17,7 @@ from server.tasks import clock
 from server.tasks.attendance import attendance_of
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import is_organiser, managed_task, visible_task
-from server.tasks.signup import signup_of, waitlist_position
+from server.tasks.signup import audience_refusal, signup_of, waitlist_position
 
 
 class Viewer:
@@ -36,13 +36,9 @@ class Viewer:
         return self.is_admin or (task.organiser_id == self.user.id and self.is_organiser)
 
     def eligible(self, task: Task) -> bool:
-        if task.audience == "grid":
-            return self.membership.grid_id == task.audience_grid_id
-        if task.audience == "party_members":
-            if task.audience_party_kind:
-                return task.audience_party_kind in self.party_kinds
-            return bool(self.party_kinds)
-        return True
+        holds_kind = task.audience_party_kind in self.party_kinds
+        grid_id = self.membership.grid_id
+        return audience_refusal(task, grid_id, bool(self.party_kinds), holds_kind) is None
 
 
 def signup_view(signup: TaskSignup | None) -> dict | None:

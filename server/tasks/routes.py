@@ -3,7 +3,6 @@ from flask_smorest import Blueprint
 
 from server.auth.authz import require_membership
 from server.auth.current import current_user, current_user_id
-from server.http.plain_json import plain_json
 from server.http.schemas import BEARER
 from server.platform.localtime import local_year
 from server.tasks import (
@@ -15,8 +14,8 @@ from server.tasks import (
     organisers,
     publishing,
     queries,
-    record,
     signup,
+    volunteer_record_pdf,
 )
 from server.tasks.schemas import (
     MyTaskSignupPageSchema,
@@ -106,7 +105,7 @@ def my_record(args):
     """My yearly volunteer service record as a PDF (only one's own)."""
     user = current_user()
     year = args.get("year") or local_year(clock.now())
-    pdf = record.render_pdf(user, year)
+    pdf = volunteer_record_pdf.render_pdf(user, year)
     filename = f"volunteer-record-{year}.pdf"
     return Response(
         pdf,
@@ -149,13 +148,7 @@ def cancel(body, task_id):
 def sign_up(task_id):
     """Sign up: `confirmed` while seats remain, otherwise `waitlisted`."""
     # The service checks the caller is still active in its first query: no User is loaded.
-    return _signup_response(signup.sign_up_as(current_user_id(), task_id))
-
-
-def _signup_response(view: dict) -> Response:
-    """TaskSignupSchema's dump of a new sign-up (a rush's hot path, see server/http/plain_json.py);
-    tests/test_tasks_signup_fastpath.py compares the two."""
-    return plain_json(view, 201)
+    return signup.sign_up_as(current_user_id(), task_id)
 
 
 @blp.route("/<int:task_id>/signups/me", methods=["DELETE"])

@@ -1,41 +1,25 @@
-"""The sign-up and cancel statements, built once per dialect: building costs more CPU than running.
+"""The sign-up, cancel and promotion statements, built once per dialect (Core on the tables).
 
-Core on the tables, not ORM entities. Bind names carry a `p_` prefix: in INSERT/UPDATE, names
-equal to column names are reserved. The hot sign-up statement has its other values, all
-constants, written into its SQL (`_constants_inline`).
+The seat rule lives here once: `SEAT_IS_FREE`, used by a sign-up's seat and by promotion.
+Bind names carry a `p_` prefix: in INSERT/UPDATE, names equal to column names are reserved.
 """
 
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import (
-    Integer,
-    String,
-    and_,
-    bindparam,
-    case,
-    cast,
-    exists,
-    func,
-    literal,
-    literal_column,
-    null,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import and_, bindparam, case, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
 
 from server.auth.models import User
 from server.community.models import Membership, RoleGrant
 from server.db.types import UTCDateTime
-from server.notify.models import OutboxEvent
 from server.tasks.models import Task, TaskSignup
 
 TASKS, SIGNUPS = Task.__table__, TaskSignup.__table__
+
+# The rule "a seat is free": fewer confirmed sign-ups than seats. A conditional UPDATE with it
+# is re-checked by PostgreSQL against the latest committed row, so seats are never oversold.
+SEAT_IS_FREE = TASKS.c.confirmed_count < TASKS.c.capacity
 
 
 def _context():
@@ -49,7 +33,7 @@ def _context():
     t, g = TASKS.c, grants.c
 
     def party_grant(*also):
-        # grants_of(user, task.community_id) filtered to party members, as check_audience reads
+        # grants_of(user, task.community_id) filtered to party members
         return exists().where(
             g.user_id == users.c.id,
             g.community_id == t.community_id,
@@ -87,28 +71,28 @@ def _context():
     )
 
 
-def _take_place(now, *also):
+def _take_place():
     """A seat if one is free and nobody waits, else a waitlist place, in one UPDATE.
 
-    SET expressions see the row as it was, so the returned waitlist length tells which branch
-    ran: a seat leaves it at 0, a waitlist place makes it the newcomer's position.
+    It refuses (no row) only when the task is no longer open. SET expressions see the row as
+    it was, so the returned waitlist length tells which branch ran: a seat leaves it at 0, a
+    waitlist place makes it the newcomer's position.
     """
     t = TASKS.c
-    seat = and_(t.confirmed_count < t.capacity, t.waitlisted_count == 0)
+    seat = and_(SEAT_IS_FREE, t.waitlisted_count == 0)
     return (
         update(TASKS)
         .where(
             t.id == bindparam("p_task_id"),
             t.status == "published",
-            t.signup_deadline >= now,
-            *also,
+            t.signup_deadline >= bindparam("p_now", type_=UTCDateTime()),
         )
         .values(
             confirmed_count=t.confirmed_count + case((seat, 1), else_=0),
             waitlisted_count=t.waitlisted_count + case((seat, 0), else_=1),
             signup_seq=t.signup_seq + 1,
         )
-        .returning(t.id, t.signup_seq, t.waitlisted_count)
+        .returning(t.signup_seq, t.waitlisted_count)
     )
 
 
@@ -127,95 +111,6 @@ def _join(module):
         },
         where=SIGNUPS.c.status == "cancelled",
     ).returning(SIGNUPS.c.id)
-
-
-def _eligible(ctx):
-    """signup._checked_for_signup on a context row, as SQL: true only when every check passes.
-
-    It must never be laxer than the Python checks: what it lets through is committed before
-    Python sees anything. Being stricter would only cost a round trip, as a refusal reads the
-    context again and lets the Python checks pick the error.
-    """
-    c = ctx.c
-    party_ok = and_(
-        c.party_member.is_(True),
-        or_(func.coalesce(c.audience_party_kind, "") == "", c.party_kind_held.is_(True)),
-    )
-    return and_(
-        c.id.is_not(None),
-        c.member_community_id == c.community_id,
-        or_(c.audience != "grid", c.member_grid_id.is_not_distinct_from(c.audience_grid_id)),
-        or_(c.audience != "party_members", party_ok),
-        c.my_status.is_(None),
-    )
-
-
-def _sign_up_at_once(now):
-    """PostgreSQL: checks, seat or waitlist place, sign-up and outbox event in ONE statement.
-
-    Run in autocommit it is its own transaction, so the task row lock is held only inside
-    PostgreSQL - from the seat UPDATE to the implicit commit, with no round trip to Python in
-    between. The seat UPDATE runs only when the context row passes every check (`_eligible`,
-    evaluated once, before the row is locked); its own WHERE re-checks status and deadline on
-    the latest row. The INSERT has no ON CONFLICT on purpose: when the caller already has a
-    sign-up the unique (task_id, user_id) constraint fails the whole statement and the seat
-    goes back. Returns (sign-up id, waitlist length), or no row when anything was refused:
-    then the context statement and the Python checks say why, so the answer is only as wide
-    as the sign-up needs (every result column costs CPU in the driver).
-    """
-    ctx = _context().cte("ctx")
-    gate = exists().where(_eligible(ctx))
-    t = TASKS.c
-    # SQLAlchemy fills `onupdate` defaults only for the first DML it compiles; here that is
-    # not the UPDATE, so its updated_at is set explicitly, like the outbox row's created_at.
-    written_at = bindparam("p_written_at", type_=UTCDateTime())
-    place = (
-        _take_place(now, gate)
-        .values(updated_at=written_at)
-        .returning(t.community_id, t.title)
-        .cte("place")
-    )
-    status = case((place.c.waitlisted_count == 0, "confirmed"), else_="waitlisted")
-    user_id = bindparam("p_user_id", type_=Integer())
-    joined = (
-        postgresql.insert(SIGNUPS)
-        .from_select(
-            ["task_id", "user_id", "status", "seq", "signed_up_at"],
-            select(place.c.id, user_id, status, place.c.signup_seq, now),
-        )
-        .returning(SIGNUPS.c.id, SIGNUPS.c.status)
-        .cte("joined")
-    )
-    outbox = OutboxEvent.__table__
-    # The payload signup._event_payload builds on the other paths, built here from the row.
-    payload = func.jsonb_build_object(
-        "task_id", place.c.id, "user_id", user_id, "title", place.c.title
-    )
-    told = postgresql.insert(outbox).from_select(
-        [
-            "event_type",
-            "aggregate_type",
-            "aggregate_id",
-            "community_id",
-            "payload",
-            "created_at",
-            "published_at",
-        ],
-        select(
-            literal("task.signup.", String()) + joined.c.status,
-            literal("task", String()),
-            cast(place.c.id, String()),
-            place.c.community_id,
-            payload,
-            written_at,
-            null(),
-        ).select_from(place.join(joined, true())),
-    )
-    return (
-        select(joined.c.id, place.c.waitlisted_count)
-        .select_from(place.join(joined, true()))
-        .add_cte(told.cte("told"))
-    )
 
 
 def _leave(status: str):
@@ -241,7 +136,7 @@ def _free(counter: str):
 
 
 def _promotion():
-    """Promotion's three steps: the next waitlisted person, a seat for them, their new status."""
+    """Promotion's three steps: the next waitlisted person, a free seat for them, their status."""
     t, s = TASKS.c, SIGNUPS.c
     next_waitlisted = (
         select(s.id, s.user_id)
@@ -252,7 +147,7 @@ def _promotion():
     )
     seat = (
         update(TASKS)
-        .where(t.id == bindparam("p_task_id"), t.confirmed_count < t.capacity)
+        .where(t.id == bindparam("p_task_id"), SEAT_IS_FREE)
         .values(confirmed_count=t.confirmed_count + 1, waitlisted_count=t.waitlisted_count - 1)
         .returning(t.id)
     )
@@ -265,40 +160,16 @@ def _promotion():
     return next_waitlisted, seat, promote
 
 
-def _constants_inline(stmt, dialect):
-    """The statement with its constants ('published', 0, 1 ...) as SQL literals, not parameters.
-
-    SQLAlchemy builds, processes and sends every bound parameter on every execution; the
-    sign-up statement had 26, of which only the four `p_` ones vary.
-    """
-
-    def literal_sql(element, **_kw):
-        if isinstance(element, BindParameter) and not element.key.startswith("p_"):
-            if element.value is not None and not element.callable:
-                sql = literal(element.value, element.type).compile(
-                    dialect=dialect, compile_kwargs={"literal_binds": True}
-                )
-                return literal_column(sql.string, element.type)
-        return None
-
-    return visitors.replacement_traverse(stmt, {}, literal_sql)
-
-
 @cache
 def statements(dialect: str) -> SimpleNamespace:
+    """Every statement of sign-up, cancel and promotion; only the upsert differs by dialect."""
     module = postgresql if dialect == "postgresql" else sqlite
-    now = bindparam("p_now", type_=UTCDateTime())
     t = TASKS.c
     next_waitlisted, seat_for_waitlisted, promote = _promotion()
     return SimpleNamespace(
         context=_context(),
-        take_place=_take_place(now),
+        take_place=_take_place(),
         join=_join(module),
-        sign_up_at_once=(
-            _constants_inline(_sign_up_at_once(now), module.dialect())
-            if dialect == "postgresql"
-            else None
-        ),
         # What promotion and the cancel deadline need, read after the lock is held.
         lock=select(t.id, t.community_id, t.title, t.status, t.cancel_deadline)
         .where(t.id == bindparam("p_task_id"))

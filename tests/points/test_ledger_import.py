@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.db.session import db
 from server.http.errors import NotFound, Unprocessable
-from server.points import ledger, rankings
+from server.points import ledger, ranking_rebuild
 from server.points.ledger_models import LedgerEntry, PeriodTotal
 from tests.ledger_helpers import (
     check_invariants,
@@ -108,7 +108,7 @@ def test_imported_totals_agree_with_a_rebuild_from_the_ledger(accounts):
         return sorted(tuple(r) for r in rows)
 
     imported = totals()
-    rankings.rebuild_totals(demo_community_id())
+    ranking_rebuild.rebuild_totals(demo_community_id())
     db.session.commit()
     assert totals() == imported
 

@@ -4,15 +4,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from server.community import profile_cache
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import NotFound
-from server.points.ledger import statements
+from server.platform import profile_versions
 from server.points.ledger.checks import InsufficientPoints
+from server.points.ledger.statements import ACCOUNTS, session_statements
 from server.points.ledger_models import Account
-
-ACCOUNTS = statements.ACCOUNTS
 
 
 def find_account(community_id: int, holder_type: str, holder_id: int) -> Account | None:
@@ -30,7 +28,7 @@ def _get_or_create(community_id: int, holder_type: str, holder_id: int) -> Accou
     account = find_account(community_id, holder_type, holder_id)
     if account is not None:
         return account
-    conn, st = statements.current()
+    conn, st = session_statements()
     now = utcnow()
     # ON CONFLICT DO NOTHING: a concurrent first use opened it already; both read that one.
     conn.execute(
@@ -75,7 +73,7 @@ def sync(account_id: int, row) -> None:
     Every balance change passes here, so here the holder's cached profile is marked stale.
     """
     if row.holder_type == "user":
-        profile_cache.touch(row.holder_id)
+        profile_versions.touch(row.holder_id)
     account = db.session.identity_map.get(identity_key(Account, account_id))
     if account is None:
         return

@@ -13,10 +13,10 @@ from server.db.types import utcnow
 from server.http.errors import NotFound
 from server.platform.localtime import month_of
 from server.points import rankings
-from server.points.ledger import statements
 from server.points.ledger.accounts import sync
 from server.points.ledger.checks import check_amount, check_key, check_reason
 from server.points.ledger.posting import ENTRY_DEFAULTS, rank_kinds
+from server.points.ledger.statements import session_statements
 
 
 def import_credits(credits: Iterable[Mapping]) -> int:
@@ -33,7 +33,7 @@ def import_credits(credits: Iterable[Mapping]) -> int:
     totals: dict[int, int] = defaultdict(int)
     for c in credits:
         totals[c["account_id"]] += check_amount(c["amount"])
-    conn, st = statements.current()
+    conn, st = session_statements()
     states = {}
     for account_id in sorted(totals):  # one lock order for every importer
         params = {"p_id": account_id, "p_amount": totals[account_id], "p_now": now}

@@ -15,7 +15,6 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import NotFound
 from server.platform.localtime import month_of
-from server.points.ledger import statements
 from server.points.ledger.accounts import account_id_of, refuse_uncovered, sync
 from server.points.ledger.checks import (
     AlreadyReversed,
@@ -26,19 +25,20 @@ from server.points.ledger.checks import (
     check_reason,
 )
 from server.points.ledger.posting import entry_by_key, insert_entry, rank_kinds, replay_entry
+from server.points.ledger.statements import session_statements
 from server.points.ledger_models import DEBIT_KINDS, EARNING_KINDS, Account, LedgerEntry
 
 
 def _give(account_id: int, amount: int, earned: int, now: datetime):
     """balance += amount, earned += earned; the new state and holder roles, None if no account."""
-    conn, st = statements.current()
+    conn, st = session_statements()
     params = {"p_id": account_id, "p_amount": amount, "p_earned": earned, "p_now": now}
     return conn.execute(st.give, params).one_or_none()
 
 
 def _take(account_id: int, amount: int, earned: int, now: datetime):
     """balance -= amount, earned -= earned, if the available balance covers it; else None."""
-    conn, st = statements.current()
+    conn, st = session_statements()
     params = {"p_id": account_id, "p_amount": amount, "p_earned": earned, "p_now": now}
     return conn.execute(st.take, params).one_or_none()
 

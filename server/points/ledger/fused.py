@@ -20,8 +20,8 @@ from sqlalchemy import (
     update,
 )
 
-from server.community import profile_cache
 from server.db.types import UTCDateTime
+from server.platform import profile_versions
 from server.points.ledger.accounts import sync
 from server.points.ledger.checks import check_reason
 from server.points.ledger.holds import refuse_unresolved
@@ -148,4 +148,4 @@ def settled(row, hold_id: int, *, committed: bool = False) -> None:
     if not committed:
         sync(row.account_id, row)
     elif row.holder_type == "user":
-        profile_cache.bump_now(row.holder_id)
+        profile_versions.bump_now(row.holder_id)

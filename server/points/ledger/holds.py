@@ -1,9 +1,9 @@
 """Holds: points reserved from the available balance, resolved exactly once.
 
-A hold is a two-phase transfer (DESIGN.md 7): pending, then settled (a debit of the held
-points), released or expired (the points are available again). Resolving is one conditional
-UPDATE of the hold (`status = 'pending'`), so of concurrent settle, release and expire exactly
-one wins; the others are told HoldNotPending.
+A hold is a two-phase transfer: pending, then settled (a debit of the held points), released
+or expired (the points are available again). Resolving is one conditional UPDATE of the hold
+(`hold_is_pending`), so of concurrent settle, release and expire exactly one wins; the others
+are told HoldNotPending.
 """
 
 from datetime import datetime
@@ -13,7 +13,6 @@ from sqlalchemy import select
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import NotFound
-from server.points.ledger import statements
 from server.points.ledger.accounts import account_id_of, refuse_uncovered, sync
 from server.points.ledger.checks import (
     HoldNotPending,
@@ -23,6 +22,7 @@ from server.points.ledger.checks import (
     check_reason,
 )
 from server.points.ledger.posting import insert_entry, register
+from server.points.ledger.statements import session_statements
 from server.points.ledger_models import Account, Hold, LedgerEntry
 
 EXPIRED_REASON = "冻结已过期，积分已退回"
@@ -59,7 +59,7 @@ def hold(
     check_key(idempotency_key)
     account_id = account_id_of(account)
     now = utcnow()
-    conn, st = statements.current()
+    conn, st = session_statements()
     row = conn.execute(st.hold, {"p_id": account_id, "p_amount": amount, "p_now": now})
     row = row.one_or_none()
     if row is None:  # not covered: a replay of a hold the account could not cover again?
@@ -90,14 +90,14 @@ def hold(
 
 def _unhold(account_id: int, amount: int, now: datetime) -> None:
     """Make held points available again."""
-    conn, st = statements.current()
+    conn, st = session_statements()
     params = {"p_id": account_id, "p_amount": amount, "p_now": now}
     sync(account_id, conn.execute(st.unhold, params).one())
 
 
 def _resolve(hold_id: int, status: str, reason: str, now: datetime):
     """Move a pending hold to `status`; return its whole resolved row, or say why not."""
-    conn, st = statements.current()
+    conn, st = session_statements()
     params = {"p_id": hold_id, "p_status": status, "p_now": now, "p_reason": reason}
     row = conn.execute(st.resolve_hold, params).one_or_none()
     if row is None:
@@ -160,7 +160,7 @@ def settle(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Led
     hold_id = _hold_id(hold)
     now = utcnow()
     row = _resolve(hold_id, "settled", reason, now)
-    conn, st = statements.current()
+    conn, st = session_statements()
     params = {"p_id": row.account_id, "p_amount": row.amount, "p_now": now}
     account_row = conn.execute(st.settle, params).one()
     entry = insert_entry(

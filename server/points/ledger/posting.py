@@ -7,8 +7,8 @@ from sqlalchemy.orm.util import identity_key
 
 from server.db.session import db
 from server.points import rankings
-from server.points.ledger import statements
 from server.points.ledger.checks import IdempotencyConflict
+from server.points.ledger.statements import session_statements
 from server.points.ledger_models import LedgerEntry
 
 # Every column is always bound, so one compiled form of the INSERT serves every caller.
@@ -61,7 +61,7 @@ def add_to_totals(
     """Add `delta` to the account's period totals, and to Redis once the transaction commits."""
     if not kinds:
         return
-    conn, st = statements.current()
+    conn, st = session_statements()
     rows = [
         {
             "account_id": account_id,
@@ -82,7 +82,7 @@ def insert_entry(values: dict, *, community_id: int | None = None) -> LedgerEntr
     With `community_id`, the entry's amount is added to the period totals of its `rank_kinds`
     once the entry is known to be new.
     """
-    conn, st = statements.current()
+    conn, st = session_statements()
     values = {**ENTRY_DEFAULTS, **values}
     entry_id = conn.execute(st.insert_entry, values).scalar_one_or_none()
     if entry_id is None:

@@ -35,11 +35,20 @@ STATE = (
 
 
 def available_covers(amount) -> ColumnElement[bool]:
-    """The gate of every debit and hold: the available balance covers `amount` (DESIGN.md 7).
+    """The gate of every debit and hold: the available balance covers `amount`.
 
-    Used as the WHERE of the UPDATE itself, so concurrent spenders cannot both pass it.
+    The WHERE of the account's UPDATE itself, so concurrent spenders cannot both pass it
+    (docs/architecture.md, one gate per rule).
     """
     return ACCOUNTS.c.balance - ACCOUNTS.c.held >= amount
+
+
+def hold_is_pending() -> ColumnElement[bool]:
+    """The gate of settle, release and expire: a hold resolves once.
+
+    The WHERE of the hold's UPDATE: of concurrent resolutions exactly one matches the row.
+    """
+    return HOLDS.c.status == "pending"
 
 
 def _has_role(role: str):
@@ -111,7 +120,7 @@ def for_dialect(dialect: str) -> Statements:
         insert_hold=insert(HOLDS).on_conflict_do_nothing().returning(h.id),
         add_total=add_total,
         resolve_hold=update(HOLDS)
-        .where(h.id == bindparam("p_id"), h.status == "pending")
+        .where(h.id == bindparam("p_id"), hold_is_pending())
         .values(
             status=bindparam("p_status"), resolved_at=now, resolution_reason=bindparam("p_reason")
         )
@@ -122,7 +131,7 @@ def for_dialect(dialect: str) -> Statements:
     )
 
 
-def current():
+def session_statements():
     """The session's connection (joining its transaction) and the statements for its dialect."""
     conn = db.session.connection()
     return conn, for_dialect(conn.dialect.name)

@@ -14,7 +14,7 @@ from server.tasks import attendance as attendance_service
 from server.tasks import checkin_codes, completion
 from server.tasks.models import TaskAttendance, TaskSignup
 from tests.conftest import error_code
-from tests.test_tasks_support import T0, Clock, community_id, create_task, load_user, user_id
+from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task, load_user, user_id
 
 API = "/api/v1/tasks"
 HERE = {"latitude": 31.2304, "longitude": 121.4737}
@@ -365,7 +365,7 @@ def test_hours_and_yearly_record(api, seeded, query, frozen):
     assert resp.data.startswith(b"%PDF") and len(resp.data) > 1000
     assert "attachment" in resp.headers["Content-Disposition"]
     with api.client.application.app_context():
-        from server.tasks.record import yearly_rows
+        from server.tasks.volunteer_record_pdf import yearly_rows
 
         rows = yearly_rows(load_user("resident-4"), 2026)
         assert rows == [

@@ -10,13 +10,13 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, func, select
 
 from server.auth.models import User
-from server.auth.schemas import ProfileSchema
-from server.community import profile_cache
 from server.community.models import Community, Grid, Membership, RoleGrant
 from server.db.session import db
 from server.platform.localtime import local_year
 from server.platform.masking import mask_phone
 from server.points.ledger_models import Account
+from server.profile import cache as profile_cache
+from server.profile.schemas import ProfileSchema
 from server.tasks import clock
 from server.tasks.hours import year_bounds
 from server.tasks.models import Task, TaskAttendance

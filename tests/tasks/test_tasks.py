@@ -12,7 +12,7 @@ from server.notify.models import OutboxEvent
 from server.tasks import signup as signup_service
 from server.tasks.models import Task, TaskSignup
 from tests.conftest import error_code
-from tests.test_tasks_support import (
+from tests.tasks.test_tasks_support import (
     T0,
     Clock,
     community_id,
@@ -310,11 +310,10 @@ def test_signup_service_directly(app, seeded, query, api, frozen):
         with pytest.raises(Conflict):
             signup_service.sign_up(load_user("resident-4"), task["id"])
         db.session.rollback()
-        with pytest.raises(Forbidden):
-            signup_service.check_audience(
-                load_user("resident-4"),
-                Task(community_id=task["community_id"], audience="party_members"),
-            )
+        refusal = signup_service.audience_refusal
+        outsider = refusal(Task(audience="party_members"), None, False, False)
+        assert isinstance(outsider, Forbidden) and outsider.code == "audience_mismatch"
+        assert refusal(Task(audience="everyone"), None, False, False) is None
         result = signup_service.cancel_signup(load_user("resident-4"), task["id"])
         db.session.remove()
     assert result["promoted_user_ids"] == [user_id(query, "resident-5")]

@@ -1,6 +1,10 @@
-"""Seats under a real rush, on PostgreSQL: threads released together, each with its own session."""
+"""Seats under a real rush, on PostgreSQL: threads released together, each with its own session.
+
+Sign-ups and cancels go through the functions the routes call, on the one transactional path.
+"""
 
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -9,14 +13,16 @@ from sqlalchemy import func, select
 from server.auth.models import User
 from server.db.session import db
 from server.http.errors import AppError
+from server.notify.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from server.tasks import completion, signup
-from server.tasks.models import Task, TaskAttendance, TaskSignup
-from tests.test_tasks_support import (
+from server.tasks.models import TaskAttendance, TaskSignup
+from tests.tasks.test_tasks_support import (
     T0,
     Clock,
     community_id,
     create_task,
+    invariants,
     load_user,
     make_residents,
 )
@@ -31,7 +37,7 @@ def frozen(monkeypatch):
 
 
 def run_together(app, fns):
-    """Run each fn(app) in its own thread and app context, all released at once."""
+    """Run each fn() in its own thread, app context and session, released by one Barrier."""
     barrier = threading.Barrier(len(fns))
     results = [None] * len(fns)
 
@@ -57,37 +63,32 @@ def run_together(app, fns):
     return results
 
 
-def sign_up_as(uid, task_id):
-    def fn():
-        return signup.sign_up(db.session.get(User, uid), task_id)["status"]
-
-    return fn
+def signs_up(uid, task_id):
+    """A sign-up as the route makes it: the whole answer, or the refusal's code."""
+    return lambda: signup.sign_up_as(uid, task_id)
 
 
-def cancel_as(uid, task_id):
-    def fn():
-        return signup.cancel_signup(db.session.get(User, uid), task_id)["was"]
-
-    return fn
+def cancels(uid, task_id):
+    return lambda: signup.cancel_signup_as(uid, task_id)["was"]
 
 
-def invariants(query, task_id):
-    def check(s):
-        task = s.get(Task, task_id)
-        counts = dict(
-            s.execute(
-                select(TaskSignup.status, func.count())
-                .where(TaskSignup.task_id == task_id)
-                .group_by(TaskSignup.status)
-            ).all()
-        )
-        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
-        assert task.waitlisted_count == counts.get("waitlisted", 0)
-        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
-        assert len(seqs) == len(set(seqs))
-        return task, counts
+def statuses(results):
+    return [r["status"] if isinstance(r, dict) else r for r in results]
 
-    return query(check)
+
+def signup_events(query, task_id):
+    """(event type, user id) of every sign-up event of the task, in the order written."""
+    return query(
+        lambda s: [
+            (e.event_type, e.payload["user_id"])
+            for e in s.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.aggregate_id == str(task_id))
+                .where(OutboxEvent.event_type.like("task.signup.%"))
+                .order_by(OutboxEvent.id)
+            )
+        ]
+    )
 
 
 def order_of(query, task_id, status):
@@ -103,22 +104,28 @@ def order_of(query, task_id, status):
 def test_200_threads_rush_a_20_seat_task(app, api, seeded, query, frozen):
     task = create_task(api, query, capacity=20)
     people = make_residents(app, community_id(query), 200)
-    results = run_together(app, [sign_up_as(uid, task["id"]) for uid in people])
-    assert results.count("confirmed") == 20, results
-    assert results.count("waitlisted") == 180, results
+    results = run_together(app, [signs_up(uid, task["id"]) for uid in people])
+    assert statuses(results).count("confirmed") == 20, results
+    assert statuses(results).count("waitlisted") == 180, results
     row, counts = invariants(query, task["id"])
     assert (row.confirmed_count, row.waitlisted_count, row.signup_seq) == (20, 180, 200)
     # The sign-up order is the order seats were taken: the first 20 numbers are the seats.
-    confirmed_seqs = query(
-        lambda s: sorted(
-            s.scalars(
-                select(TaskSignup.seq).where(
-                    TaskSignup.task_id == task["id"], TaskSignup.status == "confirmed"
-                )
-            )
-        )
+    rows = query(
+        lambda s: {
+            r.id: (r.user_id, r.status, r.seq)
+            for r in s.scalars(select(TaskSignup).where(TaskSignup.task_id == task["id"]))
+        }
     )
-    assert confirmed_seqs == list(range(1, 21))
+    assert sorted(seq for _, status, seq in rows.values() if status == "confirmed") == list(
+        range(1, 21)
+    )
+    # Every answer is its row, each waitlisted answer a distinct place in line.
+    assert {r["id"]: r["status"] for r in results} == {k: v[1] for k, v in rows.items()}
+    positions = sorted(r["waitlist_position"] for r in results if r["status"] == "waitlisted")
+    assert positions == list(range(1, 181))
+    # Exactly one event per sign-up, of its status.
+    told = Counter(signup_events(query, task["id"]))
+    assert told == Counter((f"task.signup.{status}", uid) for uid, status, _ in rows.values())
 
 
 def test_cancellations_under_load_promote_in_order(app, api, seeded, query, frozen):
@@ -126,7 +133,7 @@ def test_cancellations_under_load_promote_in_order(app, api, seeded, query, froz
     people = make_residents(app, community_id(query), 80)
     for uid in people[:60]:  # sequential: a known sign-up order
         with app.app_context():
-            signup.sign_up(db.session.get(User, uid), task["id"])
+            signup.sign_up_as(uid, task["id"])
             db.session.remove()
     confirmed = order_of(query, task["id"], "confirmed")
     waitlist = order_of(query, task["id"], "waitlisted")
@@ -134,9 +141,9 @@ def test_cancellations_under_load_promote_in_order(app, api, seeded, query, froz
 
     # 15 confirmed people leave while 20 newcomers rush in.
     leavers = confirmed[:15]
-    fns = [cancel_as(uid, task["id"]) for uid in leavers]
-    fns += [sign_up_as(uid, task["id"]) for uid in people[60:]]
-    results = run_together(app, fns)
+    fns = [cancels(uid, task["id"]) for uid in leavers]
+    fns += [signs_up(uid, task["id"]) for uid in people[60:]]
+    results = statuses(run_together(app, fns))
     assert results[:15] == ["confirmed"] * 15, results
     assert results[15:] == ["waitlisted"] * 20, results  # a free seat never skips the queue
 
@@ -147,6 +154,8 @@ def test_cancellations_under_load_promote_in_order(app, api, seeded, query, froz
     remaining = order_of(query, task["id"], "waitlisted")
     assert remaining[:25] == waitlist[15:]
     assert set(remaining[25:]) == set(people[60:])
+    promoted = [uid for kind, uid in signup_events(query, task["id"]) if kind.endswith("promoted")]
+    assert sorted(promoted) == sorted(waitlist[:15])  # each promoted once, and told once
 
 
 def test_one_person_double_tapping_gets_one_signup(app, api, seeded, query, frozen):
@@ -154,11 +163,29 @@ def test_one_person_double_tapping_gets_one_signup(app, api, seeded, query, froz
     with app.app_context():
         uid = load_user("resident-4").id
         db.session.remove()
-    results = run_together(app, [sign_up_as(uid, task["id"]) for _ in range(12)])
+    results = statuses(run_together(app, [signs_up(uid, task["id"]) for _ in range(12)]))
     assert results.count("confirmed") == 1, results
     assert results.count("already_signed_up") == 11, results
     row, counts = invariants(query, task["id"])
-    assert row.confirmed_count == 1 and counts == {"confirmed": 1}
+    assert (row.confirmed_count, row.signup_seq) == (1, 1) and counts == {"confirmed": 1}
+    assert signup_events(query, task["id"]) == [("task.signup.confirmed", uid)]
+
+
+def test_double_tap_after_cancelling_reuses_the_signup_once(app, api, seeded, query, frozen):
+    task = create_task(api, query, capacity=5)
+    with app.app_context():
+        uid = load_user("resident-4").id
+        first = signup.sign_up_as(uid, task["id"])
+        signup.cancel_signup_as(uid, task["id"])
+        db.session.remove()
+    results = run_together(app, [signs_up(uid, task["id"]) for _ in range(8)])
+    winners = [r for r in results if isinstance(r, dict)]
+    assert len(winners) == 1 and winners[0]["id"] == first["id"], results
+    assert results.count("already_signed_up") == 7, results
+    row, counts = invariants(query, task["id"])
+    assert (row.confirmed_count, row.signup_seq) == (1, 2) and counts == {"confirmed": 1}
+    kinds = [kind for kind, _ in signup_events(query, task["id"])]
+    assert kinds == ["task.signup.confirmed", "task.signup.cancelled", "task.signup.confirmed"]
 
 
 def test_concurrent_completions_credit_each_attendee_once(app, api, seeded, query, frozen):
@@ -166,7 +193,7 @@ def test_concurrent_completions_credit_each_attendee_once(app, api, seeded, quer
     people = make_residents(app, community_id(query), 30)
     for uid in people:
         with app.app_context():
-            signup.sign_up(db.session.get(User, uid), task["id"])
+            signup.sign_up_as(uid, task["id"])
             db.session.remove()
     frozen.set(T0 + timedelta(days=1, minutes=5))
     with app.app_context():

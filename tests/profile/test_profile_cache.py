@@ -6,11 +6,12 @@ import pytest
 from redis import Redis
 from sqlalchemy import select, text
 
-from server.community import profile_cache
 from server.community.models import Community, Grid
 from server.db.session import db
+from server.platform import profile_versions
+from server.profile import cache as profile_cache
 from tests.conftest import error_code
-from tests.test_tasks_support import T0, Clock, community_id, create_task
+from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task
 
 ME = "/api/v1/me"
 ADJ = "/api/v1/points/adjustments"
@@ -43,7 +44,7 @@ def test_a_repeated_me_is_served_from_the_cache(api, seeded, app, query):
     _behind_the_apps_back(app, "UPDATE users SET nickname = 'changed' WHERE id = :id", id=uid)
     assert me(api) == first  # the database was not read again
     with app.test_request_context():
-        profile_cache.touch(uid)
+        profile_versions.touch(uid)
         db.session.commit()  # a commit that touched the user bumps their version
     assert me(api)["nickname"] == "changed"
 
@@ -149,7 +150,7 @@ def test_a_rolled_back_change_bumps_nothing(app, seeded, api):
     with app.test_request_context():
         before = profile_cache.lookup(uid).stamp
         db.session.execute(text("UPDATE users SET nickname = 'x' WHERE id = :id"), {"id": uid})
-        profile_cache.touch(uid)
+        profile_versions.touch(uid)
         db.session.rollback()
         db.session.commit()
         assert profile_cache.lookup(uid).stamp == before

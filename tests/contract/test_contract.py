@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from werkzeug.serving import make_server
 
-CONTRACT = Path(__file__).resolve().parent.parent / "schemas" / "openapi.json"
+CONTRACT = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 REGENERATE = (
     "scripts/openapi  (flask --app server openapi write --format json schemas/openapi.json)"
 )

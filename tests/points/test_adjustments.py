@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from server.community import roles as community_roles
 from server.community import service as community_service
 from server.community.models import Community, Street
 from server.db.audit import AuditLog
@@ -40,7 +41,7 @@ def _other_admin(app, api):
 
         user = db.session.get(User, user_id)
         community_service.join_community(user, other.id)
-        community_service.grant_role(None, other.id, user_id, "admin")
+        community_roles.grant_role(None, other.id, user_id, "admin")
         db.session.remove()
 
 

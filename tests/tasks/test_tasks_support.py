@@ -2,13 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.community.models import Community, Grid, Membership, Street
 from server.db.session import db
 from server.points.models import PointItem
 from server.tasks import clock
+from server.tasks.models import Task, TaskSignup
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID
 
@@ -110,3 +111,24 @@ def make_residents(app, community: int, count: int, prefix: str = "rush") -> lis
         db.session.add_all(Membership(user_id=u.id, community_id=community) for u in users)
         db.session.commit()
         return [u.id for u in users]
+
+
+def invariants(query, task_id):
+    """Seats as the rows have them: counters equal to the rows, within capacity, seqs unique."""
+
+    def check(s):
+        task = s.get(Task, task_id)
+        counts = dict(
+            s.execute(
+                select(TaskSignup.status, func.count())
+                .where(TaskSignup.task_id == task_id)
+                .group_by(TaskSignup.status)
+            ).all()
+        )
+        assert task.confirmed_count == counts.get("confirmed", 0) <= task.capacity
+        assert task.waitlisted_count == counts.get("waitlisted", 0)
+        seqs = s.scalars(select(TaskSignup.seq).where(TaskSignup.task_id == task_id)).all()
+        assert len(seqs) == len(set(seqs))
+        return task, counts
+
+    return query(check)

@@ -170,7 +170,7 @@ def test_non_admins_and_other_communities_admins_are_refused(api, seeded, query,
     other = make_other_community(app)
     api.post(f"/api/v1/communities/{other}/join", "other-admin", json={})
     with app.app_context():
-        from server.community.service import grant_role
+        from server.community.roles import grant_role
 
         grant_role(None, other, user_id(api, "other-admin"), "admin")
     assert "admin" in api.get("/api/v1/me", "other-admin").get_json()["roles"]

@@ -1,0 +1,39 @@
+"""The profile as `GET /me`, `PATCH /me` and login answer it."""
+
+import marshmallow as ma
+
+from server.community.schemas import MembershipViewSchema, RoleGrantSchema
+from server.http.schemas import IdField
+from server.tasks.schemas import VolunteerHoursSchema
+
+
+class PointsSummarySchema(ma.Schema):
+    balance = ma.fields.Integer(required=True)
+    held = ma.fields.Integer(required=True)
+    available = ma.fields.Integer(required=True)
+
+
+class ProfileSchema(ma.Schema):
+    id = IdField(required=True)
+    points = ma.fields.Nested(
+        PointsSummarySchema, required=True, allow_none=True, metadata={"description": "本社区积分"}
+    )
+    volunteer_hours = ma.fields.Nested(VolunteerHoursSchema, required=True)
+    nickname = ma.fields.String(required=True, allow_none=True)
+    real_name = ma.fields.String(required=True, allow_none=True)
+    avatar_url = ma.fields.String(required=True, allow_none=True)
+    phone = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "脱敏手机号，如 138****5678"}
+    )
+    phone_bound = ma.fields.Boolean(required=True)
+    membership = ma.fields.Nested(MembershipViewSchema, required=True, allow_none=True)
+    roles = ma.fields.List(ma.fields.String(), required=True)
+    role_grants = ma.fields.List(ma.fields.Nested(RoleGrantSchema), required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+
+
+class LoginResultSchema(ma.Schema):
+    token = ma.fields.String(required=True)
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
+    is_new = ma.fields.Boolean(required=True)
+    user = ma.fields.Nested(ProfileSchema, required=True)
