@@ -7,10 +7,9 @@ must not grow with history: target p99(1M) / p99(10k) <= 1.5 for each endpoint.
     python -m bench.history_latency [--small 10000] [--big 1000000]   # its own stack
 
 Over HTTP against gunicorn (PostgreSQL + Redis): a community of 2,000 members is created
-through the services in-process; the ledger is filled with one INSERT ... SELECT
-generate_series per 250k entries, and in the same transaction the accounts and the monthly
-ranking totals get exactly what the ledger would have written for those entries (balance,
-earned, `point_period_totals` upserts), then the Redis sorted sets are rebuilt from the
+through the services in-process; the ledger is filled through `ledger.import_credits`, the
+ledger's own bulk path (the entries, the accounts' balance and earned, the monthly ranking
+totals), CHUNK entries per transaction; then the Redis sorted sets are rebuilt from the
 totals (`ranking_rebuild.rebuild_redis`) and the tables are VACUUM ANALYZEd. Each endpoint is
 measured with the same thread-pool client at 10k entries, then again at 1M.
 """
@@ -20,13 +19,14 @@ import json
 import secrets
 import sys
 import time
+from datetime import datetime, timedelta
 
 from bench.redemption_bench import drive
 from bench.rows import no_cpu
 
 TARGET_P99_RATIO = 1.5
 ACCOUNTS = 2000
-CHUNK = 250_000
+CHUNK = 50_000  # entries per import_credits call and transaction
 CONCURRENCY = 4
 REASON = "志愿服务：垃圾分类志愿督导"
 PATHS = {
@@ -36,35 +36,10 @@ PATHS = {
     "rankings year": "/api/v1/rankings?period=2026&kind=person&limit=20",
 }
 
-# Entry g (1, 2, ...) goes to account first + (g-1) % ACCOUNTS as that account's k-th entry,
-# k = (g-1) / ACCOUNTS + 1, so balance_after = 5k is the true running balance. Spread over
-# 2026-01-01 .. 2026-11-16 Asia/Shanghai; rank_month is the Shanghai month, as the ledger
-# computes it; 'import' entries of user accounts rank in 'person' (server/points/rankings.py).
-FILL = """
-INSERT INTO ledger_entries (account_id, amount, balance_after, kind, cause_type, cause_id,
-    reason, idempotency_key, rank_month, rank_kinds, created_at)
-SELECT %(first)s + (g - 1) %% %(accounts)s, 5, 5 * ((g - 1) / %(accounts)s + 1), 'import',
-    'bench', g::text, %(reason)s, %(tag)s || ':' || g,
-    to_char(t.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), 'person', t.at
-FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g,
-    LATERAL (SELECT timestamptz '2026-01-01 00:00:00+08' + (g %% 320) * interval '1 day'
-                    + (g %% 86400) * interval '1 second' AS at) t
-"""
-# What the ledger's credit() does per entry, in bulk for the entries just inserted.
-ACCOUNTS_UP = """
-UPDATE point_accounts a SET balance = a.balance + s.total, earned = a.earned + s.total,
-    updated_at = now()
-FROM (SELECT account_id, sum(amount) AS total FROM ledger_entries WHERE id > %(after)s
-      GROUP BY account_id) s
-WHERE a.id = s.account_id
-"""
-TOTALS_UP = """
-INSERT INTO point_period_totals (account_id, community_id, kind, month, points)
-SELECT account_id, %(community)s, 'person', rank_month, sum(amount)
-FROM ledger_entries WHERE id > %(after)s GROUP BY account_id, rank_month
-ON CONFLICT (account_id, kind, month)
-DO UPDATE SET points = point_period_totals.points + excluded.points
-"""
+# Entry g (1, 2, ...) goes to account first + (g-1) % ACCOUNTS, spread over 2026-01-01 ..
+# 2026-11-16 Asia/Shanghai; the ledger works out balance_after, rank_month and rank_kinds.
+START = datetime.fromisoformat("2026-01-01T00:00:00+08:00")
+
 CONSISTENT = """
 SELECT
   (SELECT count(*) FROM point_accounts a
@@ -107,27 +82,34 @@ def _setup(app) -> tuple[int, int, str]:
     return community_id, accounts[0], token
 
 
+def _credits(first: int, tag: str, lo: int, hi: int):
+    for g in range(lo, hi + 1):
+        yield {
+            "account_id": first + (g - 1) % ACCOUNTS,
+            "amount": 5,
+            "reason": REASON,
+            "idempotency_key": f"{tag}:{g}",
+            "cause_type": "bench",
+            "cause_id": g,
+            "at": START + timedelta(days=g % 320, seconds=g % 86400),
+        }
+
+
 def fill(db_url: str, app, community_id: int, first: int, start: int, stop: int) -> float:
-    """Entries start..stop (1-based, global) with balances and totals; return seconds taken."""
+    """Entries start..stop (1-based, global) through the ledger; return seconds taken."""
     import psycopg
 
-    from server.points import ranking_rebuild
+    from server.db.session import db
+    from server.points import ledger, ranking_rebuild
 
     began = time.perf_counter()
     tag = f"hist{community_id}"
-    with psycopg.connect(db_url) as conn:
-        for lo in range(start, stop + 1, CHUNK):
-            hi = min(stop, lo + CHUNK - 1)
-            with conn.transaction():
-                after = conn.execute("SELECT coalesce(max(id), 0) FROM ledger_entries").fetchone()[
-                    0
-                ]
-                values = {"first": first, "accounts": ACCOUNTS, "reason": REASON, "tag": tag}
-                conn.execute(FILL, {**values, "start": lo, "stop": hi})
-                conn.execute(ACCOUNTS_UP, {"after": after})
-                conn.execute(TOTALS_UP, {"after": after, "community": community_id})
     with app.app_context():
+        for lo in range(start, stop + 1, CHUNK):
+            ledger.import_credits(_credits(first, tag, lo, min(stop, lo + CHUNK - 1)))
+            db.session.commit()
         ranking_rebuild.rebuild_redis(community_id)  # reads served from Redis, as in production
+        db.session.remove()
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE ledger_entries, point_accounts, point_period_totals")
     return time.perf_counter() - began

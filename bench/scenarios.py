@@ -164,7 +164,7 @@ SCENARIOS: list[Scenario] = [
         method="GET",
         path="/api/v1/points/balance, /api/v1/rankings",
         description="balance, ledger first page and rankings latency with 10 thousand, then "
-        "1 million ledger entries in the database (bulk INSERT ... SELECT generate_series)",
+        "1 million ledger entries in the database (bulk-loaded through ledger.import_credits)",
         runner=_history_latency,
     ),
 ]

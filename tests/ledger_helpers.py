@@ -1,9 +1,10 @@
-"""Shared helpers for the ledger, adjustment and ranking tests."""
+"""Shared helpers for the ledger, adjustment, ranking and redemption tests."""
 
 from sqlalchemy import func, select
 
 from server.community.models import Community, Organisation
 from server.db.session import db
+from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID
@@ -51,3 +52,31 @@ def check_invariants(session, account_ids=None) -> None:
             .limit(1)
         )
         assert last is None or last == account.balance
+
+
+def post_credit(account, amount, key, **kw):
+    """ledger.credit with a claim's usual reason and cause."""
+    kw.setdefault("reason", "志愿服务：垃圾分类志愿督导")
+    kw.setdefault("cause_type", "claim")
+    kw.setdefault("cause_id", key)
+    return ledger.credit(account, amount, idempotency_key=key, **kw)
+
+
+def post_debit(account, amount, key, **kw):
+    """ledger.debit with a redemption's usual reason and cause."""
+    kw.setdefault("reason", "兑换：洗衣液一瓶")
+    kw.setdefault("cause_type", "redemption")
+    kw.setdefault("cause_id", key)
+    return ledger.debit(account, amount, idempotency_key=key, **kw)
+
+
+def post_hold(account, amount, key, **kw):
+    """ledger.hold with a reservation's usual reason and cause."""
+    kw.setdefault("reason", "预约兑换：大米 5kg")
+    kw.setdefault("cause_type", "redemption")
+    kw.setdefault("cause_id", key)
+    return ledger.hold(account, amount, idempotency_key=key, **kw)
+
+
+def count_rows(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))

@@ -53,15 +53,3 @@ def _drop_after_rollback(session: Session, previous_transaction) -> None:
     # A savepoint's rollback keeps the marks: bumping one too many only costs a cache miss.
     if not previous_transaction.nested:
         session.info.pop(PENDING, None)
-
-
-def bump_now(*user_ids: int) -> None:
-    """These users' profiles changed in a write already committed outside the session."""
-    redis_after_commit.apply(
-        [
-            redis_after_commit.Batch(
-                incr=[everyone_key() if u == EVERYONE else user_key(u) for u in user_ids],
-                incr_ttl=VERSION_TTL_SECONDS,
-            )
-        ]
-    )

@@ -1,6 +1,7 @@
 """The ledger under real concurrency: PostgreSQL, threads released together by a Barrier."""
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -168,3 +169,88 @@ def test_hold_resolves_exactly_once(app, account_id, query):
     settled = query(lambda s: s.scalar(select(func.count()).where(Hold.status == "settled")))
     entries = query(lambda s: s.scalar(select(func.count()).where(LedgerEntry.kind == "settle")))
     assert settled == entries
+
+
+def test_concurrent_spenders_never_overdraw(app, account_id, query):
+    """200 points, 20 spenders of 30 each (half debit, half hold): exactly 6 get through."""
+    outcomes = []
+
+    def work(i):
+        acct = db.session.get(Account, account_id)
+        op = ledger.debit if i % 2 else ledger.hold
+        kw = {"reason": "兑换", "cause_type": "redemption", "cause_id": i}
+        result = _attempt(lambda: op(acct, 30, idempotency_key=f"s:{i}", **kw))
+        outcomes.append(type(result).__name__)
+
+    _run_threads(app, 20, work)
+    assert sorted(set(outcomes)) == ["Hold", "InsufficientPoints", "LedgerEntry"]
+    assert outcomes.count("InsufficientPoints") == 14
+    balance, held = query(lambda s: (lambda a: (a.balance, a.held))(s.get(Account, account_id)))
+    assert balance - held == 200 - 6 * 30
+    query(check_invariants)
+
+
+def test_concurrent_replays_of_one_hold_hold_once(app, account_id, query):
+    ids = []
+
+    def work(i):
+        acct = db.session.get(Account, account_id)
+        held = _attempt(
+            lambda: ledger.hold(
+                acct, 50, reason="预约", idempotency_key="tap", cause_type="redemption", cause_id=1
+            )
+        )
+        assert isinstance(held, Hold), held
+        ids.append(held.id)
+
+    _run_threads(app, 20, work)
+    assert len(set(ids)) == 1
+    assert query(lambda s: s.get(Account, account_id).held) == 50
+    query(check_invariants)
+
+
+def test_a_settle_waiting_on_the_account_draws_its_entry_id_after_the_lock(app, account_id):
+    """Entry ids follow balance_after: the settle's id is drawn once the account is its own.
+
+    A credit holds the account row; a settle of one of its holds waits for it; the credit
+    posts a second entry and commits. The settle's entry must come after both by id.
+    """
+    kw = {"reason": "志愿服务", "cause_type": "claim", "cause_id": "x"}
+    with app.app_context():
+        hold_id = ledger.hold(
+            account_id, 30, reason="预约", idempotency_key="r1", cause_type="redemption", cause_id=1
+        ).id
+        db.session.commit()
+        done = []
+
+        def settle_in_another_transaction():
+            with app.app_context():
+                try:
+                    done.append(ledger.settle(hold_id, reason="核销").id)
+                    db.session.commit()
+                finally:
+                    db.session.remove()
+
+        ledger.credit(account_id, 5, idempotency_key="c2", **kw)  # locks the account row
+        waiting = threading.Thread(target=settle_in_another_transaction)
+        waiting.start()
+        time.sleep(0.5)  # the settle has resolved its hold and waits for the account
+        assert not done
+        ledger.credit(account_id, 5, idempotency_key="c3", **kw)
+        db.session.commit()
+        waiting.join(timeout=30)
+        assert done
+        rows = db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.amount, LedgerEntry.balance_after)
+            .where(LedgerEntry.account_id == account_id)
+            .order_by(LedgerEntry.id)
+        ).all()
+        assert [(amount, after) for _, amount, after in rows] == [
+            (200, 200),
+            (5, 205),
+            (5, 210),
+            (-30, 180),
+        ]
+        assert rows[-1].id == done[0]
+        check_invariants(db.session)
+        db.session.remove()
