@@ -1,4 +1,4 @@
-"""The redemption rules, one SQL predicate each (DESIGN.md section 7, "one gate per rule").
+"""The redemption rules, one SQL predicate each (docs/architecture.md, "one gate per rule").
 
 Each rule that decides a write is built here once with SQLAlchemy Core and used by both
 databases inside a conditional write: the write's WHERE is the rule, so under concurrency the
@@ -7,7 +7,8 @@ concurrent writer just committed). When a gate refuses, a `why_not_*` function r
 only to tell the resident or the staff member why, with the codes and messages the
 mini-program maps.
 
-- offer reservable now: `offer_reservable(today)`, explained by `why_not_reservable`;
+- offer reservable now: `offer_reservable(today)` (`offer_on_offer(today)` and the window
+  open), explained by `why_not_reservable`;
 - stock never below zero: `stock_never_negative(delta)`, written through `change_stock`;
 - verifiable once: `verifiable(now)`; still reserved (cancel): `still_reserved()`; due for
   expiry: `due_for_expiry(now)`; all explained by `why_not_verifiable`.
@@ -68,9 +69,18 @@ def _reservable_parts(today) -> dict[str, ColumnElement[bool]]:
     }
 
 
+def offer_on_offer(today) -> ColumnElement[bool]:
+    """An offer (a row of offers) residents see in the catalogue on `today`: active, its
+    merchant approved, valid around today. Outside a redemption window it is still shown (with
+    the window's state), so residents know what they are saving for."""
+    parts = _reservable_parts(today)
+    del parts["redemption_window_closed"]
+    return and_(*parts.values())
+
+
 def offer_reservable(today) -> ColumnElement[bool]:
-    """An offer (a row of offers) residents may reserve on `today` (a date or a bind): active,
-    its merchant approved, valid around today, and the community's redemption window open."""
+    """An offer residents may reserve on `today` (a date or a bind): on offer, and the
+    community's redemption window open."""
     return and_(*_reservable_parts(today).values())
 
 

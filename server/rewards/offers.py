@@ -147,8 +147,8 @@ def list_offers(
     include_inactive: bool = False,
     now: datetime | None = None,
 ):
-    """Offers residents can reserve now (the reservable gate); staff and admins may include
-    inactive ones."""
+    """Offers on offer to residents today (see gates.offer_on_offer; reserving also needs the
+    redemption window open); staff and admins may include inactive ones."""
     if include_inactive:
         if merchant_id is None:
             raise Unprocessable("查看全部商品需指定商家", code="merchant_required")
@@ -159,7 +159,7 @@ def list_offers(
     membership = require_membership(user)
     today = local_today(now)
     stmt = select(Offer).where(
-        Offer.community_id == membership.community_id, gates.offer_reservable(today)
+        Offer.community_id == membership.community_id, gates.offer_on_offer(today)
     )
     if merchant_id is not None:
         stmt = stmt.where(Offer.merchant_id == merchant_id)

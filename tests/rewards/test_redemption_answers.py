@@ -141,8 +141,9 @@ def test_a_window_and_validity_of_exactly_today_are_open(api, app, seeded, query
     assert api.post(R, "resident-1", json={"offer_id": offer}).status_code == 201
 
 
-def test_the_catalogue_shows_what_the_gate_lets_residents_reserve(api, app, seeded, query):
-    """GET /offers filters with the reservable gate: a closed window empties it too."""
+def test_the_catalogue_shows_what_is_on_offer_and_the_window_says_when(api, app, seeded, query):
+    """GET /offers lists what is on offer today; a closed window keeps the catalogue (residents
+    see what they save for) while reserving is refused with the next opening day."""
     make_offer(app, title="明天开始", valid_from=date.today() + timedelta(days=2))
     listed = api.get("/api/v1/offers", "resident-1", query_string={"limit": 100}).get_json()
     titles = {o["title"] for o in listed["items"]}
@@ -153,9 +154,15 @@ def test_the_catalogue_shows_what_the_gate_lets_residents_reserve(api, app, seed
         db.session.add(RedemptionWindow(community_id=cid, starts_on=later, ends_on=later))
         db.session.commit()
         db.session.remove()
-    assert api.get("/api/v1/offers", "resident-1").get_json()["items"] == []
+    listed = api.get("/api/v1/offers", "resident-1", query_string={"limit": 100}).get_json()
+    assert {o["title"] for o in listed["items"]} == titles
     state = api.get("/api/v1/redemption-windows/current", "resident-1").get_json()
     assert state["open"] is False and state["next_opens_on"] == later.isoformat()
+    offer = listed["items"][0]["id"]
+    give_points(app, "resident-1", 1000)
+    refused = api.post(R, "resident-1", json={"offer_id": offer})
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "redemption_window_closed"
 
 
 def test_verify_answers_the_preview_with_the_new_state(api, app, seeded, query):
