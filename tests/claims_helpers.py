@@ -8,9 +8,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from server.community.models import Community, Grid, Membership, RoleGrant, Street
+from server.community.models import Community, Membership, RoleGrant
 from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
+from tests.factories import add_other_community
 
 
 def today() -> date:
@@ -51,15 +52,9 @@ def make_other_community(app, identities=("outsider",), admin=None, reviewer=Non
     from server.wechat.emulator import stable_id
 
     with app.app_context():
-        street = Street(name="和谐街道", district="示范区")
-        db.session.add(street)
-        db.session.flush()
-        other = Community(street_id=street.id, name="和谐社区", code="other")
-        db.session.add(other)
-        db.session.flush()
-        grid = Grid(community_id=other.id, name="一网格", code="g1")
+        other, grid = add_other_community(with_grid=True)
         category = PointCategory(community_id=other.id, code="misc", name="其他")
-        db.session.add_all([grid, category])
+        db.session.add(category)
         db.session.flush()
         item = PointItem(
             community_id=other.id, category_id=category.id, code="X01", name="外社区项目"

@@ -6,15 +6,11 @@ from sqlalchemy.exc import IntegrityError
 from server.auth.models import User
 from server.community.authz import authorize, grants_of, has_role, require_membership
 from server.community.models import Merchant
-from server.db.audit import record_audit
+from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.notify.outbox import emit_event
-
-
-def _jsonable(view: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}
 
 
 def merchant_view(merchant: Merchant) -> dict:
@@ -92,7 +88,7 @@ def create_merchant(user: User, *, name: str, kind: str, address: str = "") -> M
     except IntegrityError:
         raise Conflict("同名商家已存在", code="merchant_exists") from None
     db.session.flush()
-    view = _jsonable(merchant_view(merchant))
+    view = jsonable(merchant_view(merchant))
     if is_admin:
         record_audit(
             actor_id=user.id,
@@ -119,7 +115,7 @@ def set_merchant_status(actor: User, merchant_id: int, status: str) -> Merchant:
     authorize(actor, community_id=merchant.community_id, roles=("admin",))
     if merchant.status == status:
         return merchant
-    before = _jsonable(merchant_view(merchant))
+    before = jsonable(merchant_view(merchant))
     merchant.status = status
     record_audit(
         actor_id=actor.id,
@@ -128,7 +124,7 @@ def set_merchant_status(actor: User, merchant_id: int, status: str) -> Merchant:
         target_id=merchant.id,
         community_id=merchant.community_id,
         before=before,
-        after=_jsonable(merchant_view(merchant)),
+        after=jsonable(merchant_view(merchant)),
     )
     emit_event(
         f"merchant.{status}",

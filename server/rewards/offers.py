@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.authz import require_membership
-from server.db.audit import record_audit
+from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
@@ -27,10 +27,6 @@ OFFER_FIELDS = (
     "active",
 )
 MAX_STOCK = 1_000_000
-
-
-def _jsonable(view: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}
 
 
 def offer_view(offer: Offer) -> dict:
@@ -81,7 +77,7 @@ def create_offer(actor: User, merchant_id: int, data: dict) -> Offer:
         target_type="offer",
         target_id=offer.id,
         community_id=offer.community_id,
-        after=_jsonable(offer_view(offer)),
+        after=jsonable(offer_view(offer)),
     )
     db.session.commit()
     return offer
@@ -101,7 +97,7 @@ def update_offer(actor: User, offer_id: int, changes: dict) -> Offer:
     _check_dates(
         changes.get("valid_from", offer.valid_from), changes.get("valid_until", offer.valid_until)
     )
-    before = _jsonable(offer_view(offer))
+    before = jsonable(offer_view(offer))
     add_stock = changes.pop("add_stock", 0) or 0
     if add_stock:
         if gates.change_stock(offer.id, add_stock, at_most=MAX_STOCK) is None:
@@ -121,7 +117,7 @@ def update_offer(actor: User, offer_id: int, changes: dict) -> Offer:
         target_id=offer.id,
         community_id=offer.community_id,
         before=before,
-        after=_jsonable(offer_view(offer)),
+        after=jsonable(offer_view(offer)),
     )
     db.session.commit()
     return offer

@@ -7,7 +7,7 @@ from sqlalchemy import exists, func, select
 from server.auth.models import User
 from server.community.authz import authorize, require_membership
 from server.community.models import Community
-from server.db.audit import record_audit
+from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
@@ -67,10 +67,6 @@ def window_view(window: RedemptionWindow) -> dict:
     }
 
 
-def _jsonable(view: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in view.items()}
-
-
 def _check_range(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise Unprocessable("结束日期不能早于开始日期", code="window_ends_before_start")
@@ -103,7 +99,7 @@ def create_windows(
             target_type="redemption_window",
             target_id=window.id,
             community_id=community.id,
-            after=_jsonable(window_view(window)),
+            after=jsonable(window_view(window)),
         )
         windows.append(window)
     db.session.commit()
@@ -126,7 +122,7 @@ def delete_window(actor: User, community_id: int, window_id: int) -> None:
     window = db.session.get(RedemptionWindow, window_id)
     if window is None or window.community_id != community.id:
         raise NotFound("兑换时段不存在", code="window_not_found")
-    before = _jsonable(window_view(window))
+    before = jsonable(window_view(window))
     db.session.delete(window)
     record_audit(
         actor_id=actor.id,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from server.auth.models import User
 from server.community.authz import grants_of, require_membership
@@ -249,9 +249,3 @@ def attendees(actor: User, task_id: int, limit: int, cursor: str | None, status=
         for s in page.items
     ]
     return page
-
-
-def count_attendance(task_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(TaskAttendance).where(TaskAttendance.task_id == task_id)
-    )

@@ -1,10 +1,11 @@
 from sqlalchemy import select
 
-from server.community.models import Community, Grid, RoleGrant, Street
+from server.community.models import Community, Grid, RoleGrant
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.notify.models import OutboxEvent
 from tests.conftest import error_code
+from tests.factories import add_other_community
 
 
 def community_id(query, code="demo"):
@@ -17,13 +18,7 @@ def grid_ids(query, cid):
 
 def make_other_community(app):
     with app.app_context():
-        street = Street(name="和谐街道", district="示范区")
-        db.session.add(street)
-        db.session.flush()
-        other = Community(street_id=street.id, name="和谐社区", code="other")
-        db.session.add(other)
-        db.session.flush()
-        db.session.add(Grid(community_id=other.id, name="一网格", code="g1"))
+        other, _grid = add_other_community(with_grid=True)
         db.session.commit()
         return other.id
 

@@ -4,7 +4,6 @@ from sqlalchemy import func, select
 
 from server.community import roles as community_roles
 from server.community import service as community_service
-from server.community.models import Community, Street
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.http.idempotency import IdempotencyRecord
@@ -12,6 +11,7 @@ from server.notify.models import OutboxEvent
 from server.points import ledger
 from server.points.ledger_models import Account, LedgerEntry
 from tests.conftest import error_code
+from tests.factories import add_other_community
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of
 
 ADJ = "/api/v1/points/adjustments"
@@ -30,11 +30,7 @@ def _other_admin(app, api):
     """An admin of a second community, logged in as `other-admin`."""
     api.login("other-admin")
     with app.app_context():
-        street = Street(name="和谐街道", district="示范区")
-        db.session.add(street)
-        db.session.flush()
-        other = Community(street_id=street.id, name="和谐社区", code="other")
-        db.session.add(other)
+        other, _grid = add_other_community()
         db.session.commit()
         user_id = user_id_of("other-admin")
         from server.auth.models import User

@@ -10,7 +10,6 @@ from server.community.models import (
     Membership,
     Merchant,
     RoleGrant,
-    Street,
     scope_key_for,
 )
 from server.db.session import db
@@ -20,6 +19,7 @@ from server.rewards.models import Offer, Redemption
 from server.rewards.seed import SUPERMARKET
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID
+from tests.factories import add_other_community
 
 
 def user_id(query, identity: str) -> int:
@@ -114,12 +114,7 @@ def add_staff(app, identity: str, merchant_name: str, community_code: str = "dem
 def make_other_community(app) -> int:
     """A second community with an admin, a resident and an approved merchant."""
     with app.app_context():
-        street = Street(name="和谐街道", district="示范区")
-        db.session.add(street)
-        db.session.flush()
-        other = Community(street_id=street.id, name="和谐社区", code="other")
-        db.session.add(other)
-        db.session.flush()
+        other, _grid = add_other_community()
         db.session.add(
             Merchant(community_id=other.id, name="和谐超市", kind="supermarket", status="approved")
         )

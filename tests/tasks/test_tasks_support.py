@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from server.auth.models import User
-from server.community.models import Community, Grid, Membership, Street
+from server.community.models import Community, Grid, Membership
 from server.db.session import db
 from server.points.models import PointItem
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID
+from tests.factories import add_other_community
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -85,12 +86,7 @@ def load_user(identity: str) -> User:
 def make_other_community(app) -> tuple[int, int]:
     """A second community with one member ('stranger'); returns (community id, user id)."""
     with app.app_context():
-        street = Street(name="和谐街道", district="示范区")
-        db.session.add(street)
-        db.session.flush()
-        other = Community(street_id=street.id, name="和谐社区", code="other")
-        db.session.add(other)
-        db.session.flush()
+        other, _grid = add_other_community()
         stranger = User(openid=stable_id(APPID, "stranger", "openid"), real_name="外人")
         db.session.add(stranger)
         db.session.flush()
