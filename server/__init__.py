@@ -21,6 +21,7 @@ from server.http.method_override import MethodOverrideMiddleware
 from server.http.rate_limits import init_rate_limits
 from server.platform.config import PROJECT_ROOT, load_config
 from server.platform.logs import configure_logging, init_request_logging
+from server.platform.production import warn_if_stand_in
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -109,6 +110,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     configure_logging(app.config["LOG_LEVEL"])
+    warn_if_stand_in(app.config)
 
     database.init_app(app)
     with app.app_context():

@@ -3,6 +3,13 @@
 import os
 from pathlib import Path
 
+from server.platform.production import (
+    DEMO_WECHAT_APPID,
+    DEMO_WECHAT_SECRET,
+    REAL_WECHAT_API_BASE,
+    production_problems,
+)
+
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +28,10 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'redpoints.sqlite3'}"
 
@@ -37,9 +48,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DB_IDLE_PING_SECONDS": _float("DB_IDLE_PING_SECONDS", 5.0),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),
-        "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wxdemo0000000000"),
-        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "demo-secret"),
-        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "http://127.0.0.1:8001/"),
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID", DEMO_WECHAT_APPID),
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", DEMO_WECHAT_SECRET),
+        # Development talks to the local emulator; production to WeChat unless told otherwise.
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE")
+        or (REAL_WECHAT_API_BASE if env == "production" else "http://127.0.0.1:8001/"),
+        # The named escape that lets production use the emulator (server/platform/production.py).
+        "WECHAT_EMULATOR_STAND_IN": _flag("WECHAT_EMULATOR_STAND_IN"),
         "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "30 per minute"),
@@ -83,10 +98,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
 
 
 def validate(cfg: dict) -> None:
-    """Refuse to start production with a missing or default secret."""
+    """Refuse to start production with demo WeChat settings or a weak SECRET_KEY."""
     if cfg["ENV_NAME"] == "production":
-        key = cfg.get("SECRET_KEY") or ""
-        if key == DEFAULT_SECRET_KEY or len(key) < 32:
-            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
-        if not os.environ.get("WECHAT_SECRET"):
-            raise ConfigError("WECHAT_SECRET must be set in production")
+        if problems := production_problems(cfg, DEFAULT_SECRET_KEY):
+            raise ConfigError(
+                "生产环境配置不安全，拒绝启动 / production refuses to start:\n  - "
+                + "\n  - ".join(problems)
+            )

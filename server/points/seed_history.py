@@ -72,9 +72,7 @@ def history_posted(community_id: int) -> bool:
     )
 
 
-def seed_points_history(
-    community_id: int, user_ids: list[int], organisation_ids: list[int]
-) -> int:
+def seed_points_history(community_id: int, user_ids: list[int], organisation_ids: list[int]) -> int:
     """Post the demo history of these holders once; return how many entries were new."""
     config = current_app.config
     if not config.get("SEED_POINTS_HISTORY", not current_app.testing):

@@ -27,7 +27,11 @@ def _free_port() -> int:
 def test_scripts_run_exits_non_zero_naming_a_taken_port(taken, tmp_path):
     with _listening() as holder:
         port = holder.getsockname()[1]
-        ports = {"API_PORT": str(_free_port()), "EMULATOR_PORT": str(_free_port()), taken: str(port)}
+        ports = {
+            "API_PORT": str(_free_port()),
+            "EMULATOR_PORT": str(_free_port()),
+            taken: str(port),
+        }
         env = {k: v for k, v in os.environ.items() if k not in ("GUNICORN_BIND", "DATABASE_URL")}
         # A scratch database: were the check to fail, nothing would touch instance/.
         env.update(ports, DATABASE_URL=f"sqlite:///{tmp_path / 'never.sqlite3'}")

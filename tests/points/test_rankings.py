@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from server.commands.seed_demo import seed_demo
 from server.db.session import db
 from server.platform.localtime import month_of
 from server.platform.redis_client import get_redis
 from server.points import ledger, rankings
 from server.points.ledger_models import LedgerEntry, PeriodTotal
-from server.commands.seed_demo import seed_demo
 from tests.conftest import error_code
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of
 
