@@ -36,8 +36,19 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'redpoints.sqlite3'}"
 
 
+def check_checkout(root: Path) -> None:
+    """The app runs from its checkout: migrations and JSON Schemas are read from there."""
+    if not (root / "migrations" / "env.py").is_file() or not (root / "schemas").is_dir():
+        raise ConfigError(
+            f"Red Points runs from its checkout, and {root} is not one (no migrations/ or "
+            "schemas/). Install with `pip install -e .` inside the checkout; "
+            "`pip install .` into another place is not supported."
+        )
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict from the environment, then apply explicit overrides."""
+    check_checkout(PROJECT_ROOT)
     env = os.environ.get("REDPOINTS_ENV", os.environ.get("FLASK_ENV", "development"))
     cfg = {
         "ENV_NAME": env,

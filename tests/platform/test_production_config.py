@@ -98,3 +98,11 @@ def test_create_app_refuses_production_with_emulator_settings(production):
     production.setenv("WECHAT_API_BASE", "http://127.0.0.1:8001/")
     with pytest.raises(ConfigError, match="WECHAT_EMULATOR_STAND_IN"):
         create_app()
+
+
+def test_an_install_outside_the_checkout_says_it_is_not_supported(monkeypatch, tmp_path):
+    from server.platform import config
+
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "site-packages")
+    with pytest.raises(ConfigError, match="pip install -e"):
+        load_config(str(tmp_path))
