@@ -125,3 +125,6 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         for name, count in summary.items():
             click.echo(f"{name}: {count}")
+        if not summary:
+            click.echo("演示数据已完整，未添加任何内容。")
+            click.echo("The demo data is complete: nothing added.")
