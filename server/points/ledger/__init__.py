@@ -12,6 +12,7 @@ together. Idempotency keys are UNIQUE; a replay returns the first result (see `e
     entries.py   credit, debit, reverse
     holds.py     hold, settle, release, expire, expire_due_holds
     bulk.py      import_credits (history loads)
+    fused.py     settle_behind: a gate and settle as one statement (PostgreSQL, for speed)
     checks.py    amount / reason / key checks and the ledger's errors
 """
 
@@ -30,6 +31,7 @@ from server.points.ledger.checks import (
     InsufficientPoints,
 )
 from server.points.ledger.entries import credit, debit, reverse
+from server.points.ledger.fused import fused_writes, settle_behind, settle_through
 from server.points.ledger.holds import expire, expire_due_holds, hold, release, settle
 from server.points.ledger_models import Account, Hold, LedgerEntry
 
@@ -45,6 +47,9 @@ __all__ = [
     "hold",
     "release",
     "settle",
+    "settle_behind",
+    "settle_through",
+    "fused_writes",
     "expire",
     "expire_due_holds",
     "reverse",

@@ -1,0 +1,114 @@
+"""The ledger's one-statement path against the portable one, in alternating slices.
+
+server/points/ledger/fused.py may exist only while it is more than 20 % faster than the
+portable path on the figure that matters: operations per second of the service a request
+calls. Both paths run in this process against the same PostgreSQL database, in alternating
+slices (portable, fused, fused, portable, ...) so drift of the machine hits both alike. Each
+verify slice first makes its own reservations and signs their codes (not measured), then
+verifies each once as merchant staff (measured). Target: fused > 1.2 x portable per second.
+
+    scripts/bench --scenario fused_writes      # on the harness's database (the usual way)
+    python -m bench.fused_writes [--pg postgresql://...] [--n 1600] [--rounds 8]
+"""
+
+import json
+import time
+
+from bench.ledger_db import arguments, summary, throwaway_app
+from bench.rows import no_cpu
+
+TARGET_SPEEDUP = 1.2
+PATHS = ("portable", "fused")
+
+
+def _use(app, path: str) -> None:
+    app.config["LEDGER_FUSED_WRITES"] = path == "fused"
+
+
+def run(app, n: int, rounds: int, *, staff_id: int, prepared: dict, cpu_snapshot=None) -> dict:
+    """n verifications per path in `rounds` alternating slices (inside an app context)."""
+    from server.db.session import db
+    from server.rewards import redemption, verify
+    from server.rewards.codes import sign_code
+
+    snap = cpu_snapshot or no_cpu
+    users, offer_id = prepared["user_ids"], prepared["offer_id"]
+    sides = {p: {"seconds": 0.0, "latencies": [], "db_cpu": 0.0, "own_cpu": 0.0} for p in PATHS}
+
+    def codes(count: int) -> list[str]:
+        _use(app, "portable")
+        made = [redemption.reserve(users[i % len(users)], offer_id)[0].id for i in range(count)]
+        db.session.remove()
+        return [sign_code(rid)["token"] for rid in made]
+
+    def slice_of(path: str, count: int, side: dict | None) -> None:
+        scanned = codes(count)
+        _use(app, path)
+        before, cpu0, start = snap(), time.process_time(), time.perf_counter()
+        for code in scanned:
+            t0 = time.perf_counter()
+            verify.verify(staff_id, code)
+            db.session.remove()
+            if side is not None:
+                side["latencies"].append(time.perf_counter() - t0)
+        if side is None:
+            return
+        side["seconds"] += time.perf_counter() - start
+        side["own_cpu"] += time.process_time() - cpu0
+        after = snap()
+        side["db_cpu"] += sum(t - before["db"].get(pid, 0.0) for pid, t in after["db"].items())
+
+    per_round = n // rounds
+    try:
+        for path in PATHS:  # unmeasured warm-up: statement caches, prepared statements
+            slice_of(path, 20, None)
+        for r in range(rounds):
+            for path in PATHS if r % 2 == 0 else PATHS[::-1]:
+                slice_of(path, per_round, sides[path])
+    finally:
+        _use(app, "fused")
+    done = per_round * rounds
+    out = {"bench": "fused_writes", "operation": "verify", "each_side": done}
+    for path, side in sides.items():
+        out[path] = {
+            "per_s": round(done / side["seconds"], 1),
+            **summary(side["latencies"]),
+            "own_cpu_ms": round(1000 * side["own_cpu"] / done, 3),
+            "db_cpu_ms": round(1000 * side["db_cpu"] / done, 3) if cpu_snapshot else None,
+        }
+    speedup = out["fused"]["per_s"] / out["portable"]["per_s"]
+    out.update(speedup=round(speedup, 3), target=TARGET_SPEEDUP, passed=speedup > TARGET_SPEEDUP)
+    return out
+
+
+def _staff_id() -> int:
+    from sqlalchemy import select
+
+    from server.auth.models import User
+    from server.db.session import db
+
+    return db.session.scalar(select(User.id).where(User.nickname == "merchant-1"))
+
+
+def main(argv=None) -> int:
+    from bench.redemption_bench import prepare
+
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1600, help="verifications per path")
+    parser.add_argument("--rounds", type=int, default=8)
+    args = parser.parse_args(argv)
+    with throwaway_app(args.pg, args.redis) as (app, _url):
+        from server.commands.seed_demo import seed_demo
+        from server.db.session import db
+
+        seed_demo()
+        db.session.commit()
+        staff_id = _staff_id()
+        prepared = prepare(app, 50)
+        result = run(app, args.n, args.rounds, staff_id=staff_id, prepared=prepared)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
