@@ -73,6 +73,8 @@ def queries(dialect: str) -> SimpleNamespace:
         link_hold=update(REDEMPTIONS)
         .where(r.id == bindparam("p_id"))
         .values(hold_id=bindparam("p_hold_id")),
+        # PostgreSQL: the ledger's hold, then the stock gate and the link, one statement.
+        hold_and_take=ledger.hold_then(_take_and_link) if dialect == "postgresql" else None,
         scan=_scan(),
         redeem=redeem,
         # PostgreSQL: the same gate with the ledger's settle behind it, one statement.
@@ -85,6 +87,17 @@ def queries(dialect: str) -> SimpleNamespace:
         .where(r.id == bindparam("p_id"))
         .values(debit_entry_id=bindparam("p_entry_id")),
     )
+
+
+def _take_and_link(hold_id):
+    """After the hold: one unit of stock through the reservable gate, then the redemption's
+    link to its hold; neither writes without a hold (binds p_offer_id, p_delta, p_today, p_id)."""
+    r = REDEMPTIONS.c
+    # updated_at bound here: a write inside a CTE gets no Python-side onupdate value.
+    take = gates.stock_change_statement("take").where(hold_id.is_not(None))
+    take = take.values(updated_at=bindparam("p_now", type_=UTCDateTime()))
+    link = update(REDEMPTIONS).where(r.id == bindparam("p_id"), hold_id.is_not(None))
+    return (take.returning(OFFERS.c.stock.label("passed")), link.values(hold_id=hold_id))
 
 
 def _reserve_context():

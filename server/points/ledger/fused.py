@@ -10,16 +10,23 @@ against both paths (docs/decisions.md). The rules stay where they are: the gates
 callers', `available_covers` and `hold_is_pending` the ledger's (statements.py).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import current_app
 from sqlalchemy import String, bindparam, cast, func, literal, select, true, update
 from sqlalchemy.sql.expression import ColumnElement, Select, Update
 
-from server.db.types import UTCDateTime
-from server.points.ledger.accounts import sync
-from server.points.ledger.checks import HoldNotPending, check_reason
-from server.points.ledger.statements import ACCOUNTS, ENTRIES, HOLDS, STATE, hold_is_pending
+from server.db.types import UTCDateTime, utcnow
+from server.points.ledger.accounts import refuse_uncovered, sync
+from server.points.ledger.checks import HoldNotPending, check_amount, check_key, check_reason
+from server.points.ledger.statements import (
+    ACCOUNTS,
+    ENTRIES,
+    HOLDS,
+    STATE,
+    available_covers,
+    hold_is_pending,
+)
 
 SETTLE_KEY = ("hold:", ":settle")  # a settle entry's idempotency key: hold:<hold id>:settle
 
@@ -34,10 +41,10 @@ def fused_writes(conn) -> bool:
     return conn.dialect.name == "postgresql" and current_app.config.get("LEDGER_FUSED_WRITES", True)
 
 
-def _next_entry_id() -> ColumnElement:
-    # Drawn once (a volatile CTE is never inlined), so the hold and the gate can name the
-    # entry before it is inserted; a refused gate only leaves a gap in the sequence.
-    return func.nextval(func.pg_get_serial_sequence(ENTRIES.name, "id")).label("id")
+def _next_id(table) -> ColumnElement:
+    # Drawn once (a volatile CTE is never inlined), so other writes of the statement can name
+    # the row before it is inserted; a refused gate only leaves a gap in the sequence.
+    return func.nextval(func.pg_get_serial_sequence(table.name, "id")).label("id")
 
 
 def settle_behind(gate: Callable[[ColumnElement], Update]) -> Select:
@@ -50,7 +57,7 @@ def settle_behind(gate: Callable[[ColumnElement], Update]) -> Select:
     """
     h, a = HOLDS.c, ACCOUNTS.c
     now = bindparam("p_now", type_=UTCDateTime())
-    new_id = select(_next_entry_id()).cte("new_entry_id")
+    new_id = select(_next_id(ENTRIES)).cte("new_entry_id")
     entry_id = select(new_id.c.id).scalar_subquery()
     gated = gate(entry_id).cte("gate")
     hold = (
@@ -118,3 +125,93 @@ def settle_through(
         raise HoldNotPending(details={"hold_id": row.hold_id})
     sync(row.account_id, row)
     return row.entry_id
+
+
+def hold_then(then: Callable[[ColumnElement], Sequence[Update]]) -> Select:
+    """Hold points, then the caller's writes that need the hold, in one statement.
+
+    First what holds.hold writes (the account's held points under `available_covers`, the
+    pending hold), then `then(hold_id)`: the caller's conditional UPDATEs, the first of them
+    its gate, returning a column named `passed` when it passes. They must do nothing when
+    `hold_id` is NULL (the account did not cover the amount). One row comes back: `hold_id`
+    (NULL: not covered), the account's state, and `passed` (NULL: the gate refused, and the
+    caller rolls back). Run it with hold_through.
+    """
+    a, h = ACCOUNTS.c, HOLDS.c
+    now = bindparam("p_now", type_=UTCDateTime())
+    amount = bindparam("p_amount")
+    new_id = select(_next_id(HOLDS)).cte("new_hold_id")
+    held = (
+        update(ACCOUNTS)
+        .where(a.id == bindparam("p_account_id"), available_covers(amount))
+        .values(held=a.held + amount, updated_at=now)
+        .returning(a.id, *STATE)
+        .cte("held_account")
+    )
+    columns = {
+        "id": new_id.c.id,
+        "account_id": held.c.id,
+        "amount": amount,
+        "status": literal("pending"),
+        "reason": bindparam("p_reason"),
+        "cause_type": bindparam("p_cause_type"),
+        "cause_id": bindparam("p_cause_id"),
+        "idempotency_key": bindparam("p_key"),
+        "actor_id": bindparam("p_actor_id"),
+        "expires_at": bindparam("p_expires_at", type_=UTCDateTime()),
+        "created_at": now,
+    }
+    hold = (
+        HOLDS.insert()
+        .from_select(
+            list(columns), select(*columns.values()).select_from(held).join(new_id, true())
+        )
+        .returning(h.id)
+        .cte("new_hold")
+    )
+    writes = [w.cte(f"then_{n}") for n, w in enumerate(then(select(hold.c.id).scalar_subquery()))]
+    gate, others = writes[0], writes[1:]
+    state = [held.c[c.key] for c in STATE]
+    joined = new_id.outerjoin(held, true()).outerjoin(hold, true()).outerjoin(gate, true())
+    # The other writes run to completion unreferenced, like every data-modifying CTE.
+    statement = select(hold.c.id.label("hold_id"), *state, gate.c.passed).select_from(joined)
+    for other in others:
+        statement = statement.add_cte(other)
+    return statement
+
+
+def hold_through(
+    conn,
+    statement: Select,
+    params: dict,
+    account_id: int,
+    amount: int,
+    *,
+    reason: str,
+    idempotency_key: str,
+    cause_type: str,
+    cause_id: str | int,
+    actor_id: int | None = None,
+    expires_at=None,
+    now=None,
+):
+    """Run a hold_then statement; its row (see there). Refuses as holds.hold refuses when the
+    available balance does not cover `amount` (InsufficientPoints, or no such account)."""
+    check_amount(amount)
+    check_key(idempotency_key)
+    binds = {
+        "p_account_id": account_id,
+        "p_amount": amount,
+        "p_reason": check_reason(reason),
+        "p_key": idempotency_key,
+        "p_cause_type": cause_type,
+        "p_cause_id": str(cause_id),
+        "p_actor_id": actor_id,
+        "p_expires_at": expires_at,
+        "p_now": now or utcnow(),
+    }
+    row = conn.execute(statement, {**params, **binds}).one()
+    if row.hold_id is None:
+        refuse_uncovered(account_id, amount)
+    sync(account_id, row)
+    return row
