@@ -6,13 +6,15 @@ calls. Both paths run in this process against the same PostgreSQL database, in a
 slices (portable, fused, fused, portable, ...) so drift of the machine hits both alike. Each
 slice reserves (measured, 50 residents, one well-stocked offer), signs the codes (not
 measured), then verifies each reservation once as merchant staff (measured), all on that
-slice's path. Target: fused > 1.2 x portable per second, for reserve and for verify.
+slice's path, then credits as many points through ledger.credit (measured, one commit each).
+Target: fused > 1.2 x portable per second, for each of the three.
 
     scripts/bench --scenario fused_writes      # on the harness's database (the usual way)
     python -m bench.fused_writes [--pg postgresql://...] [--n 1600] [--rounds 8]
 """
 
 import json
+import secrets
 import time
 
 from bench.ledger_db import arguments, summary, throwaway_app
@@ -20,7 +22,7 @@ from bench.rows import no_cpu
 
 TARGET_SPEEDUP = 1.2
 PATHS = ("portable", "fused")
-OPERATIONS = ("reserve", "verify")
+OPERATIONS = ("reserve", "verify", "credit")
 
 
 def _use(app, path: str) -> None:
@@ -29,9 +31,13 @@ def _use(app, path: str) -> None:
 
 def run(app, n: int, rounds: int, *, staff_id: int, prepared: dict, cpu_snapshot=None) -> dict:
     """n reservations and n verifications per path, in alternating slices (in an app context)."""
+    from sqlalchemy import select
+
     from server.db.session import db
+    from server.points import ledger
     from server.rewards import redemption, verify
     from server.rewards.codes import sign_code
+    from server.rewards.models import Offer
 
     snap = cpu_snapshot or no_cpu
     users, offer_id = prepared["user_ids"], prepared["offer_id"]
@@ -41,9 +47,23 @@ def run(app, n: int, rounds: int, *, staff_id: int, prepared: dict, cpu_snapshot
         for path in PATHS
     }
     made: list[int] = []
+    community_id = db.session.scalar(select(Offer.community_id).where(Offer.id == offer_id))
+    accounts = [ledger.account_for_user(community_id, uid).id for uid in users]
+    db.session.commit()
 
     def reserve(i: int) -> None:
         made.append(redemption.reserve(users[i % len(users)], offer_id)[0].id)
+
+    def credit(i: int) -> None:
+        ledger.credit(
+            accounts[i % len(accounts)],
+            5,
+            reason="志愿服务：垃圾分类志愿督导",
+            idempotency_key=f"fused-bench:{secrets.token_hex(8)}",
+            cause_type="claim",
+            cause_id=i,
+        )
+        db.session.commit()
 
     def timed(work, count: int, path: str, side: dict | None) -> None:
         _use(app, path)
@@ -67,6 +87,8 @@ def run(app, n: int, rounds: int, *, staff_id: int, prepared: dict, cpu_snapshot
         codes = [sign_code(rid)["token"] for rid in made]  # not measured
         side = sides["verify", path] if measured else None
         timed(lambda i: verify.verify(staff_id, codes[i]), count, path, side)
+        side = sides["credit", path] if measured else None
+        timed(credit, count, path, side)
 
     per_round = n // rounds
     try:
@@ -140,7 +162,7 @@ def main(argv=None) -> int:
 
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument(
-        "--n", type=int, default=1600, help="reservations and verifications per path"
+        "--n", type=int, default=1600, help="reservations, verifications and credits per path"
     )
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args(argv)

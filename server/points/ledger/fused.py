@@ -11,9 +11,11 @@ callers', `available_covers` and `hold_is_pending` the ledger's (statements.py).
 """
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import String, bindparam, cast, func, literal, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import ColumnElement, Select, Update
 
 from server.db.types import UTCDateTime, utcnow
@@ -24,7 +26,9 @@ from server.points.ledger.statements import (
     ENTRIES,
     HOLDS,
     STATE,
+    TOTALS,
     available_covers,
+    for_dialect,
     hold_is_pending,
 )
 
@@ -215,3 +219,79 @@ def hold_through(
         refuse_uncovered(account_id, amount)
     sync(account_id, row)
     return row
+
+
+def _bind(name: str, column) -> ColumnElement:
+    return bindparam(name, type_=column.type)
+
+
+@cache
+def _credit_statement() -> Select:
+    """statements.give, the entry unless its key exists, and the period totals of its
+    rank_kinds (only when the entry is new), as one statement; see credit_in_one."""
+    e, t = ENTRIES.c, TOTALS.c
+    account = for_dialect("postgresql").give.cte("credited_account")
+    columns = {
+        "account_id": _bind("p_id", e.account_id),
+        "amount": _bind("p_amount", e.amount),
+        "balance_after": account.c.balance,
+        "kind": _bind("p_kind", e.kind),
+        "cause_type": _bind("p_cause_type", e.cause_type),
+        "cause_id": _bind("p_cause_id", e.cause_id),
+        "reason": _bind("p_reason", e.reason),
+        "idempotency_key": _bind("p_key", e.idempotency_key),
+        "actor_id": _bind("p_actor_id", e.actor_id),
+        "item_version_id": _bind("p_item_version_id", e.item_version_id),
+        "rank_month": _bind("p_month", e.rank_month),
+        "rank_kinds": account.c.rank_kinds,
+        "created_at": _bind("p_now", e.created_at),
+    }
+    entry = (
+        postgresql.insert(ENTRIES)
+        .from_select(list(columns), select(*columns.values()).select_from(account))
+        .on_conflict_do_nothing()
+        .returning(e.id)
+        .cte("credit_entry")
+    )
+    kind = func.unnest(func.string_to_array(account.c.rank_kinds, ","))
+    totals = postgresql.insert(TOTALS).from_select(
+        ["account_id", "community_id", "kind", "month", "points"],
+        select(
+            _bind("p_id", t.account_id),
+            account.c.community_id,
+            kind,
+            _bind("p_month", t.month),
+            _bind("p_amount", t.points),
+        ).where(select(entry.c.id).exists()),
+    )
+    totals = totals.on_conflict_do_update(
+        index_elements=[t.account_id, t.kind, t.month],
+        set_={"points": t.points + totals.excluded.points},
+    )
+    state = [account.c[c.key] for c in (*STATE, account.c.rank_kinds)]
+    return (
+        select(*state, entry.c.id.label("entry_id"))
+        .select_from(account.outerjoin(entry, true()))
+        .add_cte(totals.cte("credit_totals"))
+    )
+
+
+def credit_in_one(conn, values: dict):
+    """What entries.credit writes, as one statement: the account's new state with the
+    credit's `rank_kinds` and `entry_id` (None: the key exists, the caller undoes and replays),
+    or None when there is no such account. `values` are the entry's, checked by credit."""
+    binds = {
+        "p_id": values["account_id"],
+        "p_amount": values["amount"],
+        "p_earned": values["amount"],
+        "p_kind": values["kind"],
+        "p_cause_type": values["cause_type"],
+        "p_cause_id": values["cause_id"],
+        "p_reason": values["reason"],
+        "p_key": values["idempotency_key"],
+        "p_actor_id": values["actor_id"],
+        "p_item_version_id": values["item_version_id"],
+        "p_month": values["rank_month"],
+        "p_now": values["created_at"],
+    }
+    return conn.execute(_credit_statement(), binds).one_or_none()
