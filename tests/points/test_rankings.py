@@ -14,6 +14,8 @@ from server.points.ledger_models import LedgerEntry, PeriodTotal
 from tests.conftest import error_code
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of
 
+pytestmark = pytest.mark.usefixtures("write_path")
+
 NOV = datetime(2026, 11, 10, 4, tzinfo=UTC)
 OCT = datetime(2026, 10, 10, 4, tzinfo=UTC)
 AUG = datetime(2026, 8, 10, 4, tzinfo=UTC)
