@@ -21,6 +21,7 @@ from server.http.method_override import MethodOverrideMiddleware
 from server.http.rate_limits import init_rate_limits
 from server.platform.config import PROJECT_ROOT, load_config
 from server.platform.logs import configure_logging, init_request_logging
+from server.uploads.storage import init_storage
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -119,6 +120,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app, database, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     init_rate_limits(app)
+    init_storage(app)
 
     _import_models()
     api = RedPointsApi(app)
