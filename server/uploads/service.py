@@ -25,7 +25,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
 from server.uploads.models import Upload
-from server.uploads.storage import StorageUnavailable, current_storage
+from server.uploads.storage import Storage, StorageUnavailable, current_storage
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def purge_unattached(older_than: timedelta = timedelta(days=2), limit: int = 500
     return len(deleted)
 
 
-def _forget(store, keys: list[str]) -> None:
+def _forget(store: Storage, keys: list[str]) -> None:
     """Delete stored files whose rows are gone; a store that is down leaves orphans, logged."""
     for key in keys:
         try:

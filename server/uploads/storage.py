@@ -8,6 +8,7 @@ is private: photos are only ever read back through the API's access check (docs/
 
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -76,36 +77,33 @@ class S3Storage:
             )
 
     def open(self, key: str) -> BinaryIO | None:
-        with _unavailable_on_failure("get"):
-            try:
-                return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
-            except self.client.exceptions.NoSuchKey:
-                return None
+        with _unavailable_on_failure("get", missing_ok=True):
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+        return None  # the object is not there
 
     def delete(self, key: str) -> None:
         with _unavailable_on_failure("delete"):
             self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
 
-class _unavailable_on_failure:
-    """Turn any botocore failure into a 503; log its class and code only (never credentials)."""
+@contextmanager
+def _unavailable_on_failure(operation: str, missing_ok: bool = False):
+    """Turn any botocore failure into a 503; log its class and code only (never credentials).
 
-    def __init__(self, operation: str):
-        self.operation = operation
+    With `missing_ok`, "no such key" is swallowed and the caller goes on past the block.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if exc is None or not isinstance(exc, BotoCoreError | ClientError):
-            return False
-        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else ""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+        if missing_ok and code in ("NoSuchKey", "404"):
+            return
         log.warning(
             "object store %s failed",
-            self.operation,
-            extra={"error_type": type(exc).__name__, "error_code": code or None},
+            operation,
+            extra={"error_type": type(exc).__name__, "error_code": code},
         )
         raise StorageUnavailable() from None
 

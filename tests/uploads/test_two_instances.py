@@ -101,7 +101,8 @@ class Instance:
 @pytest.fixture
 def two_instances(tmp_path, scratch_database, bucket, emulator):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "UPLOAD_", "AWS_"))}
-    env.pop("REDPOINTS_ENV", None)
+    for name in ("REDPOINTS_ENV", "FLASK_ENV"):
+        env.pop(name, None)
     env.update(
         {
             "PYTHONPATH": str(ROOT),
