@@ -22,6 +22,7 @@ from server.http.rate_limits import init_rate_limits
 from server.platform.config import PROJECT_ROOT, load_config
 from server.platform.logs import configure_logging, init_request_logging
 from server.platform.production import warn_if_stand_in
+from server.uploads.storage import init_storage
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -121,6 +122,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app, database, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     init_rate_limits(app)
+    init_storage(app)
 
     _import_models()
     api = RedPointsApi(app)

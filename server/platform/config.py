@@ -12,6 +12,16 @@ from server.platform.production import (
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+S3_SETTINGS = (
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_PREFIX",
+    "S3_ADDRESSING_STYLE",
+    "S3_TIMEOUT",
+)
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +84,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # Number of trusted proxies (nginx) in front; rate limits then key on the real client IP.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Photo store (server/uploads/storage.py, docs/storage.md): "local" or "s3".
+        "UPLOAD_STORAGE": os.environ.get("UPLOAD_STORAGE", "local"),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # None: instance/uploads
+        **{name: os.environ.get(name) or None for name in S3_SETTINGS},
         # flask-smorest / OpenAPI
         "API_TITLE": "Red Points API",
         "API_VERSION": "v1",
