@@ -4,6 +4,7 @@ Runs in the caller's transaction (the operator's `flask setup` commands and the 
 import commit once, after everything else they create), audited with the operator as actor.
 """
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -91,4 +92,27 @@ def add_community(actor_id: int | None, spec: CommunitySpec) -> Community:
             "grids": [{"code": g.code, "name": g.name} for g in spec.grids],
         },
     )
+    return community
+
+
+def create_community(actor_id: int | None, spec: CommunitySpec) -> Community:
+    """`flask setup community`: check the fields, create the community and commit."""
+    problems = {}
+    for field, value, limit in (
+        ("street", spec.street, NAME_MAX),
+        ("district", spec.district, NAME_MAX),
+        ("name", spec.name, NAME_MAX),
+    ):
+        if not value.strip() or len(value) > limit:
+            problems[field] = f"不能为空，最多 {limit} 个字"
+    for code in (spec.code, *(grid.code for grid in spec.grids)):
+        if not re.match(CODE_PATTERN, code):
+            problems[code] = "编码只能包含字母、数字、- 或 _（最多 32 个）"
+    for grid in spec.grids:
+        if not grid.name.strip() or len(grid.name) > NAME_MAX:
+            problems[grid.code] = f"网格名称不能为空，最多 {NAME_MAX} 个字"
+    if problems:
+        raise Unprocessable("社区信息有误", code="community_invalid", details={"fields": problems})
+    community = add_community(actor_id, spec)
+    db.session.commit()
     return community
