@@ -41,9 +41,7 @@ def test_shipped_template_imports_everything_it_describes(app, query):
         ("向阳理发店", "partner", "approved"),
         ("红旗社区积分超市", "supermarket", "approved"),
     ]
-    offers = query(
-        lambda s: s.execute(select(Offer.title, Offer.stock, Offer.limit_period)).all()
-    )
+    offers = query(lambda s: s.execute(select(Offer.title, Offer.stock, Offer.limit_period)).all())
     assert ("大米 5 斤", 40, "quarter") in [tuple(o) for o in offers] and len(offers) == 3
 
     actions = query(lambda s: s.scalars(select(AuditLog.action)).all())

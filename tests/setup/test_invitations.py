@@ -155,9 +155,7 @@ def test_an_admin_invites_a_grid_worker_lists_and_revokes(app, api, query, commu
     _make_admin(app, api, tmp_path)
     url = f"/api/v1/admin/communities/{community}/invitations"
     grid = query(lambda s: s.scalar(select(Grid.id).where(Grid.code == "g2")))
-    resp = api.post(
-        url, "chief", json={"role": "grid_worker", "grid_id": grid, "note": "王网格员"}
-    )
+    resp = api.post(url, "chief", json={"role": "grid_worker", "grid_id": grid, "note": "王网格员"})
     assert resp.status_code == 201, resp.get_json()
     issued = resp.get_json()
     assert issued["scene"] == "inv=" + issued["code"].replace("-", "")

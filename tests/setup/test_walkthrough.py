@@ -37,9 +37,7 @@ def test_from_an_empty_database_to_an_approved_claim(app, api, query, tmp_path):
         json={"role": "reviewer", "note": "李审核"},
     )
     assert resp.status_code == 201, resp.get_json()
-    resp = api.post(
-        "/api/v1/invitations/accept", "checker", json={"code": resp.get_json()["code"]}
-    )
+    resp = api.post("/api/v1/invitations/accept", "checker", json={"code": resp.get_json()["code"]})
     assert resp.status_code == 200, resp.get_json()
     assert set(api.get("/api/v1/me", "checker").get_json()["roles"]) == {"reviewer", "resident"}
 
