@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from server.auth.models import User
+from server.community.authz import has_role
 from server.community.models import Invitation, RoleGrant
 from server.community.roles import add_grant, check_grant_scope
 from server.community.service import admit_member, get_community, require_admin
@@ -186,6 +187,10 @@ def accept_invitation(user: User, code: str) -> tuple[Invitation, RoleGrant]:
     )
     if invitation is None:
         raise InvitationNotFound()
+    inviter = db.session.get(User, invitation.created_by) if invitation.created_by else None
+    if inviter is not None and not has_role(inviter, invitation.community_id, "admin"):
+        # An admin who lost the role cannot hand out roles through invitations made before.
+        raise InvitationRevoked("邀请人已不再是社区管理员，该邀请已失效")
     now = utcnow()
     gate = (
         update(Invitation)

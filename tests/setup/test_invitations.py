@@ -237,3 +237,28 @@ def test_service_refuses_a_revoke_from_another_community(app, community, tmp_pat
             invitations.revoke_invitation(chief, other.id, issued.invitation.id)
         assert refused.value.status == 403
         db.session.rollback()
+
+
+def test_invitations_of_an_admin_who_lost_the_role_no_longer_work(
+    app, api, query, community, tmp_path
+):
+    _make_admin(app, api, tmp_path)
+    url = f"/api/v1/admin/communities/{community}/invitations"
+    deputy = api.post(url, "chief", json={"role": "admin"}).get_json()
+    accepted = accept(api, "deputy", deputy["code"]).get_json()
+    pending = api.post(url, "deputy", json={"role": "admin"}).get_json()
+    grant_url = f"/api/v1/admin/communities/{community}/roles/{accepted['role_grant']['id']}"
+    assert api.delete(grant_url, "chief").status_code == 204
+
+    resp = accept(api, "accomplice", pending["code"])
+    assert resp.status_code == 410 and error_code(resp) == "invitation_revoked"
+    assert resp.get_json()["error"]["message"] == "邀请人已不再是社区管理员，该邀请已失效"
+    assert roles_of(api, "accomplice") == []
+    assert (
+        query(
+            lambda s: s.scalar(
+                select(Invitation.accepted_at).where(Invitation.id == pending["invitation"]["id"])
+            )
+        )
+        is None
+    )
