@@ -174,11 +174,8 @@ def create_invitation(
 
 
 def accept_invitation(user: User, code: str) -> tuple[Invitation, RoleGrant]:
-    """Accept an invitation: join its community and get its role, exactly once per code.
-
-    Unknown codes are 404, expired or revoked ones 410, used ones 409; a refusal (say the
-    person belongs to another community) leaves the invitation unused.
-    """
+    """Join the invitation's community with its role, exactly once per code. Unknown codes are
+    404, expired or revoked 410, used 409; any refusal leaves the invitation unused."""
     bare = normalise_code(code)
     invitation = (
         db.session.scalar(select(Invitation).where(Invitation.code_hash == _hash(bare)))

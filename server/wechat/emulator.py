@@ -3,9 +3,8 @@
 It behaves like WeChat where the project depends on it: login codes expire after five minutes
 and work once, errors come back as errcodes, and faults (45011, -1, slowness) can be switched
 on through the `/_emulator` control endpoints. A login code `<identity>.<anything>` logs in as
-the stable identity `<identity>`; a phone code `<11 digits>.<anything>` yields that phone
-number. msg_sec_check flags texts from a small word list (SEC_RISKY_WORDS, SEC_REVIEW_WORDS);
-getwxacodeunlimit draws a PNG (server/wechat/emulator_wxacode.py).
+`<identity>`; a phone code `<11 digits>.<anything>` yields that number. msg_sec_check flags
+words of SEC_RISKY_WORDS, SEC_REVIEW_WORDS; getwxacodeunlimit draws a PNG (emulator_wxacode).
 """
 
 import argparse
