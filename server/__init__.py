@@ -163,6 +163,11 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     app.register_blueprint(health_bp)
     for blp in (auth_blp, me_blp, community_blp, community_admin_blp):
         api.register_blueprint(blp)
+    from server.community.invitation_routes import admin_blp as invitations_admin_blp
+    from server.community.invitation_routes import blp as invitations_blp
+
+    for blp in (invitations_blp, invitations_admin_blp):
+        api.register_blueprint(blp)
     from server.points.balance_routes import blp as points_ledger_blp
 
     api.register_blueprint(points_ledger_blp)

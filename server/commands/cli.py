@@ -33,9 +33,11 @@ def _resolve_user(user_id: int | None, openid: str | None, identity: str | None)
 
 
 def register_cli(app: Flask) -> None:
+    from server.commands.setup_cli import setup_cli
     from server.points.cli import rankings_cli
 
     app.cli.add_command(rankings_cli)
+    app.cli.add_command(setup_cli)
 
     @app.cli.command("grant-role")
     @click.option("--community", "community_code", required=True, help="community code")
