@@ -14,7 +14,7 @@ PATHS = ["fused", "portable"] if dbutil.target() == "postgresql" else ["portable
 
 @pytest.fixture(params=PATHS)
 def write_path(app, request):
-    before = app.config.get("LEDGER_FUSED_WRITES", True)
+    before = app.config["LEDGER_FUSED_WRITES"]
     app.config["LEDGER_FUSED_WRITES"] = request.param == "fused"
     yield request.param
     app.config["LEDGER_FUSED_WRITES"] = before

@@ -84,6 +84,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # Number of trusted proxies (nginx) in front; rate limits then key on the real client IP.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # PostgreSQL: the ledger's one-statement writes (server/points/ledger/fused.py); off
+        # only to compare or to rule them out. SQLite always takes the portable path.
+        "LEDGER_FUSED_WRITES": os.environ.get("LEDGER_FUSED_WRITES", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
         # Photo store (server/uploads/storage.py, docs/storage.md): "local" or "s3".
         "UPLOAD_STORAGE": os.environ.get("UPLOAD_STORAGE", "local"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # None: instance/uploads

@@ -1,13 +1,14 @@
-"""PostgreSQL only: a ledger write behind its caller's gate, as one statement.
+"""PostgreSQL only: a credit, or a ledger write behind its caller's gate, as one statement.
 
 The portable path runs the caller's gate (an UPDATE or INSERT that says whether the write may
 happen) and then each of the ledger's statements in turn, one round trip each. On PostgreSQL
 the same writes run as data-modifying CTEs of one statement: one round trip and one snapshot,
 with the gate's row lock re-checked under READ COMMITTED exactly as a top-level UPDATE would
 be. It is a second path for speed, kept because bench/fused_writes.py measures it more than
-20 % faster in alternating slices; the refusal and exactly-once tests of reserve and verify run
-against both paths (docs/decisions.md). The rules stay where they are: the gates are the
-callers', `available_covers` and `hold_is_pending` the ledger's (statements.py).
+20 % faster in alternating slices; the ledger's tests and the refusal and exactly-once tests of
+reserve and verify run against both paths (tests/write_paths.py, docs/decisions.md). The
+rules stay where they are: the gates are the callers', `available_covers`, `hold_is_pending`
+and `rank_kinds_of` the ledger's (statements.py).
 """
 
 from collections.abc import Callable, Sequence
@@ -42,7 +43,7 @@ def settle_key(hold_id: int) -> str:
 
 def fused_writes(conn) -> bool:
     """Whether this connection takes the one-statement path (PostgreSQL, unless turned off)."""
-    return conn.dialect.name == "postgresql" and current_app.config.get("LEDGER_FUSED_WRITES", True)
+    return conn.dialect.name == "postgresql" and bool(current_app.config["LEDGER_FUSED_WRITES"])
 
 
 def _next_id(table) -> ColumnElement:
