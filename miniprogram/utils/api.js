@@ -265,7 +265,8 @@ function login() {
     loginInFlight = (async () => {
       const code = await loginCode();
       const ep = ENDPOINTS.login;
-      const result = unwrap(await send(ep.method, ep.path, { code }, null));
+      const header = { 'X-Device-Id': session.getDeviceId() };
+      const result = unwrap(await send(ep.method, ep.path, { code }, null, header));
       session.setToken(result.token, result.expires_in);
       return result;
     })();
