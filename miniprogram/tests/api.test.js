@@ -28,7 +28,9 @@ describe('session and login', () => {
     fake.expireTokens();
     await api.getMe();
 
-    const ids = fake.requestsTo('POST /api/v1/auth/wechat-login').map((r) => r.header['X-Device-Id']);
+    const ids = fake
+      .requestsTo('POST /api/v1/auth/wechat-login')
+      .map((r) => r.header['X-Device-Id']);
     expect(ids).toHaveLength(2);
     expect(ids[0]).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     expect(ids[1]).toBe(ids[0]);

@@ -92,8 +92,9 @@ def test_idempotency_key_makes_a_double_tap_one_redemption(api, app, seeded, que
     give_points(app, "resident-1", 100)
     first = reserve(api, "resident-1", offer, key="tap-1")
     again = reserve(api, "resident-1", offer, key="tap-1")
-    assert first.status_code == 201 and again.status_code == 200
-    assert again.get_json()["id"] == first.get_json()["id"]
+    assert first.status_code == 201 and again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert balance(query, "resident-1") == (100, 10) and stock(query, offer) == 4
     reused = reserve(api, "resident-1", other_offer, key="tap-1")
     assert reused.status_code == 422 and error_code(reused) == "idempotency_key_reused"
@@ -104,7 +105,7 @@ def test_idempotency_key_makes_a_double_tap_one_redemption(api, app, seeded, que
     assert reserve(api, "resident-1", offer).status_code == 201
     assert query(lambda s: s.scalar(select(func.count(Redemption.id)))) == 3
     bad = reserve(api, "resident-1", offer, key="x" * 65)
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and error_code(bad) == "invalid_idempotency_key"
 
 
 def test_reserve_refusals_change_nothing(api, app, seeded, query):
