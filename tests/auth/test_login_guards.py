@@ -13,9 +13,13 @@ import requests
 from limits import parse
 from limits.storage import MemoryStorage
 from sqlalchemy import func, select, update
+from werkzeug.exceptions import TooManyRequests
 
+from server.auth import service as auth_service
 from server.auth.models import User
+from server.db.session import db
 from server.http import rate_limits
+from server.http.errors import AppError
 from server.platform.config import load_config
 from tests.conftest import error_code
 
@@ -195,3 +199,21 @@ def test_a_client_that_waits_retry_after_is_admitted(app, client, emulator, limi
     assert 1 <= wait <= 61
     elapse(app, wait)
     assert login(client, emulator.code("resident-1"), device="phone-a").status_code == 200
+
+
+def test_the_login_rules_hold_in_the_service(app, emulator, limits_of, query):
+    limits_of(identity="1 per minute")
+    with app.test_request_context():
+        first = auth_service.login_with_wechat(emulator.code("resident-1"), device_id="phone-a")
+        with pytest.raises(TooManyRequests):
+            auth_service.login_with_wechat(emulator.code("resident-1"))
+        db.session.execute(update(User).where(User.id == first.user_id).values(is_active=False))
+        db.session.commit()
+        limits_of(identity="1000 per minute")
+        with pytest.raises(AppError) as refused:
+            auth_service.login_with_wechat(emulator.code("resident-1"))
+        assert (refused.value.status, refused.value.code) == (403, "account_deactivated")
+        with pytest.raises(AppError) as malformed:
+            auth_service.login_with_wechat("居民.abc")
+        assert (malformed.value.status, malformed.value.code) == (400, "wechat_code_invalid")
+        db.session.remove()

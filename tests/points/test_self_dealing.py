@@ -3,11 +3,13 @@ credit their own account or an organisation they are staff of (a second admin do
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
+from server.auth.models import User
 from server.community import roles as community_roles
 from server.db.session import db
-from server.points import ledger
+from server.points import adjustments, ledger
 from server.points.ledger_models import LedgerEntry
 from tests.conftest import error_code
 from tests.ledger_helpers import demo_community_id, org_id_of, user_id_of
@@ -67,3 +69,15 @@ def test_an_admin_cannot_credit_an_organisation_they_are_staff_of(api, seeded, a
         resident = user_id_of("resident-3")
     resp = api.post(ADJ, "admin", json={"user_id": resident, "amount": 30, "reason": "表彰"})
     assert resp.status_code == 201
+
+
+def test_the_rule_holds_in_the_service(api, seeded, app):
+    api.login("admin")
+    with app.app_context():
+        admin = db.session.get(User, user_id_of("admin"))
+        with pytest.raises(adjustments.CannotCreditSelf):
+            adjustments.adjust(admin, amount=5, reason="自己", user_id=admin.id)
+        db.session.rollback()
+        account = ledger.account_for_user(demo_community_id(), admin.id)
+        adjustments.refuse_self_credit(admin, account, -5)  # a deduction earns nothing
+        db.session.remove()

@@ -9,11 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.audit import AuditLog
+from server.db.session import db
+from server.http.errors import AppError
 from server.points.ledger_models import LedgerEntry
-from server.tasks import clock
+from server.tasks import attendance, checkin_codes, clock, completion, signup
 from server.tasks.models import TaskAttendance
 from tests.conftest import Api, error_code
-from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task, user_id
+from tests.tasks.test_tasks_support import (
+    T0,
+    Clock,
+    community_id,
+    create_task,
+    load_user,
+    user_id,
+)
 
 API = "/api/v1/tasks"
 HERE = {"latitude": 31.2304, "longitude": 121.4737}
@@ -186,3 +195,43 @@ def test_an_organisers_scanned_attendance_is_credited_by_their_own_completion(
     summary = api.post(f"{API}/{tid}/complete", "grid-1").get_json()
     assert (summary["newly_credited"], summary["awaiting_second_person"]) == (1, 0)
     assert balance(query, "grid-1") == 10
+
+
+# -- the same rules through the services -------------------------------------------------------
+
+
+def refusal(call) -> tuple[int, str]:
+    with pytest.raises(AppError) as refused:
+        call()
+    db.session.rollback()
+    return refused.value.status, refused.value.code
+
+
+def test_the_rules_hold_in_the_services(app, api, seeded, query, frozen):
+    tid = create_task(api, query, as_="grid-1", capacity=1, radius_m=None)["id"]
+    for who in ("grid-1", "resident-1", "resident-2"):
+        api.post(f"{API}/{tid}/signups", who)
+    with app.app_context():
+        organiser, waiting = load_user("grid-1"), load_user("resident-2")
+        resident = load_user("resident-1")
+        assert signup.cancel_signup(resident, tid)["was"] == "waitlisted"
+        assert refusal(lambda: signup.cancel_signup(resident, tid)) == (409, "already_cancelled")
+        frozen.set(STARTS + timedelta(minutes=5))
+        token = checkin_codes.issue_code(tid)["token"]
+        assert refusal(lambda: attendance.check_in(waiting, tid, token, None)) == (
+            409,
+            "on_waitlist",
+        )
+        assert refusal(lambda: attendance.mark_attendance(organiser, tid, organiser.id)) == (
+            403,
+            "cannot_mark_own_attendance",
+        )
+        admin = load_user("admin")
+        attendance.mark_attendance(admin, tid, organiser.id)
+        summary = completion.complete_task(organiser, tid)
+        assert (summary["newly_credited"], summary["awaiting_second_person"]) == (0, 1)
+        row = db.session.scalar(select(TaskAttendance).where(TaskAttendance.task_id == tid))
+        assert completion.left_to_another(organiser, row) is True
+        assert completion.left_to_another(admin, row) is False
+        assert completion.complete_task(admin, tid)["newly_credited"] == 1
+        db.session.remove()
