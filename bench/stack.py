@@ -199,6 +199,8 @@ class Stack:
             WECHAT_API_BASE=f"http://127.0.0.1:{emu_port}/",
             # The login and verify scenarios are about their cost, not the limiter refusing them.
             LOGIN_RATE_LIMIT="1000000 per minute",
+            LOGIN_DEVICE_RATE_LIMIT="1000000 per minute",
+            LOGIN_IDENTITY_RATE_LIMIT="1000000 per minute",
             REDEMPTION_VERIFY_RATE_LIMIT="1000000 per minute",
             LOG_LEVEL="WARNING",
             GUNICORN_BIND=f"127.0.0.1:{api_port}",

@@ -107,6 +107,8 @@ def app(database_url, emulator, redis_prefix, tmp_path_factory):
             "WECHAT_API_BASE": emulator.base,
             "WECHAT_TIMEOUT": 1.0,
             "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_DEVICE_RATE_LIMIT": "1000 per minute",
+            "LOGIN_IDENTITY_RATE_LIMIT": "1000 per minute",
             "LOG_LEVEL": "WARNING",
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         }

@@ -21,6 +21,24 @@ describe('session and login', () => {
     expect(session.getToken()).toBe('test-token-1');
   });
 
+  test('login sends the same device id every time, kept in storage', async () => {
+    const fake = installFakeWx();
+    fake.on('GET /api/v1/me', 'me_resident');
+    await api.getMe();
+    fake.expireTokens();
+    await api.getMe();
+
+    const ids = fake
+      .requestsTo('POST /api/v1/auth/wechat-login')
+      .map((r) => r.header['X-Device-Id']);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(fake.storage.get(session.DEVICE_KEY)).toBe(ids[0]);
+    // Other calls do not carry it.
+    expect(fake.requestsTo('GET /api/v1/me')[0].header['X-Device-Id']).toBeUndefined();
+  });
+
   test('the token is kept in storage and reused', async () => {
     const fake = installFakeWx();
     fake.on('GET /api/v1/me', 'me_resident');

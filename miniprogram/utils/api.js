@@ -30,7 +30,7 @@ const ENDPOINTS = {
   checkin: { method: 'POST', path: '/api/v1/tasks/{task_id}/checkin' },
   checkout: { method: 'POST', path: '/api/v1/tasks/{task_id}/checkout' },
   markAttendance: { method: 'POST', path: '/api/v1/tasks/{task_id}/attendance' },
-  completeTask: { method: 'POST', path: '/api/v1/tasks/{task_id}/complete' },
+  completeTask: { method: 'POST', path: '/api/v1/tasks/{task_id}/complete', idempotent: true },
   // points
   getBalance: { method: 'GET', path: '/api/v1/points/balance' },
   listLedger: { method: 'GET', path: '/api/v1/points/ledger' },
@@ -64,7 +64,7 @@ const ENDPOINTS = {
   getRedemptionCode: { method: 'GET', path: '/api/v1/redemptions/{redemption_id}/code' },
   // merchant staff
   previewVerify: { method: 'POST', path: '/api/v1/merchant/verify/preview' },
-  verify: { method: 'POST', path: '/api/v1/merchant/verify' },
+  verify: { method: 'POST', path: '/api/v1/merchant/verify', idempotent: true },
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
@@ -265,7 +265,8 @@ function login() {
     loginInFlight = (async () => {
       const code = await loginCode();
       const ep = ENDPOINTS.login;
-      const result = unwrap(await send(ep.method, ep.path, { code }, null));
+      const header = { 'X-Device-Id': session.getDeviceId() };
+      const result = unwrap(await send(ep.method, ep.path, { code }, null, header));
       session.setToken(result.token, result.expires_in);
       return result;
     })();

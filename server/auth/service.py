@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from server.auth import login_limits
 from server.auth.models import User
 from server.auth.tokens import issue_access_token
 from server.db.session import db
 from server.db.types import utcnow
+from server.http.errors import Forbidden
 from server.notify.outbox import emit_event
 from server.wechat import client as wechat
 
@@ -21,11 +23,26 @@ class LoginResult:
     is_new: bool
 
 
-def login_with_wechat(code: str) -> LoginResult:
-    """Exchange a wx.login code for a user (created on first login) and an access token."""
+class AccountDeactivated(Forbidden):
+    code, message = "account_deactivated", "该账号已被停用，如有疑问请联系社区工作人员"
+
+
+def login_with_wechat(
+    code: str, *, address: str = "127.0.0.1", device_id: str | None = None
+) -> LoginResult:
+    """Exchange a wx.login code for a user (created on first login) and an access token.
+
+    Counted per address and device before WeChat is asked and per WeChat identity after
+    (login_limits); a deactivated account is refused and gets no token.
+    """
+    login_limits.limit_client(address, device_id)
     session = wechat.code_to_session(code)
     openid, unionid = session["openid"], session.get("unionid")
+    login_limits.limit_identity(openid)
     user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is not None and not user.is_active:
+        db.session.rollback()
+        raise AccountDeactivated()
     is_new = user is None
     if is_new:
         try:

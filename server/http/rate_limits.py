@@ -1,8 +1,9 @@
 """Rate limits on the routes that declare one, through the `limits` library.
 
-Login (per client IP) and verification (per staff member) wrap their views in `rate_limited`;
-nothing else is limited. Counters are fixed windows in Redis (under REDIS_PREFIX + "limits"), or
-in this process's memory when there is no Redis, and while Redis cannot be reached (logged; a
+Verification (per staff member) wraps its views in `rate_limited`; login counts per address,
+device and WeChat identity through `hit` (server/auth/login_limits.py); nothing else is
+limited. Counters are fixed windows in Redis (under REDIS_PREFIX + "limits"), or in this
+process's memory when there is no Redis, and while Redis cannot be reached (logged; a
 cashier can still verify, and each process still limits). A refused request gets 429
 `rate_limited` with Retry-After.
 
@@ -12,6 +13,7 @@ command that counts the request; here one hit is one parsed limit and one storag
 """
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +65,26 @@ def _remote_address() -> str:
     return request.remote_addr or "127.0.0.1"
 
 
+def hit(scope: str, limit: str, who: str) -> None:
+    """Count one request of `who` against `limit` (e.g. "30 per minute") under `scope`.
+
+    Raises 429 when the window is full. Retry-After rounds up and adds a second, because Redis
+    reports a counter's TTL rounded to whole seconds: a client that waits it is admitted.
+    """
+    limiters = current_app.extensions[_EXTENSION]
+    item = _parsed(limit)
+    limiter = limiters.shared
+    try:
+        allowed = limiter.hit(item, scope, who)
+    except limiter.storage.base_exceptions:
+        log.warning("rate-limit storage unreachable; counting in this process")
+        limiter = limiters.local
+        allowed = limiter.hit(item, scope, who)
+    if not allowed:
+        reset_at = limiter.get_window_stats(item, scope, who).reset_time
+        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())) + 1)
+
+
 def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = _remote_address):
     """Allow `limit()` (e.g. "30 per minute") requests per `key()` to the decorated view.
 
@@ -74,19 +96,7 @@ def rate_limited(scope: str, limit: Callable[[], str], key: Callable[[], str] = 
     def decorator(view):
         @wraps(view)
         def limited(*args, **kwargs):
-            limiters = current_app.extensions[_EXTENSION]
-            item = _parsed(limit())
-            who = key()
-            limiter = limiters.shared
-            try:
-                allowed = limiter.hit(item, scope, who)
-            except limiter.storage.base_exceptions:
-                log.warning("rate-limit storage unreachable; counting in this process")
-                limiter = limiters.local
-                allowed = limiter.hit(item, scope, who)
-            if not allowed:
-                reset_at = limiter.get_window_stats(item, scope, who).reset_time
-                raise TooManyRequests(retry_after=max(1, int(reset_at - time.time())))
+            hit(scope, limit(), key())
             return view(*args, **kwargs)
 
         return limited

@@ -78,7 +78,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WECHAT_EMULATOR_STAND_IN": _flag("WECHAT_EMULATOR_STAND_IN"),
         "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "30 per minute"),
+        # Login limits (server/auth/login_limits.py). Per address it is high: a community hall's
+        # Wi-Fi or a carrier NAT puts hundreds of residents behind one address. Per device and
+        # per WeChat identity it is tight: nobody logs in ten times a minute.
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "600 per minute"),
+        "LOGIN_DEVICE_RATE_LIMIT": os.environ.get("LOGIN_DEVICE_RATE_LIMIT", "10 per minute"),
+        "LOGIN_IDENTITY_RATE_LIMIT": os.environ.get("LOGIN_IDENTITY_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

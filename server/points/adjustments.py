@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 
 from server.auth.models import User
-from server.community.authz import authorize, grants_of, membership_of
+from server.community.authz import authorize, grants_of, has_role, membership_of
 from server.community.models import Organisation
 from server.db.audit import jsonable, record_audit
 from server.db.session import db
@@ -60,6 +60,24 @@ def _target_account(actor: User, user_id: int | None, organisation_id: int | Non
     return ledger.account_for_organisation(org.community_id, org.id)
 
 
+class CannotCreditSelf(Forbidden):
+    code, message = "cannot_credit_self", "不能给自己或本人所在单位加分，请由其他管理员操作"
+
+
+def refuse_self_credit(actor: User, account: Account, amount: int) -> None:
+    """Nobody earns points on a decision of their own: an adjustment or reversal that would
+    credit the actor's own account, or an organisation they are staff of, is left to another
+    admin. Deductions (amount <= 0) earn nothing and stay allowed."""
+    if amount <= 0:
+        return
+    if account.holder_type == "user":
+        own = account.holder_id == actor.id
+    else:
+        own = has_role(actor, account.community_id, "org_staff", organisation_id=account.holder_id)
+    if own:
+        raise CannotCreditSelf()
+
+
 def _existing(key: str) -> LedgerEntry | None:
     return db.session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
 
@@ -78,6 +96,7 @@ def adjust(
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise Unprocessable("调整积分不能为 0", code="invalid_amount")
     account = _target_account(actor, user_id, organisation_id)
+    refuse_self_credit(actor, account, amount)
     key = f"adjustment:{actor.id}:{request_key or uuid.uuid4().hex}"
     replayed = _existing(key) is not None
     db.session.refresh(account)
@@ -144,6 +163,7 @@ def reverse_entry(actor: User, entry_id: int, *, reason: str) -> tuple[LedgerEnt
             "只能冲正积分发放、奖励或扣分记录",
             details={"entry_id": original.id, "kind": original.kind},
         )
+    refuse_self_credit(actor, account, -original.amount)
     key = f"reversal:{original.id}"
     previous = _existing(key)
     if previous is not None:

@@ -4,16 +4,15 @@ They live above the domains because the profile reads every domain (server/profi
 the writes they trigger are the auth and community services'.
 """
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from server.auth import service as auth_service
 from server.auth.current import current_user, current_user_id
-from server.auth.schemas import LoginSchema, PhoneCodeSchema
+from server.auth.schemas import DeviceHeaderSchema, LoginSchema, PhoneCodeSchema
 from server.auth.tokens import TokenInvalid
 from server.community import service as community_service
 from server.community.schemas import ProfilePatchSchema
-from server.http.rate_limits import rate_limited
 from server.http.schemas import BEARER
 from server.profile.read import profile_json, profile_view
 from server.profile.schemas import LoginResultSchema, ProfileSchema
@@ -24,17 +23,17 @@ auth_blp = Blueprint(
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="个人资料")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @auth_blp.route("/wechat-login", methods=["POST"])
-@rate_limited("login", _login_limit)
+@auth_blp.arguments(DeviceHeaderSchema, location="headers")
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, LoginResultSchema)
-def wechat_login(body):
+def wechat_login(headers, body):
     """Log in with a wx.login() code; returns a bearer token and the profile."""
-    result = auth_service.login_with_wechat(body["code"])
+    result = auth_service.login_with_wechat(
+        body["code"],
+        address=request.remote_addr or "127.0.0.1",
+        device_id=headers["device_id"],
+    )
     return {
         "token": result.token,
         "expires_in": result.expires_in,

@@ -4,6 +4,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
+from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.rate_limits import rate_limited
 from server.http.schemas import BEARER
 from server.rewards import merchant_statements, verify
@@ -57,7 +58,8 @@ def preview(body):
 
 @merchant_blp.route("/verify", methods=["POST"])
 @rate_limited("verify", _verify_limit, _staff_key)
-@merchant_blp.doc(security=BEARER)
+@merchant_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+@idempotent("rewards.verify", caller=current_user)
 @merchant_blp.arguments(_TOKEN)
 @merchant_blp.response(200, PreviewSchema)
 def verify_code(body):

@@ -40,7 +40,8 @@ def history_views(rows: list[Redemption]) -> list[dict]:
             "resident_name": mask_name(names.get(r.user_id)),
             "created_at": r.created_at,
             "redeemed_at": r.redeemed_at,
-            "redeemed_by": names.get(r.redeemed_by) if r.redeemed_by else None,
+            # Masked like the resident: a name masked in one view never shows in full in another.
+            "redeemed_by": mask_name(names.get(r.redeemed_by)) if r.redeemed_by else None,
         }
         for r in rows
     ]

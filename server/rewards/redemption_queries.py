@@ -54,6 +54,11 @@ def queries(dialect: str) -> SimpleNamespace:
     )
     return SimpleNamespace(
         user_active=select(USERS.c.is_active).where(USERS.c.id == bindparam("p_user_id")),
+        is_any_staff=select(
+            exists().where(
+                GRANTS.c.user_id == bindparam("p_user_id"), GRANTS.c.role == "merchant_staff"
+            )
+        ),
         reserve_context=_reserve_context(),
         # The status comes from the column's default; the double tap's guard is the unique
         # (user_id, client_key): nothing comes back when the key was used before.

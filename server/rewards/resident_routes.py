@@ -5,12 +5,12 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
+from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
 from server.rewards import closing, codes, merchants, offers, redemption, windows
 from server.rewards.schemas import (
     CodeSchema,
-    IdempotencyHeaderSchema,
     MerchantCreateSchema,
     MerchantPageSchema,
     MerchantQuerySchema,
@@ -138,24 +138,22 @@ def list_windows(args, community_id):
 # -- redemptions -------------------------------------------------------------------------------
 
 
-# The hot views parse with one schema instance each: a class would be instantiated (its fields
+# The hot view parses with one schema instance: a class would be instantiated (its fields
 # deep-copied) on every request. Loading keeps no state on the instance.
-_IDEMPOTENCY_HEADER, _RESERVE = IdempotencyHeaderSchema(), ReserveSchema()
+_RESERVE = ReserveSchema()
 
 
 @blp.route("/redemptions", methods=["POST"])
-@blp.doc(security=BEARER)
-@blp.arguments(_IDEMPOTENCY_HEADER, location="headers")
+@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+@idempotent("rewards.redemptions", caller=current_user)
 @blp.arguments(_RESERVE)
 @blp.response(201, RedemptionSchema)
-@blp.alt_response(200, schema=RedemptionSchema, description="重复请求：返回首次预约的结果")
-def reserve(headers, body):
+def reserve(body):
     """Reserve a reward: points held and stock taken until verified, cancelled or expired."""
-    # The caller's active flag is read with the offer (one SELECT), not through current_user().
-    r, created = redemption.reserve(
-        current_user_id(), body["offer_id"], client_key=headers["idempotency_key"]
-    )
-    return r.view(), 201 if created else 200
+    # Without a key the caller's active flag is read with the offer (one SELECT). The key is
+    # also the redemption's own double-tap guard, behind the stored first answer.
+    r, _created = redemption.reserve(current_user_id(), body["offer_id"], client_key=request_key())
+    return r.view()
 
 
 @blp.route("/redemptions", methods=["GET"])

@@ -166,21 +166,6 @@ class ReserveSchema(StrictSchema):
     offer_id = IdField(required=True)
 
 
-class IdempotencyHeaderSchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # every other header passes through untouched
-
-    idempotency_key = ma.fields.String(
-        data_key="Idempotency-Key",
-        load_default=None,
-        validate=[
-            ma.validate.Length(min=1, max=64),
-            ma.validate.Regexp(r"^[\x21-\x7e]+$", error="只能包含可见 ASCII 字符"),
-        ],
-        metadata={"description": "同一请求重试时使用相同的值，只会产生一次兑换"},
-    )
-
-
 class RedemptionQuerySchema(PageArgsSchema):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REDEMPTION_STATUSES))
 

@@ -70,30 +70,45 @@ def _scan(conn, q, staff_id: int, rid: int, now: datetime) -> Scanned | None:
     return None if row is None else Scanned(**row)
 
 
+class NotMerchantStaff(Forbidden):
+    code = "not_merchant_staff"
+    message = "只有商家店员可以核销兑换码，请出示给商家扫码"
+
+
 def _require_active(conn, q, staff_id: int) -> None:
     if not conn.execute(q.user_active, {"p_user_id": staff_id}).scalar():
         raise TokenInvalid()
+
+
+def _require_some_staff(conn, q, staff_id: int) -> None:
+    """On a refusal only (no read on the usual path): a caller who is nobody's merchant staff
+    hears that only staff verify, whatever the code, before anything about the code."""
+    _require_active(conn, q, staff_id)
+    if not conn.execute(q.is_any_staff, {"p_user_id": staff_id}).scalar():
+        raise NotMerchantStaff()
 
 
 def _redemption_for_staff(conn, q, staff_id: int, token: str, now: datetime) -> Scanned:
     """The scanned redemption; refusals in the order current_user() would give them.
 
     A deactivated caller hears 401 before anything about the code: on the usual path from the
-    scan row, and only when the code or its redemption is refused, from a read of its own.
+    scan row, and only when the code or its redemption is refused, from a read of its own; a
+    caller who is nobody's merchant staff then hears that only staff verify.
     """
     try:
         rid, _nonce = decode_code(token)
     except (CodeInvalid, CodeExpired):
-        _require_active(conn, q, staff_id)
+        _require_some_staff(conn, q, staff_id)
         raise
     r = _scan(conn, q, staff_id, rid, now)
     if r is None:
-        _require_active(conn, q, staff_id)
+        _require_some_staff(conn, q, staff_id)
         raise CodeInvalid()
     if not r.staff_active:
         raise TokenInvalid()
     # Another merchant's code: refuse without saying anything about the redemption.
     if not r.is_staff:
+        _require_some_staff(conn, q, staff_id)
         raise Forbidden("该兑换码不属于本商家，无法核销", code="not_your_merchant")
     return r
 

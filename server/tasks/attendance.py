@@ -11,12 +11,12 @@ from server.community.authz import membership_of
 from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import MAX_ID
-from server.http.errors import Conflict, Unprocessable
+from server.http.errors import Conflict, Forbidden, Unprocessable
 from server.tasks import clock
 from server.tasks.checkin_codes import verify_code
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import managed_task, visible_task
-from server.tasks.signup import NO_SYNC, signup_of
+from server.tasks.signup import NO_SYNC, signup_of, waitlist_position
 
 EARTH_RADIUS_M = 6_371_008.8
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
@@ -85,6 +85,13 @@ def check_in(user: User, task_id: int, token: str, location: dict | None) -> Tas
         )
     verify_code(task.id, token, now)
     signup = signup_of(task.id, user.id)
+    if signup is not None and signup.status == "waitlisted":
+        position = waitlist_position(signup)
+        raise Conflict(
+            f"您在候补名单第 {position} 位，递补为正式报名后才能签到",
+            code="on_waitlist",
+            details={"waitlist_position": position},
+        )
     if signup is None or signup.status != "confirmed":
         raise Conflict("您没有该任务的确认报名", code="signup_not_confirmed")
     lat, lng = _check_place(task, location)
@@ -162,7 +169,7 @@ def _ensure_walk_in(task: Task, user_id: int, now) -> None:
         db.session.execute(
             update(TaskSignup)
             .where(TaskSignup.id == signup.id, TaskSignup.status == "cancelled")
-            .values(status="walk_in", seq=seq, cancelled_at=None),
+            .values(status="walk_in", seq=seq, signed_up_at=now, cancelled_at=None),
             execution_options=NO_SYNC,
         )
         return
@@ -184,8 +191,16 @@ def mark_attendance(
     checkin_at: datetime | None = None,
     checkout_at: datetime | None = None,
 ) -> TaskAttendance:
-    """Record attendance by hand for someone without a phone (organiser; audited)."""
+    """Record attendance by hand for someone without a phone (organiser; audited).
+
+    Never one's own: attendance decides points, and nobody earns points on a decision of
+    their own (a second organiser or an admin marks an organiser present).
+    """
     task = managed_task(actor, task_id)
+    if user_id == actor.id:
+        raise Forbidden(
+            "不能为自己登记出勤，请由其他组织者或社区管理员登记", code="cannot_mark_own_attendance"
+        )
     if task.status == "cancelled":
         raise Conflict("任务已取消", code="task_not_open")
     now = clock.now()

@@ -77,6 +77,13 @@ def _credit(task: Task, row: TaskAttendance, actor: User, now) -> int:
     return points
 
 
+def left_to_another(actor: User, row: TaskAttendance) -> bool:
+    """Whether this completion must leave the row uncredited: the completer's own attendance
+    marked by hand. Nobody earns points on a decision of their own; another organiser or an
+    admin completing the task credits it. (A scanned check-in is evidence, not a decision.)"""
+    return row.user_id == actor.id and row.method == "manual"
+
+
 def _record_outcomes(task_id: int) -> None:
     present = select(TaskAttendance.user_id).where(TaskAttendance.task_id == task_id)
     db.session.execute(
@@ -121,6 +128,8 @@ def complete_task(actor: User, task_id: int) -> dict:
             .order_by(TaskAttendance.id)
         )
     )
+    left = [row for row in pending if left_to_another(actor, row)]
+    pending = [row for row in pending if not left_to_another(actor, row)]
     credited = total = 0
     for row in pending:
         points = _credit(task, row, actor, now)
@@ -129,7 +138,7 @@ def complete_task(actor: User, task_id: int) -> dict:
     _record_outcomes(task.id)
     db.session.flush()
     summary = summary_of(task.id)
-    summary.update(newly_credited=credited, points_credited=total)
+    summary.update(newly_credited=credited, points_credited=total, awaiting_second_person=len(left))
     if first_time or pending:
         record_audit(
             actor_id=actor.id,
@@ -146,7 +155,7 @@ def complete_task(actor: User, task_id: int) -> dict:
             aggregate_type="task",
             aggregate_id=task.id,
             community_id=task.community_id,
-            payload={k: v for k, v in summary.items()},
+            payload={k: v for k, v in summary.items() if k != "awaiting_second_person"},
         )
     db.session.commit()
     return summary

@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
 from server.community.authz import require_membership
+from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.schemas import BEARER
 from server.platform.localtime import local_year
 from server.tasks import (
@@ -212,7 +213,8 @@ def mark_attendance(body, task_id):
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+@idempotent("tasks.complete", caller=current_user)
 @blp.response(200, TaskCompletionSchema)
 def complete(task_id):
     """Confirm attendance and credit every attendee once; safe to repeat."""

@@ -231,6 +231,10 @@ class TaskCompletionSchema(ma.Schema):
     points_total = Int(required=True)
     newly_credited = Int(required=True, metadata={"description": "本次新计分人数"})
     points_credited = Int(required=True, metadata={"description": "本次新发放积分"})
+    awaiting_second_person = Int(
+        required=True,
+        metadata={"description": "完成者本人被手工登记的出勤：须由其他组织者或管理员完成时计分"},
+    )
 
 
 class VolunteerHoursSchema(ma.Schema):

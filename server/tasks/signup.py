@@ -15,7 +15,7 @@ from server.auth.tokens import TokenInvalid
 from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import MAX_ID
-from server.http.errors import Conflict, Forbidden, NotFound
+from server.http.errors import AppError, Conflict, Forbidden, NotFound
 from server.notify.outbox import emit_event
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
@@ -143,9 +143,12 @@ def sign_up_as(user_id: int, task_id: int) -> dict:
         _checked_for_signup(conn, user_id, task_id, now)
         raise Conflict("报名已截止或任务已取消", code="signup_closed")
     seq, waiting = place
+    # The place was taken just now, under the task's lock: that is the time to show, so the
+    # times of a task's sign-ups follow their places (`now` was read before the lock).
+    taken_at = clock.now()
     status = "waitlisted" if waiting else "confirmed"
     values = {"task_id": task.id, "user_id": user_id, "status": status, "seq": seq}
-    row = conn.execute(sql.join, {**values, "signed_up_at": now}).first()
+    row = conn.execute(sql.join, {**values, "signed_up_at": taken_at}).first()
     if row is None:  # a sign-up of this caller appeared since the read (a double tap)
         raise Conflict("您已报名该任务", code="already_signed_up")
     emit_event(
@@ -163,7 +166,7 @@ def sign_up_as(user_id: int, task_id: int) -> dict:
         "status": status,
         "waitlist_position": waiting or None,
         "outcome": None,
-        "signed_up_at": now,
+        "signed_up_at": taken_at,
         "promoted_at": None,
         "cancelled_at": None,
     }
@@ -222,13 +225,20 @@ def _too_late(task) -> Conflict:
     )
 
 
+def _not_active(status: str | None) -> AppError:
+    """Why there is no sign-up to cancel: cancelled before, or never made."""
+    if status == "cancelled":
+        return Conflict("您已取消该报名，无需重复取消", code="already_cancelled")
+    return NotFound("您没有报名该任务", code="not_signed_up")
+
+
 def _check_cancellable(task, now) -> None:
     if task.status != "published":
         raise Conflict("任务已取消或已结束", code="task_not_open")
     if now >= task.starts_at:
         raise Conflict("任务已开始，不能取消报名", code="cancel_closed")
     if task.my_status not in ACTIVE:
-        raise NotFound("您没有报名该任务", code="not_signed_up")
+        raise _not_active(task.my_status)
     if task.my_status == "confirmed" and now > task.cancel_deadline:
         raise _too_late(task)
 
@@ -247,8 +257,9 @@ def cancel_signup_as(user_id: int, task_id: int) -> dict:
     _check_cancellable(task, now)
     locked = conn.execute(sql.lock, {"p_task_id": task.id}).one()
     was = _leave(conn, sql, task.id, user_id, task.my_status, now)
-    if was is None:
-        raise NotFound("您没有报名该任务", code="not_signed_up")
+    if was is None:  # cancelled meanwhile (a double tap)
+        signup = signup_of(task.id, user_id)
+        raise _not_active(signup.status if signup else None)
     # Waitlisted people may always leave; a confirmed seat only until the cancel deadline.
     if was == "confirmed" and now > locked.cancel_deadline:
         raise _too_late(locked)

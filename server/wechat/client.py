@@ -1,6 +1,7 @@
 """The only place that talks to WeChat: wechatpy, pointed at WECHAT_API_BASE."""
 
 import logging
+import re
 
 import requests
 from flask import current_app
@@ -19,6 +20,17 @@ CODE_INVALID = 40029
 CODE_USED = 40163
 CODE_BLOCKED = 40226
 RATE_LIMITED = 45011
+
+# What a code from the mini-program looks like: wx.login gives 32 letters and digits,
+# getPhoneNumber 64 hex digits, the local emulator `<identity>.<anything>`. Anything else is the
+# client's mistake: refused before WeChat is asked (and never blamed on WeChat).
+CODE_SHAPE = r"^[A-Za-z0-9_.-]{1,128}$"
+_CODE_SHAPE = re.compile(CODE_SHAPE)
+
+
+def _check_shape(code: str) -> None:
+    if not _CODE_SHAPE.fullmatch(code):
+        raise AppError("微信授权码无效或已过期，请重试", code="wechat_code_invalid", status=400)
 
 
 class WeChatUnavailable(ServiceUnavailable):
@@ -116,6 +128,7 @@ def _translate(exc: Exception, what: str) -> AppError:
 
 def code_to_session(js_code: str) -> dict:
     """Exchange a wx.login code for {openid, session_key, unionid?}."""
+    _check_shape(js_code)
     client = get_client()
     cfg = current_app.config
     # A list (not a dict) of params stops wechatpy from fetching an access token needlessly.
@@ -136,6 +149,7 @@ def code_to_session(js_code: str) -> dict:
 
 def get_phone_number(code: str, openid: str | None = None) -> dict:
     """Exchange a getPhoneNumber button code for phone_info."""
+    _check_shape(code)
     client = get_client()
     data = {"code": code}
     if openid:

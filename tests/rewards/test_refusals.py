@@ -355,7 +355,7 @@ VERIFY_REFUSALS = [
     (_inactive_staff, 401, "token_invalid"),
     (_inactive_staff_with_an_expired_code, 401, "token_invalid"),
     (_another_merchants_staff, 403, "not_your_merchant"),
-    (_a_resident, 403, "not_your_merchant"),
+    (_a_resident, 403, "not_merchant_staff"),
     (_already_redeemed, 409, "already_redeemed"),
     (_cancelled, 409, "redemption_cancelled"),
     (_past_its_expiry, 409, "redemption_expired"),

@@ -128,7 +128,7 @@ def test_checkin_enforces_radius_window_signup_and_once(api, seeded, query, froz
     )
     assert resp.status_code == 422
     resp = api.post(url, "resident-5", json={"token": token, "location": HERE})
-    assert resp.status_code == 409 and error_code(resp) == "signup_not_confirmed"
+    assert resp.status_code == 409 and error_code(resp) == "on_waitlist"
     resp = api.post(url, "resident-6", json={"token": token, "location": HERE})
     assert resp.status_code == 409 and error_code(resp) == "signup_not_confirmed"
 
@@ -269,6 +269,7 @@ def test_complete_credits_each_attendee_once_and_records_no_shows(api, seeded, q
         "points_total": 20,
         "newly_credited": 2,
         "points_credited": 20,
+        "awaiting_second_person": 0,
     }
     second = api.post(f"{API}/{tid}/complete", "admin").get_json()
     assert second["newly_credited"] == 0 and second["points_credited"] == 0

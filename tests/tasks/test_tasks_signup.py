@@ -260,7 +260,7 @@ def test_a_waitlisted_person_may_leave_after_the_cancel_deadline(api, seeded, qu
         "promoted_user_ids": [],
     }
     gone = api.delete(f"{url}/me", "resident-5")
-    assert gone.status_code == 404 and error_code(gone) == "not_signed_up"
+    assert gone.status_code == 409 and error_code(gone) == "already_cancelled"
     assert seats(query, task["id"]) == (1, 0, 2)
 
 

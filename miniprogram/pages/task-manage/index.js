@@ -164,6 +164,7 @@ Component({
             credited: r.credited,
             noShows: r.no_shows,
             points: r.points_total,
+            awaiting: r.awaiting_second_person,
           },
           'task.status': r.status,
           'code.shown': false,

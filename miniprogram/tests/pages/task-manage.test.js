@@ -89,3 +89,16 @@ test('完成任务 confirms, credits and stops the code', async () => {
   expect(fake.requestsTo('GET /api/v1/tasks/{task_id}/checkin-code')).toHaveLength(1);
   expect(screenText(page)).not.toMatch(/undefined|NaN/);
 });
+
+test('完成任务 says when the organiser own attendance waits for a second person', async () => {
+  const { fake, page } = await openManage({
+    'POST /api/v1/tasks/{task_id}/complete': 'task_completed_own_pending',
+  });
+  tap(page, '.complete-btn');
+  await fake.settle();
+  expect(text(page, '.completion__own')).toBe(
+    '您本人的出勤由他人手工登记，需由其他组织者或社区管理员完成任务时计分'
+  );
+  const sent = fake.requestsTo('POST /api/v1/tasks/{task_id}/complete')[0];
+  expect(sent.header['Idempotency-Key']).toMatch(/^mp-/);
+});

@@ -1,0 +1,273 @@
+"""One Idempotency-Key behaviour on every POST that takes the header (docs/idempotency.md).
+
+For each: the first request's status and body are replayed for the same key (and nothing
+happens again), the same key with another request is 422 idempotency_key_reused, and while the
+first is in flight a duplicate is 409 idempotency_in_flight. The list of cases must name every
+route marked `idempotent` and every POST with money-like effects.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from server.db.audit import AuditLog
+from server.db.types import utcnow
+from server.http.idempotency import IdempotencyRecord
+from server.notify.models import OutboxEvent
+from server.points.claim_models import PointClaim
+from server.points.ledger_models import Hold, LedgerEntry
+from server.rewards.models import Redemption
+from server.tasks.models import TaskAttendance
+from tests.claims_helpers import item_id, today
+from tests.conftest import error_code
+from tests.rewards.test_rewards_support import give_points, make_offer
+from tests.tasks.test_tasks_support import T0, Clock, create_task, user_id
+
+
+@dataclass
+class Call:
+    who: str
+    path: str
+    body: dict | None
+
+
+@dataclass
+class Case:
+    first: Call
+    other: Call  # the same caller and key, another request
+
+
+def claim(api, query, who="resident-1", description="在小区垃圾分类点督导两小时") -> int:
+    body = {
+        "item_id": item_id(query, "C01"),
+        "occurred_on": today().isoformat(),
+        "description": description,
+    }
+    resp = api.post("/api/v1/points/claims", who, json=body)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["id"]
+
+
+def claim_body(query, description):
+    return {
+        "item_id": item_id(query, "C01"),
+        "occurred_on": today().isoformat(),
+        "description": description,
+    }
+
+
+def submit_claim(w):
+    c = "/api/v1/points/claims"
+    return Case(
+        Call("resident-1", c, claim_body(w.query, "督导垃圾分类")),
+        Call("resident-1", c, claim_body(w.query, "督导垃圾分类（另一次）")),
+    )
+
+
+def approve_claim(w):
+    first, second = claim(w.api, w.query), claim(w.api, w.query, "resident-2")
+    c = "/api/v1/points/claims"
+    return Case(
+        Call("reviewer", f"{c}/{first}/approve", {}), Call("reviewer", f"{c}/{second}/approve", {})
+    )
+
+
+def reject_claim(w):
+    first = claim(w.api, w.query)
+    path = f"/api/v1/points/claims/{first}/reject"
+    return Case(
+        Call("reviewer", path, {"reason": "照片不清楚"}),
+        Call("reviewer", path, {"reason": "描述不完整"}),
+    )
+
+
+def batch_decide(w):
+    first, second = claim(w.api, w.query), claim(w.api, w.query, "resident-2")
+    path = "/api/v1/points/claims/batch-decide"
+    return Case(
+        Call("reviewer", path, {"ids": [first], "decision": "approve"}),
+        Call("reviewer", path, {"ids": [second], "decision": "approve"}),
+    )
+
+
+def adjust(w):
+    uid = user_id(w.query, "resident-3")
+    path = "/api/v1/points/adjustments"
+    return Case(
+        Call("admin", path, {"user_id": uid, "amount": 25, "reason": "表彰"}),
+        Call("admin", path, {"user_id": uid, "amount": 26, "reason": "表彰"}),
+    )
+
+
+def reverse(w):
+    uid = user_id(w.query, "resident-3")
+    entries = []
+    for amount in (30, 40):
+        body = {"user_id": uid, "amount": amount, "reason": "误发"}
+        entries.append(
+            w.api.post("/api/v1/points/adjustments", "admin", json=body).get_json()["entry"]["id"]
+        )
+    path = "/api/v1/points/adjustments/{}/reverse"
+    return Case(
+        Call("admin", path.format(entries[0]), {"reason": "冲正"}),
+        Call("admin", path.format(entries[1]), {"reason": "冲正"}),
+    )
+
+
+def reserve(w):
+    offers = [make_offer(w.app, points_cost=10), make_offer(w.app, title="另一个", points_cost=10)]
+    give_points(w.app, "resident-1", 100)
+    path = "/api/v1/redemptions"
+    return Case(
+        Call("resident-1", path, {"offer_id": offers[0]}),
+        Call("resident-1", path, {"offer_id": offers[1]}),
+    )
+
+
+def verify(w):
+    offer = make_offer(w.app, points_cost=10)
+    give_points(w.app, "resident-1", 100)
+    tokens = []
+    for _ in range(2):
+        rid = w.api.post("/api/v1/redemptions", "resident-1", json={"offer_id": offer})
+        rid = rid.get_json()["id"]
+        code = w.api.get(f"/api/v1/redemptions/{rid}/code", "resident-1").get_json()["token"]
+        tokens.append(code)
+    path = "/api/v1/merchant/verify"
+    return Case(
+        Call("merchant-1", path, {"token": tokens[0]}),
+        Call("merchant-1", path, {"token": tokens[1]}),
+    )
+
+
+def complete_task(w):
+    ids = [create_task(w.api, w.query, radius_m=None)["id"] for _ in range(2)]
+    w.clock.set(T0 + timedelta(days=1, minutes=30))
+    for tid in ids:
+        body = {"user_id": user_id(w.query, "resident-1")}
+        resp = w.api.post(f"/api/v1/tasks/{tid}/attendance", "admin", json=body)
+        assert resp.status_code == 200, resp.get_json()
+    return Case(
+        Call("admin", f"/api/v1/tasks/{ids[0]}/complete", None),
+        Call("admin", f"/api/v1/tasks/{ids[1]}/complete", None),
+    )
+
+
+# Every route that takes Idempotency-Key, by its scope; money-like effects marked.
+CASES = {
+    "points.claims": submit_claim,
+    "points.claims.approve": approve_claim,  # credits
+    "points.claims.reject": reject_claim,
+    "points.claims.batch_decide": batch_decide,  # credits
+    "points.adjustments": adjust,  # credits or debits
+    "points.reverse": reverse,  # credits or debits
+    "rewards.redemptions": reserve,  # holds
+    "rewards.verify": verify,  # debits
+    "tasks.complete": complete_task,  # credits
+}
+MONEY_LIKE = {
+    ("POST", "/api/v1/points/claims/<int:claim_id>/approve"),
+    ("POST", "/api/v1/points/claims/batch-decide"),
+    ("POST", "/api/v1/points/adjustments"),
+    ("POST", "/api/v1/points/adjustments/<int:entry_id>/reverse"),
+    ("POST", "/api/v1/redemptions"),
+    ("POST", "/api/v1/merchant/verify"),
+    ("POST", "/api/v1/tasks/<int:task_id>/complete"),
+}
+
+
+@dataclass
+class World:
+    app: object
+    api: object
+    query: object
+    clock: Clock
+
+
+def effects(query):
+    """Everything a money-like POST can write."""
+    models = (LedgerEntry, Hold, PointClaim, Redemption, TaskAttendance, AuditLog, OutboxEvent)
+    return query(lambda s: [s.scalar(select(func.count()).select_from(m)) for m in models]) + [
+        query(lambda s: s.scalar(select(func.count()).where(PointClaim.status == "pending")))
+    ]
+
+
+def send(api, call: Call, key: str):
+    kwargs = {"json": call.body} if call.body is not None else {}
+    return api.post(call.path, call.who, headers={"Idempotency-Key": key}, **kwargs)
+
+
+def idempotent_routes(app) -> dict:
+    out = {}
+    for rule in app.url_map.iter_rules():
+        scope = getattr(app.view_functions[rule.endpoint], "idempotency_scope", None)
+        if scope is not None:
+            out[scope] = {(m, rule.rule) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    return out
+
+
+def test_the_cases_cover_every_idempotent_route_and_every_money_like_post(app):
+    routes = idempotent_routes(app)
+    assert set(routes) == set(CASES)
+    assert all(methods == {m for m in methods if m[0] == "POST"} for methods in routes.values())
+    assert MONEY_LIKE <= set().union(*routes.values())
+
+
+def test_every_idempotent_route_documents_the_header(app):
+    spec = app.extensions["redpoints_api"].spec.to_dict()
+    documented = {
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if isinstance(op, dict)
+        and any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", []))
+    }
+    routes = set().union(*idempotent_routes(app).values())
+    as_openapi = {(m, r.replace("<int:", "{").replace(">", "}")) for m, r in routes}
+    assert documented == as_openapi
+
+
+@pytest.mark.parametrize("scope", sorted(CASES))
+def test_the_same_key_replays_refuses_reuse_and_waits_for_the_first(
+    app, api, seeded, query, monkeypatch, scope
+):
+    w = World(app, api, query, Clock(monkeypatch))
+    case = CASES[scope](w)
+    first = send(api, case.first, "key-1")
+    assert 200 <= first.status_code < 300, first.get_json()
+    after_first = effects(query)
+
+    replay = send(api, case.first, "key-1")
+    assert (replay.status_code, replay.get_json()) == (first.status_code, first.get_json())
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert effects(query) == after_first
+
+    reused = send(api, case.other, "key-1")
+    assert reused.status_code == 422 and error_code(reused) == "idempotency_key_reused"
+    assert effects(query) == after_first
+
+    def in_flight(s):
+        s.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "key-1")
+            .values(status="in_flight", created_at=utcnow())
+        )
+        s.commit()
+
+    query(in_flight)
+    busy = send(api, case.first, "key-1")
+    assert busy.status_code == 409 and error_code(busy) == "idempotency_in_flight"
+    assert effects(query) == after_first
+
+
+@pytest.mark.parametrize("key", ["x" * 65, "有中文", "with space", ""])
+def test_a_malformed_key_is_refused_alike_everywhere(app, api, seeded, query, monkeypatch, key):
+    w = World(app, api, query, Clock(monkeypatch))
+    for scope in ("points.adjustments", "rewards.redemptions"):
+        case = CASES[scope](w)
+        before = effects(query)
+        resp = send(api, case.first, key)
+        assert resp.status_code == 422 and error_code(resp) == "invalid_idempotency_key", scope
+        assert effects(query) == before
