@@ -56,6 +56,8 @@ def search_residents(user: User, q: str, limit: int, cursor: str | None, grid_id
     """Members of the worker's own grid whose name contains `q`: ids and masked names only."""
     community_id = require_membership(user).community_id
     grid = worker_grid(user, community_id, grid_id)
+    if not q.strip():
+        raise Unprocessable("请输入居民姓名中的字", code="query_required")
     name = func.coalesce(User.real_name, User.nickname, "")
     stmt = (
         select(User)

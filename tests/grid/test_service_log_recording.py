@@ -190,6 +190,8 @@ def test_resident_search_refusals(gapi, query):
     resp = gapi.get(h.RESIDENTS + "?q=张", "resident-1")
     assert resp.status_code == 403 and error_code(resp) == "not_a_grid_worker"
     assert gapi.get(h.RESIDENTS, "grid-1").status_code == 422
+    resp = gapi.get(h.RESIDENTS, "grid-1", query_string={"q": "  "})
+    assert resp.status_code == 422 and error_code(resp) == "query_required"
     assert gapi.get(h.RESIDENTS + "?q=" + "张" * 33, "grid-1").status_code == 422
     resp = gapi.get(h.RESIDENTS + f"?q=张&grid_id={h.grid_id(query, 'g2')}", "grid-1")
     assert resp.status_code == 403 and error_code(resp) == "not_grid_worker_of_grid"
