@@ -93,9 +93,15 @@ def my_performance(user: User, month: str | None = None) -> dict:
 
 
 def community_performance(
-    user: User, limit: int, cursor: str | None, month: str | None = None, grid_id=None
+    user: User,
+    limit: int,
+    cursor: str | None,
+    month: str | None = None,
+    grid_id: int | None = None,
+    worker_id: int | None = None,
 ):
-    """Every grid worker of the caller's community (or of one grid), by id (reviewers, admins)."""
+    """Every grid worker of the caller's community (or of one grid, or one worker), by id
+    (reviewers, admins)."""
     community_id = require_membership(user).community_id
     if not has_role(user, community_id, *REVIEWER_ROLES):
         raise Forbidden("只有审核员或管理员可以查看网格员绩效", code="not_a_reviewer")
@@ -104,6 +110,8 @@ def community_performance(
     )
     if grid_id is not None:
         workers = workers.where(RoleGrant.grid_id == grid_id)
+    if worker_id is not None:
+        workers = workers.where(RoleGrant.user_id == worker_id)
     stmt = select(User).where(User.id.in_(workers))
     page = paginate_by_id(db.session, stmt, User.id, limit, cursor, desc=False)
     page.items = _stats(community_id, month or month_of(utcnow()), page.items)

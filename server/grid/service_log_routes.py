@@ -159,8 +159,13 @@ def my_performance(args):
 @blp.arguments(GridWorkerPerformanceQuerySchema, location="query")
 @blp.response(200, GridWorkerPerformancePageSchema)
 def community_performance(args):
-    """Every grid worker's month in the community, or one grid's (reviewers, admins)."""
+    """Grid workers' months in the community, by grid or worker (reviewers, admins)."""
     page = service_log_performance.community_performance(
-        current_user(), args["limit"], args["cursor"], args["month"], grid_id=args["grid_id"]
+        current_user(),
+        args["limit"],
+        args["cursor"],
+        args["month"],
+        grid_id=args["grid_id"],
+        worker_id=args["worker_id"],
     )
     return page.as_dict()

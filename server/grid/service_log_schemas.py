@@ -195,6 +195,7 @@ class GridWorkerPerformanceMeQuerySchema(QueryArgsSchema):
 class GridWorkerPerformanceQuerySchema(PageArgsSchema):
     month = _month()
     grid_id = IdField(load_default=None, strict=False)
+    worker_id = IdField(load_default=None, strict=False)
 
 
 class GridWorkerPerformanceKindSchema(ma.Schema):

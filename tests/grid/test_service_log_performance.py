@@ -70,6 +70,10 @@ def test_reviewers_and_admins_see_every_worker_of_their_community(gapi, app, que
 
     g2 = gapi.get(ALL, "admin", query_string={"grid_id": h.grid_id(query, "g2")}).get_json()
     assert [r["worker"]["id"] for r in g2["items"]] == [h.uid(query, "resident-2")]
+    one = gapi.get(ALL, "reviewer", query_string={"worker_id": h.uid(query, "grid-1")})
+    assert [r["worker"]["id"] for r in one.get_json()["items"]] == [h.uid(query, "grid-1")]
+    not_a_worker = gapi.get(ALL, "reviewer", query_string={"worker_id": h.uid(query, "admin")})
+    assert not_a_worker.get_json()["items"] == []
     page = gapi.get(ALL + "?limit=1", "admin").get_json()
     rest = gapi.get(ALL, "admin", query_string={"limit": 1, "cursor": page["next_cursor"]})
     assert len(page["items"]) == 1 and len(rest.get_json()["items"]) == 1
