@@ -187,3 +187,6 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     for blp in (tasks_blp, tasks_admin_blp):
         api.register_blueprint(blp)
+    from server.grid.service_log_routes import blp as grid_service_logs_blp
+
+    api.register_blueprint(grid_service_logs_blp)
