@@ -144,6 +144,7 @@ def _import_models() -> None:
     import server.auth.models  # noqa: F401
     import server.community.models  # noqa: F401
     import server.db.audit  # noqa: F401
+    import server.grid.report_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
@@ -186,4 +187,8 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     from server.tasks.routes import blp as tasks_blp
 
     for blp in (tasks_blp, tasks_admin_blp):
+        api.register_blueprint(blp)
+    from server.grid.report_routes import blueprints as grid_report_blueprints
+
+    for blp in grid_report_blueprints:
         api.register_blueprint(blp)
