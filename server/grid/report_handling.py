@@ -83,7 +83,7 @@ def wait_for_reporter(actor: User, report_id: int, reason: str) -> Report:
         ("accepted",),
         status="waiting",
         last_reason=reason,
-        **report_sla.stopped(report, at),
+        **report_sla.stopped(report, at, paused=True),
     )
     announce("report.waiting", report, actor.id, reason=reason)
     db.session.commit()
@@ -123,7 +123,7 @@ def resolve_report(actor: User, report_id: int, note: str, photo_ids: list[int] 
         resolved_at=at,
         resolution_note=note,
         resolution_photo_ids=(report.resolution_photo_ids or []) + photo_ids,
-        **report_sla.stopped(report, at),
+        **report_sla.stopped(report, at, paused=False),
     )
     uploads.attach(actor, photo_ids, "report", report.id)
     _audit(actor, report, "resolve", {"status": "accepted"}, {"status": "resolved"})
@@ -204,7 +204,7 @@ def mark_duplicate(actor: User, report_id: int, duplicate_of_id: int) -> Report:
         ("submitted",),
         status="duplicate",
         duplicate_of_id=original.id,
-        **report_sla.stopped(report, at),
+        **report_sla.stopped(report, at, paused=False),
     )
     _audit(
         actor,

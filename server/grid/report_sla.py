@@ -106,15 +106,16 @@ def used(consumed: int, running_since: datetime | None, at: datetime) -> int:
     return consumed + working_seconds(running_since, at)
 
 
-def stopped(report, at: datetime) -> dict:
-    """Pause (waiting) or stop (resolved): the used time is kept; a due time with budget left
-    is unknown until the clock runs again, one already passed stays as it was."""
+def stopped(report, at: datetime, *, paused: bool) -> dict:
+    """Pause (waiting) or stop (resolved, duplicate): the used time is kept. While paused a due
+    time with budget left is unknown until the clock runs again (one already passed stays);
+    a stopped report keeps the due time it was closed against."""
     consumed = used(report.clock_consumed, report.clock_running_since, at)
     left = report.resolve_within * DAY - consumed
     return {
         "clock_consumed": consumed,
         "clock_running_since": None,
-        "resolve_due_at": report.resolve_due_at if left <= 0 else None,
+        "resolve_due_at": None if paused and left > 0 else report.resolve_due_at,
     }
 
 

@@ -52,7 +52,7 @@ def test_a_pause_extends_the_due_time_by_the_working_time_it_lasted():
         resolve_within=3, **report_sla.started(shanghai(2026, 10, 12, 10), 1, 3)
     )
     assert report.resolve_due_at == shanghai(2026, 10, 15, 10)
-    paused = report_sla.stopped(report, shanghai(2026, 10, 13, 10))
+    paused = report_sla.stopped(report, shanghai(2026, 10, 13, 10), paused=True)
     assert paused == {"clock_consumed": DAY, "clock_running_since": None, "resolve_due_at": None}
     report.__dict__.update(paused)
     # Three working days later (Wed, Thu, Fri) the clock continues with two days left.
@@ -64,8 +64,16 @@ def test_a_clock_paused_after_its_due_time_stays_overdue():
     start = shanghai(2026, 10, 12, 10)
     report = SimpleNamespace(resolve_within=1, status="accepted", **report_sla.started(start, 1, 1))
     late = start + timedelta(days=2)
-    paused = report_sla.stopped(report, late)
+    paused = report_sla.stopped(report, late, paused=True)
     assert paused["resolve_due_at"] == shanghai(2026, 10, 13, 10)
     report.__dict__.update(paused, status="waiting")
     assert report_sla.is_overdue(report, late)
     assert report_sla.resumed(report, late)["resolve_due_at"] == shanghai(2026, 10, 13, 10)
+
+
+def test_a_resolved_report_keeps_the_due_time_it_was_closed_against():
+    start = shanghai(2026, 10, 12, 10)
+    report = SimpleNamespace(resolve_within=3, **report_sla.started(start, 1, 3))
+    closed = report_sla.stopped(report, shanghai(2026, 10, 13, 10), paused=False)
+    assert closed["resolve_due_at"] == shanghai(2026, 10, 15, 10)
+    assert closed["clock_consumed"] == DAY and closed["clock_running_since"] is None
