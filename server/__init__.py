@@ -144,6 +144,7 @@ def _import_models() -> None:
     import server.auth.models  # noqa: F401
     import server.community.models  # noqa: F401
     import server.db.audit  # noqa: F401
+    import server.grid.report_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
@@ -187,6 +188,9 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     for blp in (tasks_blp, tasks_admin_blp):
         api.register_blueprint(blp)
+    from server.grid.report_routes import blueprints as grid_report_blueprints
     from server.grid.service_log_routes import blp as grid_service_logs_blp
 
     api.register_blueprint(grid_service_logs_blp)
+    for blp in grid_report_blueprints:
+        api.register_blueprint(blp)
