@@ -1,7 +1,8 @@
-"""Monthly performance of grid workers, from their service logs.
+"""Monthly performance of grid workers, from their service logs and the reports they closed.
 
 A worker sees their own month; the community's reviewers and admins see every worker's.
 Only approved (credited) logs count as delivered service; pending ones are counted apart.
+Reports count in the month their reporter confirmed them (report_points.closed_reports_by_worker).
 The month is the Asia/Shanghai month of `served_at`, stored on each log as `served_month`.
 """
 
@@ -12,6 +13,7 @@ from server.community.authz import has_role, require_membership
 from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import utcnow
+from server.grid.report_points import closed_reports_by_worker
 from server.grid.service_log_models import ServiceItem, ServiceLog
 from server.grid.service_log_queue import REVIEWER_ROLES
 from server.grid.service_logs import NotAGridWorker
@@ -32,6 +34,8 @@ def _empty(user: User, month: str) -> dict:
         "points": 0,
         "residents_reached": 0,
         "kinds": [],
+        "reports_closed": 0,
+        "average_rating": None,
     }
 
 
@@ -81,6 +85,11 @@ def _stats(community_id: int, month: str, workers: list[User]) -> list[dict]:
         rows[worker_id]["kinds"].append(
             {"item_id": item_id, "code": code, "name": name, "count": count}
         )
+    for worker_id, closed in closed_reports_by_worker(community_id, month).items():
+        if worker_id in rows:
+            rows[worker_id].update(
+                reports_closed=closed["closed"], average_rating=closed["average_rating"]
+            )
     return [rows[w.id] for w in workers]
 
 

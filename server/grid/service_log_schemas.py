@@ -215,6 +215,12 @@ class GridWorkerPerformanceSchema(ma.Schema):
     points = ma.fields.Integer(required=True)
     residents_reached = ma.fields.Integer(required=True, metadata={"description": "服务居民数"})
     kinds = ma.fields.List(ma.fields.Nested(GridWorkerPerformanceKindSchema), required=True)
+    reports_closed = ma.fields.Integer(
+        required=True, metadata={"description": "当月居民确认办结的随手拍数"}
+    )
+    average_rating = ma.fields.Float(
+        required=True, allow_none=True, metadata={"description": "这些随手拍的平均评分（1–5）"}
+    )
 
 
 ServiceItemPageSchema = page_schema(ServiceItemSchema, "ServiceItemPage")

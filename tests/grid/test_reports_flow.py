@@ -86,6 +86,14 @@ def test_the_whole_loop_credits_the_reporter_once_and_counts_for_the_worker(
         query(lambda s: user_id("grid-1")): {"closed": 1, "average_rating": 5.0}
     }
     assert query(lambda s: closed_reports_by_worker(demo_community_id(), "2026-11")) == {}
+    # The worker's monthly performance shows it, to the worker and to the community's reviewers.
+    mine = api.get("/api/v1/grid/performance/me?month=2026-10", "grid-1").get_json()
+    assert (mine["reports_closed"], mine["average_rating"]) == (1, 5.0)
+    theirs = api.get("/api/v1/grid/performance?month=2026-10", "reviewer").get_json()["items"]
+    row = next(r for r in theirs if r["worker"]["id"] == query(lambda s: user_id("grid-1")))
+    assert (row["reports_closed"], row["average_rating"]) == (1, 5.0)
+    other = api.get("/api/v1/grid/performance/me?month=2026-11", "grid-1").get_json()
+    assert (other["reports_closed"], other["average_rating"]) == (0, None)
 
     events = query(
         lambda s: s.scalars(
