@@ -14,6 +14,8 @@ from sqlalchemy import func, select, update
 
 from server.db.audit import AuditLog
 from server.db.types import utcnow
+from server.grid.report_models import Report
+from server.grid.service_log_models import ServiceLog
 from server.http.idempotency import IdempotencyRecord
 from server.notify.models import OutboxEvent
 from server.points.claim_models import PointClaim
@@ -155,6 +157,86 @@ def complete_task(w):
     )
 
 
+GRID = "/api/v1/grid"
+
+
+def service_item(w, code: str, rule: str) -> int:
+    body = {"code": code, "name": f"服务{code}", "points": 10, "rule": rule}
+    resp = w.api.post("/api/v1/admin/grid/service-items", "admin", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["id"]
+
+
+def service_body(item: int, minutes: int) -> dict:
+    served_at = (utcnow() - timedelta(minutes=5)).isoformat()
+    return {"item_id": item, "duration_minutes": minutes, "served_at": served_at, "place": "3栋"}
+
+
+def record_service(w):
+    item = service_item(w, "ERRAND", "auto")  # credited at once
+    path = f"{GRID}/service-logs"
+    return Case(
+        Call("grid-1", path, service_body(item, 30)), Call("grid-1", path, service_body(item, 45))
+    )
+
+
+def review_logs(w) -> list[int]:
+    item = service_item(w, "VISIT", "review")
+    logs = []
+    for minutes in (30, 40):
+        resp = w.api.post(f"{GRID}/service-logs", "grid-1", json=service_body(item, minutes))
+        assert resp.status_code == 201, resp.get_json()
+        logs.append(resp.get_json()["id"])
+    return logs
+
+
+def approve_service_log(w):
+    first, second = review_logs(w)
+    path = f"{GRID}/service-logs/{{}}/approve"
+    return Case(Call("reviewer", path.format(first), {}), Call("reviewer", path.format(second), {}))
+
+
+def reject_service_log(w):
+    first, _ = review_logs(w)
+    path = f"{GRID}/service-logs/{first}/reject"
+    return Case(
+        Call("reviewer", path, {"reason": "照片不清楚"}),
+        Call("reviewer", path, {"reason": "时长不符"}),
+    )
+
+
+def report_category(w) -> int:
+    resp = w.api.post("/api/v1/admin/grid/report-categories", "admin", json={"name": "环境卫生"})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["id"]
+
+
+def report_body(category: int, text: str) -> dict:
+    return {"category_id": category, "text": text, "place": "幸福里3栋"}
+
+
+def post_report(w):
+    category = report_category(w)
+    path = f"{GRID}/reports"
+    return Case(
+        Call("resident-1", path, report_body(category, "楼道堆放杂物")),
+        Call("resident-1", path, report_body(category, "路灯不亮")),
+    )
+
+
+def accept_report(w):
+    category = report_category(w)
+    reports = []
+    for text in ("楼道堆放杂物", "路灯不亮"):  # resident-1 lives in g1, grid-1's grid
+        resp = w.api.post(f"{GRID}/reports", "resident-1", json=report_body(category, text))
+        assert resp.status_code == 201, resp.get_json()
+        reports.append(resp.get_json()["id"])
+    path = f"{GRID}/reports/{{}}/accept"
+    return Case(
+        Call("grid-1", path.format(reports[0]), {}), Call("grid-1", path.format(reports[1]), {})
+    )
+
+
 # Every route that takes Idempotency-Key, by its scope; money-like effects marked.
 CASES = {
     "points.claims": submit_claim,
@@ -166,6 +248,11 @@ CASES = {
     "rewards.redemptions": reserve,  # holds
     "rewards.verify": verify,  # debits
     "tasks.complete": complete_task,  # credits
+    "grid.service_logs": record_service,  # credits (automatic items)
+    "grid.service_logs.approve": approve_service_log,  # credits
+    "grid.service_logs.reject": reject_service_log,
+    "grid.reports": post_report,
+    "grid.reports.accept": accept_report,  # credits the reporter
 }
 MONEY_LIKE = {
     ("POST", "/api/v1/points/claims/<int:claim_id>/approve"),
@@ -175,6 +262,9 @@ MONEY_LIKE = {
     ("POST", "/api/v1/redemptions"),
     ("POST", "/api/v1/merchant/verify"),
     ("POST", "/api/v1/tasks/<int:task_id>/complete"),
+    ("POST", "/api/v1/grid/service-logs"),
+    ("POST", "/api/v1/grid/service-logs/<int:log_id>/approve"),
+    ("POST", "/api/v1/grid/reports/<int:report_id>/accept"),
 }
 
 
@@ -188,7 +278,17 @@ class World:
 
 def effects(query):
     """Everything a money-like POST can write."""
-    models = (LedgerEntry, Hold, PointClaim, Redemption, TaskAttendance, AuditLog, OutboxEvent)
+    models = (
+        LedgerEntry,
+        Hold,
+        PointClaim,
+        Redemption,
+        TaskAttendance,
+        ServiceLog,
+        Report,
+        AuditLog,
+        OutboxEvent,
+    )
     return query(lambda s: [s.scalar(select(func.count()).select_from(m)) for m in models]) + [
         query(lambda s: s.scalar(select(func.count()).where(PointClaim.status == "pending")))
     ]
