@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from server.community.models import GRANTABLE_ROLES, ORGANISATION_KINDS, PARTY_KINDS
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, IdField, StrictSchema, text
 
 
 class NamedRefSchema(ma.Schema):
@@ -13,7 +13,7 @@ class NamedRefSchema(ma.Schema):
 class MembershipViewSchema(ma.Schema):
     community = ma.fields.Nested(NamedRefSchema, required=True)
     grid = ma.fields.Nested(NamedRefSchema, required=True, allow_none=True)
-    joined_at = ma.fields.AwareDateTime(required=True)
+    joined_at = AwareDateTime(required=True)
 
 
 class RoleGrantSchema(ma.Schema):
@@ -25,7 +25,7 @@ class RoleGrantSchema(ma.Schema):
     merchant_id = IdField(required=True, allow_none=True)
     organisation_id = IdField(required=True, allow_none=True)
     party_kind = ma.fields.String(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class CommunitySchema(ma.Schema):
@@ -82,7 +82,7 @@ class MemberSchema(ma.Schema):
     name = ma.fields.String(required=True)
     phone = ma.fields.String(required=True, allow_none=True)
     grid_id = IdField(required=True, allow_none=True)
-    joined_at = ma.fields.AwareDateTime(required=True)
+    joined_at = AwareDateTime(required=True)
 
 
 class MemberQuerySchema(PageArgsSchema):

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 from server.points.ledger import MAX_AMOUNT
 from server.points.ledger_models import ENTRY_KINDS
 from server.points.rankings import KINDS
@@ -43,7 +43,7 @@ class LedgerEntrySchema(ma.Schema):
     reason = ma.fields.String(required=True, metadata={"description": "积分变动原因（中文）"})
     cause_type = ma.fields.String(required=True)
     reverses_entry_id = IdField(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 LedgerPageSchema = page_schema(LedgerEntrySchema, "LedgerEntryPage")
@@ -104,7 +104,7 @@ class RankingItemSchema(ma.Schema):
     name = ma.fields.String(required=True, metadata={"description": "脱敏姓名，如 张*明"})
     points = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
-    is_me = ma.fields.Boolean(required=True)
+    is_me = Boolean(required=True)
 
 
 class RankingMeSchema(ma.Schema):

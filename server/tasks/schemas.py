@@ -3,7 +3,7 @@ import marshmallow as ma
 from server.community.models import PARTY_KINDS
 from server.db.types import MAX_ID
 from server.http.pagination import PageArgsSchema, QueryArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 from server.tasks.models import (
     AUDIENCES,
     ORGANISER_ROLE_CHOICES,
@@ -20,7 +20,7 @@ def Id(**kw) -> IdField:
     return IdField(validate=ma.validate.Range(min=1, max=MAX_ID), **kw)
 
 
-When = ma.fields.AwareDateTime
+When = AwareDateTime
 
 
 def _int(lo: int, hi: int, **kw) -> ma.fields.Integer:
@@ -94,7 +94,7 @@ class TaskQuerySchema(PageArgsSchema):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(TASK_STATUSES))
     audience = ma.fields.String(load_default=None, validate=ma.validate.OneOf(AUDIENCES))
     q = text(32, load_default=None)
-    organised_by_me = ma.fields.Boolean(load_default=False)
+    organised_by_me = Boolean(load_default=False)
 
 
 class TaskSignupQuerySchema(PageArgsSchema):
@@ -159,7 +159,7 @@ class TaskAttendanceSchema(ma.Schema):
     checkout_at = When(required=True, allow_none=True)
     minutes = Int(required=True, allow_none=True)
     points = Int(required=True, allow_none=True)
-    credited = ma.fields.Boolean(required=True)
+    credited = Boolean(required=True)
 
 
 class TaskSchema(ma.Schema):
@@ -185,8 +185,8 @@ class TaskSchema(ma.Schema):
     cover_url = ma.fields.String(required=True, allow_none=True)
     status = ma.fields.String(required=True)
     cancel_reason = ma.fields.String(required=True, allow_none=True)
-    eligible = ma.fields.Boolean(required=True, metadata={"description": "我是否符合报名对象"})
-    can_manage = ma.fields.Boolean(required=True)
+    eligible = Boolean(required=True, metadata={"description": "我是否符合报名对象"})
+    can_manage = Boolean(required=True)
     my_signup = ma.fields.Nested(TaskSignupSchema, required=True, allow_none=True)
     my_attendance = ma.fields.Nested(TaskAttendanceSchema, required=True, allow_none=True)
 
