@@ -48,7 +48,7 @@ class OrganisationSchema(ma.Schema):
 
 
 class CommunityQuerySchema(PageArgsSchema):
-    q = text(32, load_default=None)
+    q = text(32, load_default=None, metadata={"description": "按社区名称搜索，最多 32 个字"})
 
 
 class JoinSchema(StrictSchema):
@@ -73,8 +73,12 @@ class GrantCreateSchema(StrictSchema):
 
 
 class GrantQuerySchema(PageArgsSchema):
-    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(GRANTABLE_ROLES))
-    user_id = IdField(load_default=None, strict=False)
+    role = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(GRANTABLE_ROLES),
+        metadata={"description": "只看这一角色的授权"},
+    )
+    user_id = IdField(load_default=None, strict=False, metadata={"description": "只看这位用户"})
 
 
 class MemberSchema(ma.Schema):
@@ -86,7 +90,7 @@ class MemberSchema(ma.Schema):
 
 
 class MemberQuerySchema(PageArgsSchema):
-    q = text(32, load_default=None)
+    q = text(32, load_default=None, metadata={"description": "按姓名或昵称搜索，最多 32 个字"})
 
 
 class OrganisationCreateSchema(StrictSchema):

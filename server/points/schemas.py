@@ -22,7 +22,12 @@ def _points():
 
 
 def _code():
-    return ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$"))
+    return ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            r"^[A-Za-z0-9_-]{1,32}$", error="编码只能包含字母、数字、下划线和连字符，最多 32 个字符"
+        ),
+    )
 
 
 def _account_kinds(**kwargs):
@@ -79,9 +84,10 @@ class PointItemSchema(ma.Schema):
 
 
 class PointItemQuerySchema(PageArgsSchema):
-    category_id = IdField(load_default=None, strict=False)
+    category_id = IdField(load_default=None, strict=False, metadata={"description": "只看该分类"})
     include_inactive = Boolean(
-        load_default=False, metadata={"description": "管理员：包括已停用的项目"}
+        load_default=False,
+        metadata={"description": "管理员：包括已停用的项目；true 或 false"},
     )
 
 
@@ -182,13 +188,25 @@ class PointClaimQuerySchema(PageArgsSchema):
         validate=ma.validate.OneOf(("mine", "queue")),
         metadata={"description": "mine：我的申报；queue：审核队列（审核员、管理员）"},
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(CLAIM_STATUSES))
-    date_from = Date(load_default=None)
-    date_to = Date(load_default=None)
-    grid_id = IdField(load_default=None, strict=False)
-    category_id = IdField(load_default=None, strict=False)
-    item_id = IdField(load_default=None, strict=False)
-    organisation_id = IdField(load_default=None, strict=False)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(CLAIM_STATUSES),
+        metadata={"description": "只看该状态的申报"},
+    )
+    date_from = Date(
+        load_default=None,
+        metadata={"description": "发生日期不早于此日：YYYY-MM-DD", "example": "2026-11-01"},
+    )
+    date_to = Date(
+        load_default=None,
+        metadata={"description": "发生日期不晚于此日：YYYY-MM-DD", "example": "2026-11-30"},
+    )
+    grid_id = IdField(load_default=None, strict=False, metadata={"description": "只看该网格"})
+    category_id = IdField(load_default=None, strict=False, metadata={"description": "只看该分类"})
+    item_id = IdField(load_default=None, strict=False, metadata={"description": "只看该积分项目"})
+    organisation_id = IdField(
+        load_default=None, strict=False, metadata={"description": "只看为该单位的申报"}
+    )
 
 
 class PointClaimApproveSchema(StrictSchema):

@@ -17,6 +17,7 @@ def binary_response(content_type: str, description: str) -> dict:
 
 
 MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM")
+MONTH_DOC = {"description": "月份：YYYY-MM（北京时间），如 2026-11；默认本月", "example": "2026-11"}
 MAX_POINTS = 1_000_000
 
 
@@ -40,7 +41,11 @@ class MerchantCreateSchema(StrictSchema):
 
 
 class MerchantQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(MERCHANT_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(MERCHANT_STATUSES),
+        metadata={"description": "只看该状态的商家"},
+    )
 
 
 # -- offers ------------------------------------------------------------------------------------
@@ -105,8 +110,11 @@ class OfferPatchSchema(_OfferFields):
 
 
 class OfferQuerySchema(PageArgsSchema):
-    merchant_id = IdField(load_default=None, strict=False)
-    include_inactive = Boolean(load_default=False)
+    merchant_id = IdField(load_default=None, strict=False, metadata={"description": "只看该商家"})
+    include_inactive = Boolean(
+        load_default=False,
+        metadata={"description": "商家员工、管理员：包括已下架的商品（须指定 merchant_id）"},
+    )
 
 
 # -- windows -----------------------------------------------------------------------------------
@@ -182,7 +190,11 @@ class IdempotencyHeaderSchema(ma.Schema):
 
 
 class RedemptionQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REDEMPTION_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(REDEMPTION_STATUSES),
+        metadata={"description": "只看该状态的兑换"},
+    )
 
 
 class CodeSchema(ma.Schema):
@@ -236,16 +248,20 @@ class MerchantScopeSchema(ma.Schema):
 
 
 class MerchantHistoryQuerySchema(PageArgsSchema, MerchantScopeSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REDEMPTION_STATUSES))
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(REDEMPTION_STATUSES),
+        metadata={"description": "只看该状态的兑换"},
+    )
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementQuerySchema(PageArgsSchema, MerchantScopeSchema):
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementExportQuerySchema(MerchantScopeSchema):
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementLineSchema(ma.Schema):

@@ -89,20 +89,40 @@ class TaskAttendanceMarkSchema(StrictSchema):
 
 class TaskQuerySchema(PageArgsSchema):
     when = ma.fields.String(
-        load_default="upcoming", validate=ma.validate.OneOf(("upcoming", "past", "all"))
+        load_default="upcoming",
+        validate=ma.validate.OneOf(("upcoming", "past", "all")),
+        metadata={"description": "upcoming：未结束的；past：已结束的；all：全部"},
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(TASK_STATUSES))
-    audience = ma.fields.String(load_default=None, validate=ma.validate.OneOf(AUDIENCES))
-    q = text(32, load_default=None)
-    organised_by_me = Boolean(load_default=False)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(TASK_STATUSES),
+        metadata={"description": "只看该状态的任务"},
+    )
+    audience = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(AUDIENCES),
+        metadata={"description": "只看面向该人群的任务"},
+    )
+    q = text(32, load_default=None, metadata={"description": "按标题搜索，最多 32 个字"})
+    organised_by_me = Boolean(
+        load_default=False, metadata={"description": "只看我组织的任务；true 或 false"}
+    )
 
 
 class TaskSignupQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SIGNUP_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(SIGNUP_STATUSES),
+        metadata={"description": "只看该状态的报名"},
+    )
 
 
 class VolunteerRecordQuerySchema(QueryArgsSchema):
-    year = Int(load_default=None, validate=ma.validate.Range(min=2000, max=2100))
+    year = Int(
+        load_default=None,
+        validate=ma.validate.Range(min=2000, max=2100),
+        metadata={"description": "年份 YYYY（2000-2100）；默认今年", "example": 2026},
+    )
 
 
 class TaskSettingsSchema(StrictSchema):
