@@ -16,6 +16,7 @@ from server.db.session import db as database
 from server.db.session import migrate
 from server.db.types import MAX_ID
 from server.http.api import RedPointsApi
+from server.http.docs_assets import init_docs_assets
 from server.http.errors import AppError, register_error_handlers
 from server.http.json_input import ApiJSONProvider, ApiRequest
 from server.http.method_override import MethodOverrideMiddleware
@@ -112,6 +113,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = RedPointsApi(app)
     app.extensions["redpoints_api"] = api
     _register_blueprints(app, api)
+    init_docs_assets(app)
     register_error_handlers(app)
     init_request_logging(app)
     init_body_framing(app)  # before anything reads a body
