@@ -38,5 +38,6 @@ def test_docs_assets_are_off_with_the_docs(database_url):
 
     # OPENAPI_URL_PREFIX is None in production (server/platform/config.py): no docs, no assets.
     quiet = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "OPENAPI_URL_PREFIX": None})
-    assert quiet.test_client().get("/api/v1/docs/swagger-ui/swagger-ui-bundle.js").status_code == 404
-    assert quiet.test_client().get(DOCS).status_code == 404
+    client = quiet.test_client()
+    assert client.get("/api/v1/docs/swagger-ui/swagger-ui-bundle.js").status_code == 404
+    assert client.get(DOCS).status_code == 404
