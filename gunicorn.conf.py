@@ -22,6 +22,11 @@ max_requests_jitter = 500
 accesslog = None  # the app writes one structured JSON line per request itself
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+# Above nginx's limits (deploy/nginx/redpoints.conf: 4 KB per line, 16 KB of headers), so
+# behind nginx an over-long request is refused there with the JSON envelope, not here in HTML.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 4000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "server:create_app()"
 # Requests gunicorn refuses before the app sees them (docs/api-errors.md). Our longest URL is

@@ -202,7 +202,7 @@ def prepare(app, residents: int) -> dict:
         tokens = [issue_access_token(uid)[0] for uid in users]
         offer_id = offer.id
         db.session.remove()
-    return {"offer_id": offer_id, "tokens": tokens}
+    return {"offer_id": offer_id, "tokens": tokens, "user_ids": users}
 
 
 def run(

@@ -102,6 +102,12 @@ def _ledger_throughput(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return ledger_throughput.bench_rows(ctx, opts)
 
 
+def _fused_writes(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import fused_writes
+
+    return fused_writes.bench_rows(ctx, opts)
+
+
 def _history_latency(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     from bench import history_latency
 
@@ -158,6 +164,14 @@ SCENARIOS: list[Scenario] = [
         "credit) vs plain SQL writing the same rows (account UPDATE, entry INSERT, "
         "ranking-total UPSERT), interleaved in rounds",
         runner=_ledger_throughput,
+    ),
+    Scenario(
+        name="fused_writes",
+        method="-",
+        path="server.rewards.redemption.reserve, server.rewards.verify.verify",
+        description="reserve and verify in-process on the ledger's one-statement path vs the "
+        "portable path, in alternating slices; the fused path must stay > 1.2 x faster",
+        runner=_fused_writes,
     ),
     Scenario(
         name="history_latency",

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401 - used by rendered JSONB columns
 
-import server.db_types  # noqa: F401 - custom column types
+import server.db.types  # noqa: F401 - custom column types
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -24,6 +24,8 @@ from server.http.rate_limits import init_rate_limits
 from server.http.request_checks import init_body_framing, init_query_checks
 from server.platform.config import PROJECT_ROOT, load_config
 from server.platform.logs import configure_logging, init_request_logging
+from server.platform.production import warn_if_stand_in
+from server.uploads.storage import init_storage
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -98,6 +100,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     configure_logging(app.config["LOG_LEVEL"])
+    warn_if_stand_in(app.config)
 
     database.init_app(app)
     with app.app_context():
@@ -108,6 +111,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app, database, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     init_rate_limits(app)
+    init_storage(app)
 
     _import_models()
     api = RedPointsApi(app)
@@ -149,6 +153,11 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     app.register_blueprint(health_bp)
     for blp in (auth_blp, me_blp, community_blp, community_admin_blp):
+        api.register_blueprint(blp)
+    from server.community.invitation_routes import admin_blp as invitations_admin_blp
+    from server.community.invitation_routes import blp as invitations_blp
+
+    for blp in (invitations_blp, invitations_admin_blp):
         api.register_blueprint(blp)
     from server.points.balance_routes import blp as points_ledger_blp
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.community.models import Community, Membership, RoleGrant
 from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
+from server.uploads.storage import LocalStorage
 from tests.factories import add_other_community
 
 
@@ -85,7 +86,7 @@ def days_ago(n: int) -> str:
 @pytest.fixture
 def upload_dir(app, tmp_path):
     """Uploaded files go to a per-test directory, not the project's instance/ folder."""
-    previous = app.config.get("UPLOAD_DIR")
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    previous = app.extensions["upload_storage"]
+    app.extensions["upload_storage"] = LocalStorage(tmp_path / "uploads")
     yield tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = previous
+    app.extensions["upload_storage"] = previous

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import psycopg
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Any database the user may connect to and CREATE DATABASE from; `postgres` always exists.
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def target() -> str:

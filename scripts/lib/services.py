@@ -6,7 +6,7 @@ import sys
 import psycopg
 import redis
 
-pg_url = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+pg_url = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 problems = []
 try:

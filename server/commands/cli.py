@@ -33,9 +33,11 @@ def _resolve_user(user_id: int | None, openid: str | None, identity: str | None)
 
 
 def register_cli(app: Flask) -> None:
+    from server.commands.setup_cli import setup_cli
     from server.points.cli import rankings_cli
 
     app.cli.add_command(rankings_cli)
+    app.cli.add_command(setup_cli)
 
     @app.cli.command("grant-role")
     @click.option("--community", "community_code", required=True, help="community code")
@@ -101,10 +103,30 @@ def register_cli(app: Flask) -> None:
         click.echo(f"purged {total} unattached uploads")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Create (or complete) the demo community; safe to run again."""
+    @click.option(
+        "--if-empty",
+        is_flag=True,
+        help="seed only a database with no rows at all; say so and exit 0 otherwise",
+    )
+    def seed_demo_command(if_empty):
+        """Create (or complete) the demo community, only on a demo database; safe to repeat."""
+        from server.commands.demo_guard import NotADemoDatabase, database_is_empty
         from server.commands.seed_demo import seed_demo
 
-        summary = seed_demo()
+        if if_empty and not database_is_empty():
+            click.echo(
+                "数据库不是新的，未写入演示数据。\n"
+                "The database is not new: demo data not seeded "
+                "(run `flask --app server seed-demo` to complete a demo database)."
+            )
+            return
+        try:
+            summary = seed_demo()
+        except NotADemoDatabase as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
         for name, count in summary.items():
             click.echo(f"{name}: {count}")
+        if not summary:
+            click.echo("演示数据已完整，未添加任何内容。")
+            click.echo("The demo data is complete: nothing added.")

@@ -1,6 +1,8 @@
 """Demo data: a living community for development, the demo and the benchmarks.
 
 Every step looks rows up by their natural keys first, so running it again adds nothing twice.
+It goes only into a database that holds nothing but demo data (`demo_guard`), and the point
+history is posted once per database, so a later run (a new month) credits nobody again.
 """
 
 from datetime import date
@@ -9,6 +11,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import User
+from server.commands.demo_guard import (
+    DEMO_COMMUNITY_CODE,
+    DEMO_STREET_NAME,
+    NotADemoDatabase,  # noqa: F401 - raised by seed_demo, caught by the CLI
+    refuse_unless_demo_database,
+)
 from server.community.models import (
     Community,
     Grid,
@@ -22,8 +30,6 @@ from server.community.models import (
 from server.db.session import db
 from server.points.models import PointCategory, PointItem, PointItemVersion
 from server.wechat.emulator import stable_id
-
-DEMO_COMMUNITY_CODE = "demo"
 
 GRIDS = [("g1", "第一网格（幸福里）"), ("g2", "第二网格（和平苑）"), ("g3", "第三网格（光明小区）")]
 
@@ -123,11 +129,20 @@ def _get_or_create(model, defaults: dict | None = None, **keys):
 _counts: dict[str, int] = {}
 
 
+def demo_identities() -> list[str]:
+    """Every identity the demo creates, staff first, in creation order."""
+    return [*STAFF, *(f"resident-{n}" for n in range(1, len(RESIDENT_NAMES) + 1))]
+
+
 def seed_demo() -> dict[str, int]:
-    """Create the demo street, community, grids, people, roles, merchant and catalogue."""
+    """Create the demo street, community, grids, people, roles, merchant and catalogue.
+
+    Raises NotADemoDatabase (and writes nothing) when the database holds anything else.
+    """
     _counts.clear()
+    refuse_unless_demo_database(demo_identities())
     appid = current_app.config["WECHAT_APPID"]
-    street = _get_or_create(Street, {"district": "示范区"}, name="幸福街道")
+    street = _get_or_create(Street, {"district": "示范区"}, name=DEMO_STREET_NAME)
     community = _get_or_create(
         Community, {"street_id": street.id, "name": "幸福社区"}, code=DEMO_COMMUNITY_CODE
     )
@@ -213,7 +228,8 @@ def seed_demo() -> dict[str, int]:
     _counts.update(seed_rewards(community))
     from server.points.seed_history import seed_points_history
 
-    if new_entries := seed_points_history(community.id):
+    holders = [users[identity].id for identity in demo_identities()]
+    if new_entries := seed_points_history(community.id, holders, [o.id for o in orgs.values()]):
         _counts["ledger_entries"] = new_entries
     from server.tasks.seed import seed_tasks
 

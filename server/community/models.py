@@ -138,3 +138,36 @@ class Merchant(db.Model):
     # Who applied for a partner shop (added by the rewards migration; no FK to keep it additive).
     applicant_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(db.Model):
+    """A one-time invitation to a role in a community (and its scope), accepted by whoever
+    logs in with its code first; only the code's SHA-256 is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('party_member','grid_worker','merchant_staff','org_staff',"
+            "'reviewer','admin')",
+            name="role_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The code's last four characters, so an admin can tell invitations apart in a list.
+    code_hint: Mapped[str] = mapped_column(String(4))
+    role: Mapped[str] = mapped_column(String(20))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    party_kind: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,8 +35,12 @@ def grant_view(grant: RoleGrant) -> dict:
     }
 
 
-def _scope_for(community_id: int, role: str, grid_id, merchant_id, organisation_id, party_kind):
-    """Check that the scope fits the role and lies inside the community."""
+def check_grant_scope(
+    community_id: int, role: str, grid_id, merchant_id, organisation_id, party_kind
+) -> None:
+    """Check that the role is grantable and its scope fits the role and lies in the community."""
+    if role not in GRANTABLE_ROLES:
+        raise Unprocessable("未知角色", code="unknown_role", details={"role": role})
     given = {
         "grid_id": grid_id,
         "merchant_id": merchant_id,
@@ -84,6 +88,33 @@ def grant_role(
     """Grant a role inside one community; admins only, audited, announced in the outbox."""
     community = get_community(community_id)
     require_admin(actor, community.id)
+    grant = add_grant(
+        actor.id if actor else None,
+        community.id,
+        user_id,
+        role,
+        grid_id=grid_id,
+        merchant_id=merchant_id,
+        organisation_id=organisation_id,
+        party_kind=party_kind,
+    )
+    db.session.commit()
+    return grant
+
+
+def add_grant(
+    granted_by: int | None,
+    community_id: int,
+    user_id: int,
+    role: str,
+    *,
+    grid_id: int | None = None,
+    merchant_id: int | None = None,
+    organisation_id: int | None = None,
+    party_kind: str | None = None,
+) -> RoleGrant:
+    """The grant itself, in the caller's transaction (grant_role and accepting an invitation):
+    a member of the community, a scope inside it, audited with `granted_by` as the actor."""
     if role not in GRANTABLE_ROLES:
         raise Unprocessable("未知角色", code="unknown_role", details={"role": role})
     target = db.session.get(User, user_id)
@@ -91,20 +122,20 @@ def grant_role(
     if (
         target is None
         or target_membership is None
-        or target_membership.community_id != community.id
+        or target_membership.community_id != community_id
     ):
         raise Unprocessable("该用户不是本社区成员", code="user_not_member")
-    _scope_for(community.id, role, grid_id, merchant_id, organisation_id, party_kind)
+    check_grant_scope(community_id, role, grid_id, merchant_id, organisation_id, party_kind)
     grant = RoleGrant(
         user_id=target.id,
-        community_id=community.id,
+        community_id=community_id,
         role=role,
         scope_key=scope_key_for(grid_id, merchant_id, organisation_id),
         grid_id=grid_id,
         merchant_id=merchant_id,
         organisation_id=organisation_id,
         party_kind=party_kind,
-        granted_by=actor.id if actor else None,
+        granted_by=granted_by,
     )
     try:
         with db.session.begin_nested():
@@ -114,11 +145,11 @@ def grant_role(
     db.session.flush()
     view = grant_view(grant)
     record_audit(
-        actor_id=actor.id if actor else None,
+        actor_id=granted_by,
         action="role.grant",
         target_type="role_grant",
         target_id=grant.id,
-        community_id=community.id,
+        community_id=community_id,
         before=None,
         after=jsonable(view),
     )
@@ -126,10 +157,9 @@ def grant_role(
         "role.granted",
         aggregate_type="user",
         aggregate_id=target.id,
-        community_id=community.id,
+        community_id=community_id,
         payload=jsonable(view),
     )
-    db.session.commit()
     return grant
 
 

@@ -60,6 +60,13 @@ def require_admin(actor: User | None, community_id: int) -> None:
 
 def join_community(user: User, community_id: int, grid_id: int | None = None) -> Membership:
     """Join a community (and grid); members may move between grids of their own community."""
+    membership = admit_member(user, community_id, grid_id)
+    db.session.commit()
+    return membership
+
+
+def admit_member(user: User, community_id: int, grid_id: int | None = None) -> Membership:
+    """join_community's rule in the caller's transaction (accepting an invitation joins too)."""
     community = get_community(community_id)
     grid = grid_in(community.id, grid_id)
     membership = membership_of(user)
@@ -93,7 +100,6 @@ def join_community(user: User, community_id: int, grid_id: int | None = None) ->
             payload={"user_id": user.id, "from": membership.grid_id, "to": grid.id},
         )
         membership.grid_id = grid.id
-    db.session.commit()
     return membership
 
 

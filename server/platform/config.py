@@ -3,8 +3,25 @@
 import os
 from pathlib import Path
 
+from server.platform.production import (
+    DEMO_WECHAT_APPID,
+    DEMO_WECHAT_SECRET,
+    REAL_WECHAT_API_BASE,
+    production_problems,
+)
+
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+S3_SETTINGS = (
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_PREFIX",
+    "S3_ADDRESSING_STYLE",
+    "S3_TIMEOUT",
+)
 
 
 class ConfigError(RuntimeError):
@@ -21,12 +38,27 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'redpoints.sqlite3'}"
 
 
+def check_checkout(root: Path) -> None:
+    """The app runs from its checkout: migrations and JSON Schemas are read from there."""
+    if not (root / "migrations" / "env.py").is_file() or not (root / "schemas").is_dir():
+        raise ConfigError(
+            f"Red Points runs from its checkout, and {root} is not one (no migrations/ or "
+            "schemas/). Install with `pip install -e .` inside the checkout; "
+            "`pip install .` into another place is not supported."
+        )
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict from the environment, then apply explicit overrides."""
+    check_checkout(PROJECT_ROOT)
     env = os.environ.get("REDPOINTS_ENV", os.environ.get("FLASK_ENV", "development"))
     cfg = {
         "ENV_NAME": env,
@@ -37,9 +69,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DB_IDLE_PING_SECONDS": _float("DB_IDLE_PING_SECONDS", 5.0),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),
-        "WECHAT_APPID": os.environ.get("WECHAT_APPID", "wxdemo0000000000"),
-        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", "demo-secret"),
-        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "http://127.0.0.1:8001/"),
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID", DEMO_WECHAT_APPID),
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET", DEMO_WECHAT_SECRET),
+        # Development talks to the local emulator; production to WeChat unless told otherwise.
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE")
+        or (REAL_WECHAT_API_BASE if env == "production" else "http://127.0.0.1:8001/"),
+        # The named escape that lets production use the emulator (server/platform/production.py).
+        "WECHAT_EMULATOR_STAND_IN": _flag("WECHAT_EMULATOR_STAND_IN"),
         "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "30 per minute"),
@@ -48,6 +84,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # Number of trusted proxies (nginx) in front; rate limits then key on the real client IP.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # PostgreSQL: the ledger's one-statement writes (server/points/ledger/fused.py); off
+        # only to compare or to rule them out. SQLite always takes the portable path.
+        "LEDGER_FUSED_WRITES": os.environ.get("LEDGER_FUSED_WRITES", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
+        # Photo store (server/uploads/storage.py, docs/storage.md): "local" or "s3".
+        "UPLOAD_STORAGE": os.environ.get("UPLOAD_STORAGE", "local"),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # None: instance/uploads
+        **{name: os.environ.get(name) or None for name in S3_SETTINGS},
         # flask-smorest / OpenAPI
         "API_TITLE": "Red Points API",
         "API_VERSION": "v1",
@@ -96,10 +140,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
 
 
 def validate(cfg: dict) -> None:
-    """Refuse to start production with a missing or default secret."""
+    """Refuse to start production with demo WeChat settings or a weak SECRET_KEY."""
     if cfg["ENV_NAME"] == "production":
-        key = cfg.get("SECRET_KEY") or ""
-        if key == DEFAULT_SECRET_KEY or len(key) < 32:
-            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
-        if not os.environ.get("WECHAT_SECRET"):
-            raise ConfigError("WECHAT_SECRET must be set in production")
+        if problems := production_problems(cfg, DEFAULT_SECRET_KEY):
+            raise ConfigError(
+                "生产环境配置不安全，拒绝启动 / production refuses to start:\n  - "
+                + "\n  - ".join(problems)
+            )

@@ -37,6 +37,8 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # urllib3 logs full URLs at DEBUG, and WeChat URLs carry secrets and login codes.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # botocore logs signed request headers (the object store's access key id) at DEBUG.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 

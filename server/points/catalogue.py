@@ -13,6 +13,7 @@ from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.platform.localtime import local_today
+from server.points.catalogue_views import item_view, version_view
 from server.points.models import PointCategory, PointItem, PointItemVersion
 
 ITEM_FIELDS = ("name", "category_id", "account_kinds", "daily_cap", "monthly_cap", "active")
@@ -50,42 +51,6 @@ def _admin_item(actor: User, item_id: int) -> PointItem:
     return item
 
 
-def item_view(item: PointItem, today: date | None = None) -> dict:
-    """An item with the value in force today and the next scheduled value, if any."""
-    today = today or local_today()
-    current = item.version_on(today)
-    upcoming = next((v for v in item.versions if v.effective_from > today), None)
-    return {
-        "id": item.id,
-        "code": item.code,
-        "name": item.name,
-        "category": {
-            "id": item.category.id,
-            "code": item.category.code,
-            "name": item.category.name,
-        },
-        "direction": item.direction,
-        "account_kinds": list(item.account_kinds or []),
-        "daily_cap": item.daily_cap,
-        "monthly_cap": item.monthly_cap,
-        "active": item.active,
-        "points": current.points if current else None,
-        "version_id": current.id if current else None,
-        "effective_from": current.effective_from if current else None,
-        "next_version": _version_view(upcoming) if upcoming else None,
-    }
-
-
-def _version_view(version: PointItemVersion) -> dict:
-    return {
-        "id": version.id,
-        "item_id": version.item_id,
-        "points": version.points,
-        "effective_from": version.effective_from,
-        "created_at": version.created_at,
-    }
-
-
 def list_categories(user: User, limit: int, cursor: str | None):
     membership = require_membership(user)
     stmt = select(PointCategory).where(PointCategory.community_id == membership.community_id)
@@ -120,9 +85,17 @@ def list_items(
     return page
 
 
-def create_category(actor: User, *, code: str, name: str, sort_order: int = 0) -> PointCategory:
-    """Add a category to the admin's community (audited)."""
-    community_id = _admin_community(actor)
+def create_category(actor: User, **fields) -> PointCategory:
+    """Add a category (code, name, sort_order) to the admin's community (audited)."""
+    category = add_category(_admin_community(actor), actor.id, **fields)
+    db.session.commit()
+    return category
+
+
+def add_category(
+    community_id: int, actor_id: int | None, *, code: str, name: str, sort_order: int = 0
+) -> PointCategory:
+    """create_category's rule in the caller's transaction (the set-up import uses it too)."""
     category = PointCategory(
         community_id=community_id, code=code.strip(), name=name.strip(), sort_order=sort_order
     )
@@ -132,19 +105,26 @@ def create_category(actor: User, *, code: str, name: str, sort_order: int = 0) -
     except IntegrityError:
         raise Conflict("类别编码已存在", code="category_code_exists") from None
     record_audit(
-        actor_id=actor.id,
+        actor_id=actor_id,
         action="point_category.create",
         target_type="point_category",
         target_id=category.id,
         community_id=community_id,
         after={"code": category.code, "name": category.name, "sort_order": sort_order},
     )
-    db.session.commit()
     return category
 
 
-def create_item(
-    actor: User,
+def create_item(actor: User, **fields) -> PointItem:
+    """Add an item with its first value, in force from `effective_from` (default today)."""
+    item = add_item(_admin_community(actor), actor.id, **fields)
+    db.session.commit()
+    return item
+
+
+def add_item(
+    community_id: int,
+    actor_id: int | None,
     *,
     category_id: int,
     code: str,
@@ -157,8 +137,7 @@ def create_item(
     active: bool = True,
     effective_from: date | None = None,
 ) -> PointItem:
-    """Add an item with its first value, in force from `effective_from` (default today)."""
-    community_id = _admin_community(actor)
+    """create_item's rule in the caller's transaction (the set-up import uses it too)."""
     category = _category_in(community_id, category_id)
     effective_from = effective_from or local_today()
     _check_not_past(effective_from)
@@ -186,14 +165,13 @@ def create_item(
     if view["points"] is None and view["next_version"] is None:
         view["next_version"] = {"points": points, "effective_from": effective_from}
     record_audit(
-        actor_id=actor.id,
+        actor_id=actor_id,
         action="point_item.create",
         target_type="point_item",
         target_id=item.id,
         community_id=community_id,
         after=jsonable(view),
     )
-    db.session.commit()
     return item
 
 
@@ -253,7 +231,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         )
     )
     before_current = item.version_on(effective_from)
-    before = jsonable(_version_view(before_current)) if before_current else None
+    before = jsonable(version_view(before_current)) if before_current else None
     if existing is not None:
         if effective_from <= local_today():
             raise Conflict(
@@ -280,7 +258,7 @@ def add_version(actor: User, item_id: int, *, points: int, effective_from: date)
         target_id=item.id,
         community_id=item.community_id,
         before=before,
-        after=jsonable(_version_view(version)),
+        after=jsonable(version_view(version)),
     )
     db.session.commit()
     return version

@@ -6,7 +6,8 @@ and redemptions spend points but do not lower a rank. Periods are Asia/Shanghai 
 quarters and years.
 
 Which lists an account appears in is fixed when each credit is posted (stored on the entry as
-`rank_kinds`, so rebuilds agree with what was shown):
+`rank_kinds`, so rebuilds agree with what was shown; the rule is the SQL expression
+server/points/ledger/statements.py `rank_kinds_of`):
 - person:       every user account;
 - party_member: user accounts whose holder holds a party_member grant in the community;
 - grid_worker:  credits for grid service (cause_type in GRID_WORKER_CAUSES) to a holder with a

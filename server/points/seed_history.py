@@ -1,8 +1,11 @@
 """Demo point history: a few months of credits, service and redemptions, so a new user sees
 a living community (balances, histories and rankings that are not empty).
 
-Idempotent: every entry's key is derived from holder, month and sequence number. Skipped in
-tests (app.testing) unless SEED_POINTS_HISTORY is set, so other suites see empty accounts.
+Posted once per community: when any demo history entry exists, nothing is posted, so a run in
+a later month credits nobody again. Only the holders the caller names (the demo's own people
+and organisations) get history; real members who joined the community never do. Every key is
+derived from holder, month and sequence number. Skipped in tests (app.testing) unless
+SEED_POINTS_HISTORY is set, so other suites see empty accounts.
 """
 
 import random
@@ -12,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import User
-from server.community.models import Membership, Organisation, RoleGrant
+from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import utcnow
 from server.platform.localtime import SHANGHAI
@@ -21,6 +24,7 @@ from server.points.models import PointCategory, PointItem, PointItemVersion
 
 MONTHS_BACK = 3
 QUIET_IDENTITIES = 3  # the newest residents have no history yet, like real newcomers
+KEY_PREFIX = "seed:"
 SERVICE_REASONS = ("网格服务：走访独居老人", "网格服务：矛盾纠纷调解", "网格服务：代办社保业务")
 REDEMPTIONS = (("兑换：洗衣液一瓶", 30), ("兑换：大米 5kg", 50), ("兑换：理发券", 20))
 
@@ -52,21 +56,34 @@ def _catalogue(community_id: int) -> list[tuple[str, int, int]]:
     return [(f"{cat}：{item}", version_id, points) for cat, item, version_id, points in rows]
 
 
-def seed_points_history(community_id: int) -> int:
-    """Post the demo history for one community; return how many entries were new."""
+def history_posted(community_id: int) -> bool:
+    """True when this community already holds demo history (posted by an earlier run)."""
+    return (
+        db.session.scalar(
+            select(ledger.LedgerEntry.id)
+            .join(ledger.Account, ledger.Account.id == ledger.LedgerEntry.account_id)
+            .where(
+                ledger.Account.community_id == community_id,
+                ledger.LedgerEntry.idempotency_key.startswith(KEY_PREFIX, autoescape=True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def seed_points_history(community_id: int, user_ids: list[int], organisation_ids: list[int]) -> int:
+    """Post the demo history of these holders once; return how many entries were new."""
     config = current_app.config
     if not config.get("SEED_POINTS_HISTORY", not current_app.testing):
         return 0
     catalogue = _catalogue(community_id)
-    if not catalogue:
+    if not catalogue or history_posted(community_id):
         return 0
     now = utcnow()
     before = db.session.scalar(select(db.func.count(ledger.LedgerEntry.id)))
     users = db.session.execute(
-        select(User.id, User.nickname)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.community_id == community_id)
-        .order_by(User.id)
+        select(User.id, User.nickname).where(User.id.in_(user_ids)).order_by(User.id)
     ).all()
     grid_workers = set(
         db.session.scalars(
@@ -78,9 +95,7 @@ def seed_points_history(community_id: int) -> int:
     for user_id, _nickname in users[: max(0, len(users) - QUIET_IDENTITIES)]:
         account = ledger.account_for_user(community_id, user_id)
         _history(account, f"u{user_id}", catalogue, now, service=user_id in grid_workers)
-    for (org_id,) in db.session.execute(
-        select(Organisation.id).where(Organisation.community_id == community_id)
-    ):
+    for org_id in sorted(organisation_ids):
         account = ledger.account_for_organisation(community_id, org_id)
         _history(account, f"o{org_id}", catalogue, now, service=False)
     db.session.commit()
@@ -102,7 +117,7 @@ def _history(account, holder: str, catalogue, now: datetime, *, service: bool) -
                     "credit",
                     points,
                     reason,
-                    f"seed:{holder}:{label}:{n}",
+                    f"{KEY_PREFIX}{holder}:{label}:{n}",
                     "import",
                     version_id,
                     label,
@@ -115,7 +130,7 @@ def _history(account, holder: str, catalogue, now: datetime, *, service: bool) -
                     "credit",
                     10,
                     rng.choice(SERVICE_REASONS),
-                    f"seed:{holder}:{label}:svc{n}",
+                    f"{KEY_PREFIX}{holder}:{label}:svc{n}",
                     "service_log",
                     None,
                     label,
@@ -129,7 +144,7 @@ def _history(account, holder: str, catalogue, now: datetime, *, service: bool) -
                     "debit",
                     cost,
                     reason,
-                    f"seed:{holder}:{label}:redeem",
+                    f"{KEY_PREFIX}{holder}:{label}:redeem",
                     "redemption",
                     None,
                     label,

@@ -146,7 +146,7 @@ def stock_never_negative(delta) -> ColumnElement[bool]:
 
 
 @cache
-def _stock_change(kind: str):
+def stock_change_statement(kind: str):
     """UPDATE of one offer's stock by :p_delta under the gate; `kind` adds the reservable gate
     ("take") or an upper bound ("bounded"). Built once per kind."""
     delta = bindparam("p_delta", type_=Integer)
@@ -171,7 +171,9 @@ def change_stock(
         kind, params["p_today"] = "take", reservable_on
     elif at_most is not None:
         kind, params["p_max"] = "bounded", at_most
-    return db.session.connection().execute(_stock_change(kind), params).scalar_one_or_none()
+    return (
+        db.session.connection().execute(stock_change_statement(kind), params).scalar_one_or_none()
+    )
 
 
 # ---------------------------------------------------------------- verifiable once

@@ -70,17 +70,39 @@ def create_merchant(user: User, *, name: str, kind: str, address: str = "") -> M
     shop (商居联盟) creates a pending merchant that an admin approves.
     """
     membership = require_membership(user)
-    community_id = membership.community_id
-    is_admin = has_role(user, community_id, "admin")
+    is_admin = has_role(user, membership.community_id, "admin")
     if not is_admin and kind != "partner":
         raise Unprocessable("只能申请加入商居联盟", code="merchant_kind_not_allowed")
+    merchant = add_merchant(
+        membership.community_id,
+        user.id,
+        name=name,
+        kind=kind,
+        address=address,
+        status="approved" if is_admin else "pending",
+    )
+    db.session.commit()
+    return merchant
+
+
+def add_merchant(
+    community_id: int,
+    actor_id: int | None,
+    *,
+    name: str,
+    kind: str,
+    address: str = "",
+    status: str = "approved",
+) -> Merchant:
+    """create_merchant's rule in the caller's transaction (the set-up import uses it too):
+    names are unique in a community; an approved merchant is audited, either is announced."""
     merchant = Merchant(
         community_id=community_id,
         name=name.strip(),
         kind=kind,
-        status="approved" if is_admin else "pending",
+        status=status,
         address=address.strip(),
-        applicant_id=user.id,
+        applicant_id=actor_id,
     )
     try:
         with db.session.begin_nested():
@@ -89,9 +111,9 @@ def create_merchant(user: User, *, name: str, kind: str, address: str = "") -> M
         raise Conflict("同名商家已存在", code="merchant_exists") from None
     db.session.flush()
     view = jsonable(merchant_view(merchant))
-    if is_admin:
+    if status == "approved":
         record_audit(
-            actor_id=user.id,
+            actor_id=actor_id,
             action="merchant.create",
             target_type="merchant",
             target_id=merchant.id,
@@ -99,13 +121,12 @@ def create_merchant(user: User, *, name: str, kind: str, address: str = "") -> M
             after=view,
         )
     emit_event(
-        "merchant.created" if is_admin else "merchant.applied",
+        "merchant.created" if status == "approved" else "merchant.applied",
         aggregate_type="merchant",
         aggregate_id=merchant.id,
         community_id=community_id,
         payload=view,
     )
-    db.session.commit()
     return merchant
 
 

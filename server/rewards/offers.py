@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.authz import require_membership
+from server.community.models import Merchant
 from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
@@ -60,6 +61,13 @@ def create_offer(actor: User, merchant_id: int, data: dict) -> Offer:
     """Add an offer to a merchant (its staff or a community admin; audited)."""
     merchant = get_merchant(merchant_id)
     require_merchant_manager(actor, merchant)
+    offer = add_offer(merchant, actor.id, data)
+    db.session.commit()
+    return offer
+
+
+def add_offer(merchant: Merchant, actor_id: int | None, data: dict) -> Offer:
+    """create_offer's rule in the caller's transaction (the set-up import uses it too)."""
     _check_dates(data.get("valid_from"), data.get("valid_until"))
     offer = Offer(
         community_id=merchant.community_id,
@@ -72,14 +80,13 @@ def create_offer(actor: User, merchant_id: int, data: dict) -> Offer:
     db.session.add(offer)
     db.session.flush()
     record_audit(
-        actor_id=actor.id,
+        actor_id=actor_id,
         action="offer.create",
         target_type="offer",
         target_id=offer.id,
         community_id=offer.community_id,
         after=jsonable(offer_view(offer)),
     )
-    db.session.commit()
     return offer
 
 

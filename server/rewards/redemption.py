@@ -120,11 +120,7 @@ def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime)
     rid = made.id
     if offer.limit_per_person:
         _take_limit_slot(conn, q, user_id, offer, period, today)
-    hold = _hold_points(offer, user_id, rid, today)
-    # The shared offer row last, through both gates: reservable today, stock never below zero.
-    if gates.change_stock(offer.offer_id, -1, reservable_on=today) is None:
-        raise _refusal(offer.offer_id, today)
-    conn.execute(q.link_hold, {"p_id": rid, "p_hold_id": hold.id})
+    _hold_and_take_stock(conn, q, offer, user_id, rid, today)
     emit_event(
         "redemption.reserved",
         aggregate_type="redemption",
@@ -216,21 +212,35 @@ def _take_limit_slot(conn, q, user_id: int, offer, period: str, today) -> None:
         )
 
 
-def _hold_points(offer, user_id: int, rid: int, today):
-    """Hold the offer's points on the caller's account (made on first use in a community)."""
+def _hold_and_take_stock(conn, q, offer, user_id: int, rid: int, today) -> None:
+    """Hold the offer's points on the caller's account (made on first use in a community),
+    then take one unit of stock, the shared offer row last, through both gates (reservable
+    today, stock never below zero), and link the redemption to its hold.
+
+    PostgreSQL runs the three as one statement (ledger.hold_then); elsewhere one by one.
+    """
     account_id = offer.account_id
     if account_id is None:
         account_id = ledger.account_for_user(offer.community_id, user_id).id
+    hold = {
+        "reason": f"兑换预约：{offer.title}",
+        "idempotency_key": f"redemption:{rid}:hold",
+        "cause_type": "redemption",
+        "cause_id": rid,
+        "actor_id": user_id,
+    }
     try:
-        return ledger.hold(
-            account_id,
-            offer.points_cost,
-            reason=f"兑换预约：{offer.title}",
-            idempotency_key=f"redemption:{rid}:hold",
-            cause_type="redemption",
-            cause_id=rid,
-            actor_id=user_id,
-        )
+        if ledger.fused_writes(conn):
+            params = {"p_offer_id": offer.offer_id, "p_delta": -1, "p_today": today, "p_id": rid}
+            row = ledger.hold_through(
+                conn, q.hold_and_take, params, account_id, offer.points_cost, **hold
+            )
+            taken = row.passed
+        else:
+            held = ledger.hold(account_id, offer.points_cost, **hold)
+            taken = gates.change_stock(offer.offer_id, -1, reservable_on=today)
+            if taken is not None:
+                conn.execute(q.link_hold, {"p_id": rid, "p_hold_id": held.id})
     except ledger.InsufficientPoints as refused:
         available = refused.details.get("available")
         raise _refusal(
@@ -240,3 +250,5 @@ def _hold_points(offer, user_id: int, rid: int, today):
                 "可用积分不足", details={"needed": offer.points_cost, "available": available}
             ),
         ) from None
+    if taken is None:
+        raise _refusal(offer.offer_id, today)

@@ -17,6 +17,7 @@ from server.auth.models import User
 from server.community.models import Membership, Merchant, RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime
+from server.points import ledger
 from server.points.ledger import Account
 from server.rewards import gates
 from server.rewards.models import Offer, Redemption, RedemptionCounter
@@ -44,6 +45,13 @@ def queries(dialect: str) -> SimpleNamespace:
     r, c = REDEMPTIONS.c, COUNTERS.c
     counter_key = (c.user_id, c.offer_id, c.period_key)
     now = bindparam("p_now", type_=UTCDateTime())
+    # Verification's exactly-once guard: one conditional UPDATE under the verifiable gate.
+    redeem = (
+        update(REDEMPTIONS)
+        .where(r.id == bindparam("p_id"), gates.verifiable(now))
+        .values(status="redeemed", redeemed_at=now, redeemed_by=bindparam("p_staff_id"))
+        .returning(r.hold_id)
+    )
     return SimpleNamespace(
         user_active=select(USERS.c.is_active).where(USERS.c.id == bindparam("p_user_id")),
         reserve_context=_reserve_context(),
@@ -65,16 +73,31 @@ def queries(dialect: str) -> SimpleNamespace:
         link_hold=update(REDEMPTIONS)
         .where(r.id == bindparam("p_id"))
         .values(hold_id=bindparam("p_hold_id")),
+        # PostgreSQL: the ledger's hold, then the stock gate and the link, one statement.
+        hold_and_take=ledger.hold_then(_take_and_link) if dialect == "postgresql" else None,
         scan=_scan(),
-        # Verification's exactly-once guard: one conditional UPDATE under the verifiable gate.
-        redeem=update(REDEMPTIONS)
-        .where(r.id == bindparam("p_id"), gates.verifiable(now))
-        .values(status="redeemed", redeemed_at=now, redeemed_by=bindparam("p_staff_id"))
-        .returning(r.hold_id),
+        redeem=redeem,
+        # PostgreSQL: the same gate with the ledger's settle behind it, one statement.
+        redeem_and_settle=ledger.settle_behind(
+            lambda entry_id: redeem.values(debit_entry_id=entry_id)
+        )
+        if dialect == "postgresql"
+        else None,
         link_debit=update(REDEMPTIONS)
         .where(r.id == bindparam("p_id"))
         .values(debit_entry_id=bindparam("p_entry_id")),
     )
+
+
+def _take_and_link(hold_id):
+    """After the hold: one unit of stock through the reservable gate, then the redemption's
+    link to its hold; neither writes without a hold (binds p_offer_id, p_delta, p_today, p_id)."""
+    r = REDEMPTIONS.c
+    # updated_at bound here: a write inside a CTE gets no Python-side onupdate value.
+    take = gates.stock_change_statement("take").where(hold_id.is_not(None))
+    take = take.values(updated_at=bindparam("p_now", type_=UTCDateTime()))
+    link = update(REDEMPTIONS).where(r.id == bindparam("p_id"), hold_id.is_not(None))
+    return (take.returning(OFFERS.c.stock.label("passed")), link.values(hold_id=hold_id))
 
 
 def _reserve_context():

@@ -157,20 +157,38 @@ def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Sca
         raise
 
 
+def _redeem(conn, q, r: Scanned, staff_id: int, now: datetime) -> int | None:
+    """Through the verifiable gate, settle the hold: the debit entry's id, None if refused.
+
+    PostgreSQL runs the gate and the ledger's settle as one statement (ledger.settle_behind);
+    elsewhere the gate's UPDATE, then ledger.settle, then the link to the debit.
+    """
+    reason = f"兑换：{r.offer_title}"
+    params = {"p_id": r.id, "p_now": now, "p_staff_id": staff_id}
+    if ledger.fused_writes(conn):
+        return ledger.settle_through(
+            conn, q.redeem_and_settle, params, reason=reason, actor_id=staff_id, now=now
+        )
+    won = conn.execute(q.redeem, params).first()
+    if won is None:
+        return None
+    entry = ledger.settle(won.hold_id, reason=reason, actor_id=staff_id)
+    conn.execute(q.link_debit, {"p_id": r.id, "p_entry_id": entry.id})
+    return entry.id
+
+
 def _verify(staff_id: int, token: str, now: datetime) -> Scanned:
     conn, q = session_queries()
     r = _redemption_for_staff(conn, q, staff_id, token, now)
-    won = conn.execute(q.redeem, {"p_id": r.id, "p_now": now, "p_staff_id": staff_id}).first()
-    if won is None:  # verified, cancelled or expired, perhaps while this scan waited
+    entry_id = _redeem(conn, q, r, staff_id, now)
+    if entry_id is None:  # verified, cancelled or expired, perhaps while this scan waited
         raise _why_not(_scan(conn, q, staff_id, r.id, now))
-    entry = ledger.settle(won.hold_id, reason=f"兑换：{r.offer_title}", actor_id=staff_id)
-    conn.execute(q.link_debit, {"p_id": r.id, "p_entry_id": entry.id})
     after = {
         "status": "redeemed",
         "redeemed_at": now.isoformat(),
         "points": r.points,
         "offer_id": r.offer_id,
-        "ledger_entry_id": entry.id,
+        "ledger_entry_id": entry_id,
     }
     record_audit(
         actor_id=staff_id,

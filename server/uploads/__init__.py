@@ -1,1 +1,1 @@
-"""Image uploads: checked by decoding, stored on disk, served only to people allowed to see them."""
+"""Image uploads: checked by decoding, kept in the photo store, shown only to those allowed."""

@@ -21,7 +21,7 @@ class Upload(db.Model):
     width: Mapped[int] = mapped_column()
     height: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(String(64))
-    # Relative to UPLOAD_DIR; never built from anything the client sent.
+    # The key in the photo store (under UPLOAD_DIR or S3_PREFIX); never from client input.
     storage_key: Mapped[str] = mapped_column(String(128), unique=True)
     # Set once when the upload is attached; the attachment decides who else may see it.
     attached_type: Mapped[str | None] = mapped_column(String(32))

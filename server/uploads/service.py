@@ -8,12 +8,12 @@ smuggled after the image data.
 
 import hashlib
 import io
-import os
+import logging
 import uuid
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,6 +25,9 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
 from server.uploads.models import Upload
+from server.uploads.storage import Storage, StorageUnavailable, current_storage
+
+log = logging.getLogger(__name__)
 
 # Pillow format -> (content type, file extension)
 FORMATS = {
@@ -52,10 +55,6 @@ class UnsupportedImage(AppError):
 def _config(name: str, default):
     value = current_app.config.get(name)
     return default if value in (None, "") else value
-
-
-def upload_dir() -> Path:
-    return Path(_config("UPLOAD_DIR", os.path.join(current_app.instance_path, "uploads")))
 
 
 def register_access_check(attached_type: str, check: AccessCheck) -> None:
@@ -143,11 +142,8 @@ def save_upload(user: User, stream) -> Upload:
     stored = _reencode(image, fmt)
     now = utcnow()
     key = f"{now:%Y}/{now:%m}/{uuid.uuid4().hex}.{ext}"
-    path = upload_dir() / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(stored)
-    os.replace(tmp, path)  # readers never see half a file
+    store = current_storage()
+    store.put(key, stored, content_type)
 
     upload = Upload(
         owner_id=user.id,
@@ -163,7 +159,7 @@ def save_upload(user: User, stream) -> Upload:
         db.session.add(upload)
         db.session.commit()
     except Exception:
-        path.unlink(missing_ok=True)
+        _forget(store, [key])
         raise
     return upload
 
@@ -176,17 +172,22 @@ def can_view(user: User, upload: Upload) -> bool:
     return bool(check and check(user, upload))
 
 
-def open_for_viewer(user: User, upload_id: int) -> tuple[Upload, Path]:
-    """The upload and its file, for someone allowed to see it; 404 for anyone else."""
+def viewable_upload(user: User, upload_id: int) -> Upload:
+    """The upload, for someone allowed to see it; 404 for anyone else."""
     # Larger ids (the API accepts up to 2**53) cannot name a row of this INTEGER column.
     upload = db.session.get(Upload, upload_id) if 0 < upload_id < 2**31 else None
     # Not allowed looks like not there, so ids cannot be probed for other people's photos.
     if upload is None or not can_view(user, upload):
         raise NotFound("图片不存在或无权查看", code="upload_not_found")
-    path = upload_dir() / upload.storage_key
-    if not path.is_file():
+    return upload
+
+
+def open_stored(upload: Upload) -> BinaryIO:
+    """The stored image of an upload the caller may see (the caller closes it); 404 if lost."""
+    stream = current_storage().open(upload.storage_key)
+    if stream is None:
         raise NotFound("图片文件已丢失", code="upload_file_missing")
-    return upload, path
+    return stream
 
 
 def check_attachable(owner: User, upload_ids: list[int]) -> list[Upload]:
@@ -247,6 +248,7 @@ def purge_unattached(older_than: timedelta = timedelta(days=2), limit: int = 500
 
     The DELETE re-checks `attached_type IS NULL`, so a photo attached at the same moment
     is either attached (and kept) or gone before the attach (which then fails cleanly).
+    A file the store cannot delete now is logged and left: an orphan costs only space.
     """
     cutoff = utcnow() - older_than
     rows = db.session.execute(
@@ -265,7 +267,14 @@ def purge_unattached(older_than: timedelta = timedelta(days=2), limit: int = 500
     ).all()
     db.session.commit()
     keys = {r.id: r.storage_key for r in rows}
-    base = upload_dir()
-    for upload_id in deleted:
-        (base / keys[upload_id]).unlink(missing_ok=True)
+    _forget(current_storage(), [keys[upload_id] for upload_id in deleted])
     return len(deleted)
+
+
+def _forget(store: Storage, keys: list[str]) -> None:
+    """Delete stored files whose rows are gone; a store that is down leaves orphans, logged."""
+    for key in keys:
+        try:
+            store.delete(key)
+        except (OSError, StorageUnavailable):
+            log.warning("stored upload left behind", extra={"storage_key": key})

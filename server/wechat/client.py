@@ -150,3 +150,21 @@ def get_phone_number(code: str, openid: str | None = None) -> dict:
     if not info or not info.get("purePhoneNumber"):
         raise WeChatUnavailable()
     return info
+
+
+PNG_MAGIC, JPEG_MAGIC = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+
+
+def get_unlimited_wxacode(scene: str, page: str | None = None, width: int = 430) -> bytes:
+    """A mini-program code (wxacode.getUnlimited) opening `page` (default: the home page) with
+    `scene` in its launch query; the image bytes WeChat draws."""
+    client = get_client()
+    try:
+        result = client.wxa.get_wxa_code_unlimited(scene, width=width, page=page)
+    except (WeChatClientException, requests.RequestException, ValueError) as exc:
+        raise _translate(exc, "getwxacodeunlimit") from None
+    # wechatpy hands back the HTTP response itself when the body is not JSON (an image).
+    content = getattr(result, "content", None)
+    if not isinstance(content, bytes) or not content.startswith((PNG_MAGIC, JPEG_MAGIC)):
+        raise WeChatUnavailable()
+    return content

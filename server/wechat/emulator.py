@@ -1,12 +1,10 @@
 """A local stand-in for the WeChat endpoints the project uses, for development and tests.
 
-It behaves like WeChat where the project depends on it: login codes expire after five
-minutes and work once, errors come back as errcodes, and faults (45011, -1, slowness)
-can be switched on through the `/_emulator` control endpoints.
-
-A login code `<identity>.<anything>` logs in as the stable identity `<identity>`; a phone
-code `<11 digits>.<anything>` yields that phone number.
-msg_sec_check flags texts from a small word list (SEC_RISKY_WORDS, SEC_REVIEW_WORDS).
+It behaves like WeChat where the project depends on it: login codes expire after five minutes
+and work once, errors come back as errcodes, and faults (45011, -1, slowness) can be switched
+on through the `/_emulator` control endpoints. A login code `<identity>.<anything>` logs in as
+`<identity>`; a phone code `<11 digits>.<anything>` yields that number. msg_sec_check flags
+words of SEC_RISKY_WORDS, SEC_REVIEW_WORDS; getwxacodeunlimit draws a PNG (emulator_wxacode).
 """
 
 import argparse
@@ -19,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask, jsonify, request
+
+from server.wechat.emulator_wxacode import register_wxacode
 
 CODE_TTL_SECONDS = 300
 TOKEN_TTL_SECONDS = 7200
@@ -225,6 +225,7 @@ def create_emulator(appid: str = "wxdemo0000000000", secret: str = "demo-secret"
             }
         )
 
+    register_wxacode(app, error=error, apply_fault=apply_fault, check_token=check_token)
     # --- control endpoints (not part of WeChat) ---
 
     @app.post("/_emulator/codes")

@@ -132,7 +132,13 @@ def test_render_shows_ratios_and_verdicts():
 
 def test_python_driven_scenarios_are_registered_with_runners():
     runners = {s.name for s in scenarios.SCENARIOS if s.runner is not None}
-    assert runners == {"signup_rush", "redemption", "ledger_throughput", "history_latency"}
+    assert runners == {
+        "signup_rush",
+        "redemption",
+        "ledger_throughput",
+        "fused_writes",
+        "history_latency",
+    }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 
 

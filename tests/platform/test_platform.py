@@ -1,5 +1,6 @@
 import json
 import logging
+import secrets
 
 import pytest
 
@@ -110,11 +111,15 @@ def test_production_refuses_default_or_short_secret(monkeypatch):
 
 def test_production_starts_with_real_secrets_and_hides_docs(monkeypatch, database_url):
     monkeypatch.setenv("REDPOINTS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    key = secrets.token_urlsafe(48)
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("WECHAT_APPID", "wx1234567890abcdef")
     monkeypatch.setenv("WECHAT_SECRET", "real-secret")
+    monkeypatch.delenv("WECHAT_API_BASE", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
     prod = create_app()
-    assert prod.config["SECRET_KEY"] == "k" * 48
+    assert prod.config["SECRET_KEY"] == key
+    assert prod.config["WECHAT_API_BASE"] == "https://api.weixin.qq.com/"
     assert prod.test_client().get("/api/v1/docs/swagger").status_code == 404
 
 

@@ -12,7 +12,7 @@ from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from tests.ledger_helpers import check_invariants, demo_community_id, user_id_of
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("write_path")]
 
 
 def _run_threads(app, n, work):

@@ -19,6 +19,8 @@ from tests.ledger_helpers import (
     user_id_of,
 )
 
+pytestmark = pytest.mark.usefixtures("write_path")
+
 
 @pytest.fixture
 def acct(seeded, ctx):

@@ -19,6 +19,8 @@ from tests.ledger_helpers import (
     user_id_of,
 )
 
+pytestmark = pytest.mark.usefixtures("write_path")
+
 JAN = datetime(2026, 1, 10, 4, tzinfo=UTC)
 # 2026-01-31 20:00 UTC is already February in Asia/Shanghai: rankings count it there.
 LATE_JAN = datetime(2026, 1, 31, 20, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -11,6 +12,8 @@ from server.http.errors import AppError, Unprocessable
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
 from tests.ledger_helpers import check_invariants, demo_community_id
+
+pytestmark = pytest.mark.usefixtures("write_path")
 
 _holders = itertools.count(1_000_000)
 amounts = st.integers(min_value=1, max_value=60)

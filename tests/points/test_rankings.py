@@ -5,14 +5,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from server.commands.seed_demo import seed_demo
 from server.db.session import db
 from server.platform.localtime import month_of
 from server.platform.redis_client import get_redis
 from server.points import ledger, rankings
 from server.points.ledger_models import LedgerEntry, PeriodTotal
-from server.points.seed_history import seed_points_history
 from tests.conftest import error_code
 from tests.ledger_helpers import check_invariants, demo_community_id, org_id_of, user_id_of
+
+pytestmark = pytest.mark.usefixtures("write_path")
 
 NOV = datetime(2026, 11, 10, 4, tzinfo=UTC)
 OCT = datetime(2026, 10, 10, 4, tzinfo=UTC)
@@ -204,9 +206,8 @@ def test_seeded_history_is_a_living_community(app, seeded, api):
     app.config["SEED_POINTS_HISTORY"] = True
     try:
         with app.app_context():
-            cid = demo_community_id()
-            first = seed_points_history(cid)
-            again = seed_points_history(cid)
+            first = seed_demo().get("ledger_entries", 0)
+            again = seed_demo().get("ledger_entries", 0)
             check_invariants(db.session)
             kinds = set(db.session.scalars(select(LedgerEntry.kind)))
             months = db.session.scalar(select(func.count(func.distinct(LedgerEntry.rank_month))))

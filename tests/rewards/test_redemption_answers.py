@@ -28,6 +28,8 @@ from tests.rewards.test_rewards_support import (
     user_id,
 )
 
+pytestmark = pytest.mark.usefixtures("write_path")
+
 R = "/api/v1/redemptions"
 VERIFY = "/api/v1/merchant/verify"
 PREVIEW = f"{VERIFY}/preview"
@@ -183,6 +185,14 @@ def test_verify_answers_the_preview_with_the_new_state(api, app, seeded, query):
     assert entry.amount == -30 and entry.actor_id == staff and r.redeemed_by == staff
     hold = query(lambda s: s.get(Hold, r.hold_id))
     assert hold.status == "settled" and hold.settle_entry_id == entry.id
+    # What the ledger's settle writes, on either path: one entry naming its hold and cause.
+    assert entry.idempotency_key == f"hold:{hold.id}:settle" and entry.hold_id == hold.id
+    assert (entry.cause_type, entry.cause_id) == ("redemption", str(rid))
+    assert entry.balance_after == 70 and entry.reason == "兑换：食用油"
+    assert hold.resolution_reason == "兑换：食用油"
+    assert hold.idempotency_key == f"redemption:{rid}:hold" and hold.actor_id == user_id(
+        query, "resident-1"
+    )
     audit = query(
         lambda s: s.scalars(select(AuditLog).where(AuditLog.action == "redemption.verify")).one()
     )

@@ -36,6 +36,8 @@ from tests.rewards.test_rewards_support import (
     user_id,
 )
 
+pytestmark = pytest.mark.usefixtures("write_path")
+
 R = "/api/v1/redemptions"
 VERIFY = "/api/v1/merchant/verify"
 

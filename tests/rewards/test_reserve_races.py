@@ -31,7 +31,7 @@ from tests.rewards.test_rewards_support import (
     user_id,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("write_path")]
 
 
 def _written(query) -> tuple:

@@ -5,12 +5,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from server.uploads.models import Upload
-from tests import claims_helpers
 from tests.claims_helpers import image_bytes, make_other_community, upload
 from tests.conftest import error_code
 
-upload_dir = claims_helpers.upload_dir  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("upload_dir")
+# Every test here runs on the local directory and on moto's S3 server (tests/uploads/conftest.py).
+pytestmark = pytest.mark.usefixtures("stored")
 
 
 def count_uploads(query):
@@ -20,14 +19,14 @@ def count_uploads(query):
 @pytest.mark.parametrize(
     "fmt,ctype", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
 )
-def test_upload_and_read_back(api, seeded, upload_dir, fmt, ctype):
+def test_upload_and_read_back(api, seeded, stored, fmt, ctype):
     resp = upload(api, "resident-1", image_bytes(fmt), name="whatever.bin")
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert body["content_type"] == ctype and (body["width"], body["height"]) == (64, 48)
     assert body["url"] == f"/api/v1/uploads/{body['id']}"
-    stored = list(upload_dir.rglob("*.*"))
-    assert len(stored) == 1 and not stored[0].name.endswith(".part")
+    keys = stored.keys()
+    assert len(keys) == 1 and not keys[0].endswith(".part")
 
     got = api.get(body["url"], "resident-1")
     assert got.status_code == 200 and got.mimetype == ctype
@@ -71,7 +70,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(
     api,
     seeded,
     query,
-    upload_dir,
+    stored,
     data,
     name,
     status,
@@ -81,7 +80,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(
     assert resp.status_code == status, resp.get_json()
     assert error_code(resp) == code
     assert count_uploads(query) == 0
-    assert not upload_dir.exists() or not list(upload_dir.rglob("*.*"))
+    assert stored.keys() == []
 
 
 def test_decompression_bomb_is_refused(api, seeded, query):
@@ -144,7 +143,7 @@ def test_daily_quota(api, seeded, app):
     assert resp.headers["Retry-After"]
 
 
-def test_unattached_uploads_are_purged_after_a_while(api, seeded, app, query, upload_dir):
+def test_unattached_uploads_are_purged_after_a_while(api, seeded, app, query, stored):
     from datetime import timedelta
 
     from server.db.session import db
@@ -166,4 +165,4 @@ def test_unattached_uploads_are_purged_after_a_while(api, seeded, app, query, up
         assert service.purge_unattached() == 0
     left = query(lambda s: sorted(s.scalars(select(Upload.id)).all()))
     assert left == [kept, attached]
-    assert len(list(upload_dir.rglob("*.*"))) == 2
+    assert len(stored.keys()) == 2

@@ -12,6 +12,8 @@ together. Idempotency keys are UNIQUE; a replay returns the first result (see `e
     entries.py   credit, debit, reverse
     holds.py     hold, settle, release, expire, expire_due_holds
     bulk.py      import_credits (history loads)
+    fused.py     settle_behind / hold_then: a gate and settle, a hold and a gate, each as one
+                 statement (PostgreSQL only, for speed; the portable path stays)
     checks.py    amount / reason / key checks and the ledger's errors
 """
 
@@ -30,6 +32,13 @@ from server.points.ledger.checks import (
     InsufficientPoints,
 )
 from server.points.ledger.entries import credit, debit, reverse
+from server.points.ledger.fused import (
+    fused_writes,
+    hold_then,
+    hold_through,
+    settle_behind,
+    settle_through,
+)
 from server.points.ledger.holds import expire, expire_due_holds, hold, release, settle
 from server.points.ledger_models import Account, Hold, LedgerEntry
 
@@ -45,6 +54,11 @@ __all__ = [
     "hold",
     "release",
     "settle",
+    "settle_behind",
+    "settle_through",
+    "hold_then",
+    "hold_through",
+    "fused_writes",
     "expire",
     "expire_due_holds",
     "reverse",

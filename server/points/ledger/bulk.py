@@ -15,7 +15,7 @@ from server.platform.localtime import month_of
 from server.points import rankings
 from server.points.ledger.accounts import sync
 from server.points.ledger.checks import check_amount, check_key, check_reason
-from server.points.ledger.posting import ENTRY_DEFAULTS, rank_kinds
+from server.points.ledger.posting import ENTRY_DEFAULTS
 from server.points.ledger.statements import session_statements
 
 
@@ -37,10 +37,17 @@ def import_credits(credits: Iterable[Mapping]) -> int:
     states = {}
     for account_id in sorted(totals):  # one lock order for every importer
         params = {"p_id": account_id, "p_amount": totals[account_id], "p_now": now}
-        row = conn.execute(st.give, {**params, "p_earned": totals[account_id]}).one_or_none()
+        params.update(p_earned=totals[account_id], p_cause_type=None)
+        row = conn.execute(st.give, params).one_or_none()
         if row is None:
             raise NotFound("积分账户不存在", code="account_not_found")
         states[account_id] = row
+    kinds_of: dict[tuple[int, str], list[str]] = {}
+    for key in sorted({(c["account_id"], c["cause_type"]) for c in credits}):
+        params = {"p_id": key[0], "p_cause_type": key[1]}
+        kinds_of[key] = [
+            k for k in conn.execute(st.rank_kinds, params).scalar_one().split(",") if k
+        ]
     running = {
         account_id: states[account_id].balance - total for account_id, total in totals.items()
     }
@@ -49,7 +56,7 @@ def import_credits(credits: Iterable[Mapping]) -> int:
     for c in credits:
         account_id, amount = c["account_id"], c["amount"]
         at: datetime = c.get("at") or now
-        month, kinds = month_of(at), rank_kinds(states[account_id], c["cause_type"])
+        month, kinds = month_of(at), kinds_of[account_id, c["cause_type"]]
         running[account_id] += amount
         entries.append(
             {

@@ -15,6 +15,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import NotFound
 from server.platform.localtime import month_of
+from server.points import rankings
 from server.points.ledger.accounts import account_id_of, refuse_uncovered, sync
 from server.points.ledger.checks import (
     AlreadyReversed,
@@ -24,15 +25,24 @@ from server.points.ledger.checks import (
     check_key,
     check_reason,
 )
-from server.points.ledger.posting import entry_by_key, insert_entry, rank_kinds, replay_entry
+from server.points.ledger.fused import credit_in_one, fused_writes
+from server.points.ledger.posting import (
+    ENTRY_DEFAULTS,
+    entry_by_key,
+    insert_entry,
+    register,
+    replay_entry,
+)
 from server.points.ledger.statements import session_statements
 from server.points.ledger_models import DEBIT_KINDS, EARNING_KINDS, Account, LedgerEntry
 
 
-def _give(account_id: int, amount: int, earned: int, now: datetime):
-    """balance += amount, earned += earned; the new state and holder roles, None if no account."""
+def _give(account_id: int, amount: int, earned: int, now: datetime, cause_type=None):
+    """balance += amount, earned += earned; the new state and the rank_kinds of a credit with
+    `cause_type`; None if there is no such account."""
     conn, st = session_statements()
     params = {"p_id": account_id, "p_amount": amount, "p_earned": earned, "p_now": now}
+    params["p_cause_type"] = cause_type
     return conn.execute(st.give, params).one_or_none()
 
 
@@ -86,14 +96,10 @@ def credit(
         raise ValueError(f"credit kind must be one of {EARNING_KINDS}")
     account_id = account_id_of(account)
     now = at or utcnow()
-    row = _give(account_id, amount, amount, now)
-    if row is None:
-        raise NotFound("积分账户不存在", code="account_not_found")
-    kinds = rank_kinds(row, cause_type)
     values = {
+        **ENTRY_DEFAULTS,
         "account_id": account_id,
         "amount": amount,
-        "balance_after": row.balance,
         "kind": kind,
         "cause_type": cause_type,
         "cause_id": str(cause_id),
@@ -102,15 +108,38 @@ def credit(
         "actor_id": actor_id,
         "item_version_id": item_version_id,
         "rank_month": month_of(now),
-        "rank_kinds": ",".join(kinds),
         "created_at": now,
     }
+    conn = db.session.connection()
+    if fused_writes(conn):
+        return _credit_in_one(conn, values)
+    row = _give(account_id, amount, amount, now, cause_type)
+    if row is None:
+        raise NotFound("积分账户不存在", code="account_not_found")
+    values.update(balance_after=row.balance, rank_kinds=row.rank_kinds)
     entry = insert_entry(values, community_id=row.community_id)
     if entry is None:
         _undo(account_id, amount, amount, now)
         return replay_entry(entry_by_key(idempotency_key), account_id, amount, idempotency_key)
     sync(account_id, row)
     return entry
+
+
+def _credit_in_one(conn, values: dict) -> LedgerEntry:
+    """credit's writes as one statement (PostgreSQL, fused.credit_in_one), then the same
+    bookkeeping: replay a used key, the Redis ranking after commit, the in-session account."""
+    account_id, amount, key = values["account_id"], values["amount"], values["idempotency_key"]
+    row = credit_in_one(conn, values)
+    if row is None:
+        raise NotFound("积分账户不存在", code="account_not_found")
+    if row.entry_id is None:
+        _undo(account_id, amount, amount, values["created_at"])
+        return replay_entry(entry_by_key(key), account_id, amount, key)
+    kinds = [k for k in row.rank_kinds.split(",") if k]
+    rankings.queue_increment(row.community_id, account_id, kinds, values["rank_month"], amount)
+    sync(account_id, row)
+    values.update(balance_after=row.balance, rank_kinds=row.rank_kinds)
+    return register(LedgerEntry, {"id": row.entry_id, **values})
 
 
 def debit(

@@ -21,6 +21,7 @@ from server.points.ledger.checks import (
     check_key,
     check_reason,
 )
+from server.points.ledger.fused import settle_key
 from server.points.ledger.posting import insert_entry, register
 from server.points.ledger.statements import session_statements
 from server.points.ledger_models import Account, Hold, LedgerEntry
@@ -172,7 +173,7 @@ def settle(hold: Hold | int, *, reason: str, actor_id: int | None = None) -> Led
             "cause_type": row.cause_type,
             "cause_id": row.cause_id,
             "reason": reason,
-            "idempotency_key": f"hold:{hold_id}:settle",
+            "idempotency_key": settle_key(hold_id),
             "actor_id": actor_id,
             "hold_id": hold_id,
             "created_at": now,

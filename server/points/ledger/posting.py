@@ -40,21 +40,6 @@ def register(model, values: dict):
     return obj
 
 
-def rank_kinds(row, cause_type: str) -> list[str]:
-    """The ranking lists a credit counts in (see server/points/rankings.py for the rules).
-
-    `row` is the account state `give` returned, with the holder's roles.
-    """
-    if row.holder_type == "organisation":
-        return ["organisation"]
-    kinds = ["person"]
-    if row.party_member:
-        kinds.append("party_member")
-    if row.grid_worker and cause_type in rankings.GRID_WORKER_CAUSES:
-        kinds.append("grid_worker")
-    return kinds
-
-
 def add_to_totals(
     account_id: int, community_id: int, month: str, kinds: list[str], delta: int
 ) -> None:

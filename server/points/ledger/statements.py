@@ -9,7 +9,7 @@ prefix where they would equal a column name (reserved in INSERT/UPDATE).
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, and_, bindparam, case, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement, Executable
 
@@ -17,6 +17,7 @@ from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime
 from server.points.ledger_models import Account, Hold, LedgerEntry, PeriodTotal
+from server.points.rankings import GRID_WORKER_CAUSES
 
 ACCOUNTS = Account.__table__
 ENTRIES = LedgerEntry.__table__
@@ -63,11 +64,25 @@ def _has_role(role: str):
     )
 
 
+def rank_kinds_of(cause_type) -> ColumnElement[str]:
+    """The ranking lists a credit to the account (a row of point_accounts) counts in, as the
+    entry's comma-separated `rank_kinds`, fixed by the holder's grants when it is posted
+    (server/points/rankings.py): an organisation account in "organisation"; a user account in
+    "person", plus "party_member" for a party member and "grid_worker" for a grid worker's
+    credit caused by grid service. `cause_type` is the credit's (a bind)."""
+    party = case((_has_role("party_member"), ",party_member"), else_="")
+    service = and_(_has_role("grid_worker"), cause_type.in_(GRID_WORKER_CAUSES))
+    grid = case((service, ",grid_worker"), else_="")
+    person = literal("person", String) + party + grid
+    return case((ACCOUNTS.c.holder_type == "organisation", "organisation"), else_=person)
+
+
 @dataclass(frozen=True)
 class Statements:
     # Accounts (binds p_id, p_amount, p_earned, p_now): give adds to the balance and returns
-    # the holder's ranking roles too (a credit needs them); take is conditional on cover.
+    # the credit's rank_kinds too (bind p_cause_type); take is conditional on cover.
     give: Executable
+    rank_kinds: Executable  # of one account for a cause (binds p_id, p_cause_type)
     take: Executable
     hold: Executable
     unhold: Executable
@@ -93,10 +108,7 @@ def for_dialect(dialect: str) -> Statements:
     now = bindparam("p_now", type_=UTCDateTime())
     account = update(ACCOUNTS).where(a.id == bindparam("p_id"))
     covered = account.where(available_covers(amount))
-    roles = (
-        _has_role("party_member").label("party_member"),
-        _has_role("grid_worker").label("grid_worker"),
-    )
+    kinds = rank_kinds_of(bindparam("p_cause_type", type_=String)).label("rank_kinds")
     add_total = insert(TOTALS)
     add_total = add_total.on_conflict_do_update(
         index_elements=[TOTALS.c.account_id, TOTALS.c.kind, TOTALS.c.month],
@@ -105,7 +117,8 @@ def for_dialect(dialect: str) -> Statements:
     return Statements(
         give=account.values(
             balance=a.balance + amount, earned=a.earned + earned, updated_at=now
-        ).returning(*STATE, *roles),
+        ).returning(*STATE, kinds),
+        rank_kinds=select(kinds).where(a.id == bindparam("p_id")),
         take=covered.values(
             balance=a.balance - amount, earned=a.earned - earned, updated_at=now
         ).returning(*STATE),
