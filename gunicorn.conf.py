@@ -22,19 +22,15 @@ max_requests_jitter = 500
 accesslog = None  # the app writes one structured JSON line per request itself
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
-# Above nginx's limits (deploy/nginx/redpoints.conf: 4 KB per line, 16 KB of headers), so
-# behind nginx an over-long request is refused there with the JSON envelope, not here in HTML.
-limit_request_line = 8190
-limit_request_field_size = 8190
-limit_request_fields = 4000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "server:create_app()"
 # Requests gunicorn refuses before the app sees them (docs/api-errors.md). Our longest URL is
-# a few hundred bytes and a bearer token about 400, so these only stop abuse. nginx in front
-# (deploy/nginx) refuses at 4 KB first; these are the answer where gunicorn stands alone.
-limit_request_line = 8190  # longer request line: 414 uri_too_long
-limit_request_fields = 100  # more header lines: 431 headers_too_large
+# a few hundred bytes and a bearer token about 400, so these only stop abuse. They sit above
+# nginx's (deploy/nginx/redpoints.conf: 4 KB per line, 16 KB of headers), so behind nginx the
+# refusal is nginx's; alone, gunicorn answers them in the same envelope (write_json_error).
+limit_request_line = 8190  # a longer request line: 414 uri_too_long
 limit_request_field_size = 8190  # a longer header line: 431 headers_too_large
+limit_request_fields = 4000  # more header lines: 431 headers_too_large
 # Threads of a worker take turns on the GIL; with Python's default 5 ms turn a short request
 # can wait behind several CPU-bound ones. 1 ms turns cut the p99 of GET /me by about a
 # quarter in scripts/bench at no measurable throughput cost.

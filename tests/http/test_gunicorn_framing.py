@@ -94,7 +94,7 @@ def _request(target: str, *headers: str) -> bytes:
     [
         (_request("/api/v1/nowhere?x=" + "a" * 9000), 414, "uri_too_long"),
         (_request("/healthz", "X-Long: " + "a" * 9000), 431, "headers_too_large"),
-        (_request("/healthz", *[f"X-N{i}: 1" for i in range(120)]), 431, "headers_too_large"),
+        (_request("/healthz", *[f"X-N{i}: 1" for i in range(4100)]), 431, "headers_too_large"),
         (_request("/healthz", "X-Bad: a\x01b"), 400, "bad_request"),
         (_request("/healthz", "X-Bad: a\x7fb"), 400, "bad_request"),
         (b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
