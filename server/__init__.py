@@ -16,9 +16,12 @@ from server.db.session import db as database
 from server.db.session import migrate
 from server.db.types import MAX_ID
 from server.http.api import RedPointsApi
+from server.http.docs_assets import init_docs_assets
 from server.http.errors import AppError, register_error_handlers
+from server.http.json_input import ApiJSONProvider, ApiRequest
 from server.http.method_override import MethodOverrideMiddleware
 from server.http.rate_limits import init_rate_limits
+from server.http.request_checks import init_body_framing, init_query_checks
 from server.platform.config import PROJECT_ROOT, load_config
 from server.platform.logs import configure_logging, init_request_logging
 from server.platform.production import warn_if_stand_in
@@ -44,21 +47,6 @@ def _sqlite_pragmas(app: Flask) -> None:
     def _on_begin(conn):
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _limit_body_sizes(app: Flask) -> None:
-    """Refuse oversized bodies up front, before anything reads (or half-reads) them."""
-
-    @app.before_request
-    def _check_size():
-        length = request.content_length or 0
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        if request.mimetype == "application/json":
-            limit = min(limit, app.config["JSON_BODY_LIMIT"])
-        if length > limit:
-            raise AppError(
-                "提交的内容过大", code="payload_too_large", status=413, details={"max_bytes": limit}
-            )
 
 
 class NoCookieSessions(SessionInterface):
@@ -105,7 +93,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, overrides))
-    app.json.ensure_ascii = False
+    app.request_class = ApiRequest
+    app.json = ApiJSONProvider(app)
     app.session_interface = NoCookieSessions()
     app.wsgi_app = MethodOverrideMiddleware(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:
@@ -128,10 +117,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = RedPointsApi(app)
     app.extensions["redpoints_api"] = api
     _register_blueprints(app, api)
+    init_docs_assets(app)
     register_error_handlers(app)
     init_request_logging(app)
-    _limit_body_sizes(app)
+    init_body_framing(app)  # before anything reads a body
     _authenticate_before_parsing(app)
+    init_query_checks(app)
 
     from server.commands.cli import register_cli
 

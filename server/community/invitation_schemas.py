@@ -6,7 +6,7 @@ from server.community.invitations import DEFAULT_TTL_HOURS, MAX_TTL_HOURS, STATU
 from server.community.models import GRANTABLE_ROLES, PARTY_KINDS
 from server.community.schemas import RoleGrantSchema
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 
 
 class InvitationCreateSchema(StrictSchema):
@@ -21,7 +21,7 @@ class InvitationCreateSchema(StrictSchema):
         strict=True,
         validate=ma.validate.Range(min=1, max=MAX_TTL_HOURS),
     )
-    with_qr = ma.fields.Boolean(
+    with_qr = Boolean(
         load_default=False, metadata={"description": "同时生成小程序码（PNG，base64）"}
     )
 
@@ -40,11 +40,11 @@ class InvitationSchema(ma.Schema):
     )
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
     created_by = IdField(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    expires_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
     accepted_by = IdField(required=True, allow_none=True)
-    accepted_at = ma.fields.AwareDateTime(required=True, allow_none=True)
-    revoked_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    accepted_at = AwareDateTime(required=True, allow_none=True)
+    revoked_at = AwareDateTime(required=True, allow_none=True)
 
 
 class IssuedInvitationSchema(ma.Schema):
@@ -60,7 +60,11 @@ class IssuedInvitationSchema(ma.Schema):
 
 
 class InvitationQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(STATUSES),
+        metadata={"description": "只看该状态的邀请"},
+    )
 
 
 class InvitationAcceptSchema(StrictSchema):

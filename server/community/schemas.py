@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from server.community.models import GRANTABLE_ROLES, ORGANISATION_KINDS, PARTY_KINDS
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, IdField, StrictSchema, text
 
 
 class NamedRefSchema(ma.Schema):
@@ -13,7 +13,7 @@ class NamedRefSchema(ma.Schema):
 class MembershipViewSchema(ma.Schema):
     community = ma.fields.Nested(NamedRefSchema, required=True)
     grid = ma.fields.Nested(NamedRefSchema, required=True, allow_none=True)
-    joined_at = ma.fields.AwareDateTime(required=True)
+    joined_at = AwareDateTime(required=True)
 
 
 class RoleGrantSchema(ma.Schema):
@@ -25,7 +25,7 @@ class RoleGrantSchema(ma.Schema):
     merchant_id = IdField(required=True, allow_none=True)
     organisation_id = IdField(required=True, allow_none=True)
     party_kind = ma.fields.String(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class CommunitySchema(ma.Schema):
@@ -48,7 +48,7 @@ class OrganisationSchema(ma.Schema):
 
 
 class CommunityQuerySchema(PageArgsSchema):
-    q = text(32, load_default=None)
+    q = text(32, load_default=None, metadata={"description": "按社区名称搜索，最多 32 个字"})
 
 
 class JoinSchema(StrictSchema):
@@ -73,8 +73,12 @@ class GrantCreateSchema(StrictSchema):
 
 
 class GrantQuerySchema(PageArgsSchema):
-    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(GRANTABLE_ROLES))
-    user_id = IdField(load_default=None, strict=False)
+    role = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(GRANTABLE_ROLES),
+        metadata={"description": "只看这一角色的授权"},
+    )
+    user_id = IdField(load_default=None, strict=False, metadata={"description": "只看这位用户"})
 
 
 class MemberSchema(ma.Schema):
@@ -82,11 +86,11 @@ class MemberSchema(ma.Schema):
     name = ma.fields.String(required=True)
     phone = ma.fields.String(required=True, allow_none=True)
     grid_id = IdField(required=True, allow_none=True)
-    joined_at = ma.fields.AwareDateTime(required=True)
+    joined_at = AwareDateTime(required=True)
 
 
 class MemberQuerySchema(PageArgsSchema):
-    q = text(32, load_default=None)
+    q = text(32, load_default=None, metadata={"description": "按姓名或昵称搜索，最多 32 个字"})
 
 
 class OrganisationCreateSchema(StrictSchema):

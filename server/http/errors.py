@@ -115,8 +115,6 @@ def render_http_exception(error: HTTPException):
         messages = data["messages"]
         # webargs nests messages by location (json/query/...): flatten one level for clients.
         details = {"fields": {loc: errs for loc, errs in messages.items()}}
-        if status == 400 and "json" in messages and "Invalid JSON body." in str(messages["json"]):
-            code, message, details = "invalid_json", "请求内容不是有效的 JSON", {}
     if status == 405:
         valid = getattr(error, "valid_methods", None)
         if valid:

@@ -39,9 +39,17 @@ class QueryArgsSchema(ma.Schema):
 
 class PageArgsSchema(QueryArgsSchema):
     limit = ma.fields.Integer(
-        load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT)
+        load_default=DEFAULT_LIMIT,
+        validate=ma.validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"每页条数，1 到 {MAX_LIMIT}"},
     )
-    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=200),
+        metadata={
+            "description": "翻页游标：上一页返回的 next_cursor，原样传回；省略时从第一页开始"
+        },
+    )
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

@@ -104,11 +104,24 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_URL_PREFIX": "/api/v1/docs" if env != "production" else None,
         "OPENAPI_SWAGGER_UI_PATH": "/swagger",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        "OPENAPI_REDOC_PATH": "/redoc",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        # Swagger UI's files are served by the app (server/http/docs_assets.py), not a CDN, so
+        # the page works offline; its online validator badge is off for the same reason.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/swagger-ui/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "API_SPEC_OPTIONS": {
-            "info": {"description": "红色积分 API. Errors: {error: {code, message, details}}."},
+            "info": {
+                "description": "红色积分 API. Every error answers "
+                "`{error: {code, message, details}}` (message in Chinese). Malformed requests: "
+                "a body over 64 KiB of JSON is 413 `payload_too_large`; a write whose body is "
+                "not JSON is 415 `unsupported_media_type`; bad JSON is 400 `invalid_json`, "
+                "nested over 20 deep 400 `json_too_deep`; NUL or a lone surrogate in any text "
+                "or query parameter is 422 `validation_error`; booleans are JSON booleans "
+                "(`true`/`false` in a query string); dates lie in 2000-01-01..2100-12-31. "
+                "Before the app, gunicorn and nginx answer an over-long request line 414 "
+                "`uri_too_long`, over-long or too many headers 431 `headers_too_large`, a "
+                "control character in a header 400 `bad_request`, in the same envelope. "
+                "The full table is docs/api-errors.md in the repository."
+            },
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

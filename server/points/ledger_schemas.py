@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 from server.points.ledger import MAX_AMOUNT
 from server.points.ledger_models import ENTRY_KINDS
 from server.points.rankings import KINDS
@@ -43,7 +43,7 @@ class LedgerEntrySchema(ma.Schema):
     reason = ma.fields.String(required=True, metadata={"description": "积分变动原因（中文）"})
     cause_type = ma.fields.String(required=True)
     reverses_entry_id = IdField(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 LedgerPageSchema = page_schema(LedgerEntrySchema, "LedgerEntryPage")
@@ -93,10 +93,23 @@ class AdjustmentResultSchema(ma.Schema):
 class RankingQuerySchema(PageArgsSchema):
     period = ma.fields.String(
         load_default=None,
-        validate=ma.validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"),
-        metadata={"description": "2026-11（月）、2026-Q4（季）或 2026（年）；默认本月"},
+        validate=ma.validate.Regexp(
+            r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$",
+            error="统计周期格式应为 YYYY-MM（月）、YYYY-Qn（季）或 YYYY（年），"
+            "如 2026-11、2026-Q4、2026",
+        ),
+        metadata={
+            "description": "统计周期：YYYY-MM（月，如 2026-11）、"
+            "YYYY-Qn（季，n 为 1-4，如 2026-Q4）或 YYYY（年，如 2026），"
+            "年份 2000-2100；默认本月（北京时间）",
+            "example": "2026-Q4",
+        },
     )
-    kind = ma.fields.String(load_default="person", validate=ma.validate.OneOf(KINDS))
+    kind = ma.fields.String(
+        load_default="person",
+        validate=ma.validate.OneOf(KINDS),
+        metadata={"description": "排名类别：个人、党员、单位或网格员"},
+    )
 
 
 class RankingItemSchema(ma.Schema):
@@ -104,7 +117,7 @@ class RankingItemSchema(ma.Schema):
     name = ma.fields.String(required=True, metadata={"description": "脱敏姓名，如 张*明"})
     points = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
-    is_me = ma.fields.Boolean(required=True)
+    is_me = Boolean(required=True)
 
 
 class RankingMeSchema(ma.Schema):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, Date, IdField, StrictSchema, text
 from server.points.claim_models import CLAIM_STATUSES
 from server.points.models import ACCOUNT_KINDS, DIRECTIONS
 
@@ -21,21 +21,13 @@ def _points():
     )
 
 
-class _JsonBoolean(ma.fields.Boolean):
-    """A JSON boolean: 0, 1, "yes" and the like are refused, as the schema says."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-def _bool(**kwargs):
-    return _JsonBoolean(**kwargs)
-
-
 def _code():
-    return ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$"))
+    return ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            r"^[A-Za-z0-9_-]{1,32}$", error="编码只能包含字母、数字、下划线和连字符，最多 32 个字符"
+        ),
+    )
 
 
 def _account_kinds(**kwargs):
@@ -69,8 +61,8 @@ class PointItemVersionSchema(ma.Schema):
     id = IdField(required=True)
     item_id = IdField(required=True)
     points = ma.fields.Integer(required=True)
-    effective_from = ma.fields.Date(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    effective_from = Date(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class PointItemSchema(ma.Schema):
@@ -82,19 +74,20 @@ class PointItemSchema(ma.Schema):
     account_kinds = ma.fields.List(ma.fields.String(), required=True)
     daily_cap = ma.fields.Integer(required=True, allow_none=True)
     monthly_cap = ma.fields.Integer(required=True, allow_none=True)
-    active = ma.fields.Boolean(required=True)
+    active = Boolean(required=True)
     points = ma.fields.Integer(
         required=True, allow_none=True, metadata={"description": "今天生效的分值"}
     )
     version_id = IdField(required=True, allow_none=True)
-    effective_from = ma.fields.Date(required=True, allow_none=True)
+    effective_from = Date(required=True, allow_none=True)
     next_version = ma.fields.Nested(PointItemVersionSchema, required=True, allow_none=True)
 
 
 class PointItemQuerySchema(PageArgsSchema):
-    category_id = IdField(load_default=None, strict=False)
-    include_inactive = ma.fields.Boolean(
-        load_default=False, metadata={"description": "管理员：包括已停用的项目"}
+    category_id = IdField(load_default=None, strict=False, metadata={"description": "只看该分类"})
+    include_inactive = Boolean(
+        load_default=False,
+        metadata={"description": "管理员：包括已停用的项目；true 或 false"},
     )
 
 
@@ -115,8 +108,8 @@ class PointItemCreateSchema(StrictSchema):
     account_kinds = _account_kinds(load_default=lambda: list(ACCOUNT_KINDS))
     daily_cap = _cap(load_default=None)
     monthly_cap = _cap(load_default=None)
-    active = _bool(load_default=True)
-    effective_from = ma.fields.Date(load_default=None, metadata={"description": "默认今天"})
+    active = Boolean(load_default=True)
+    effective_from = Date(load_default=None, metadata={"description": "默认今天"})
 
 
 class PointItemPatchSchema(StrictSchema):
@@ -125,12 +118,12 @@ class PointItemPatchSchema(StrictSchema):
     account_kinds = _account_kinds()
     daily_cap = _cap()
     monthly_cap = _cap()
-    active = _bool()
+    active = Boolean()
 
 
 class PointItemVersionCreateSchema(StrictSchema):
     points = _points()
-    effective_from = ma.fields.Date(required=True, metadata={"description": "今天或以后"})
+    effective_from = Date(required=True, metadata={"description": "今天或以后"})
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -138,7 +131,7 @@ class PointItemVersionCreateSchema(StrictSchema):
 
 class PointClaimCreateSchema(StrictSchema):
     item_id = IdField(required=True)
-    occurred_on = ma.fields.Date(required=True, metadata={"description": "发生日期（北京时间）"})
+    occurred_on = Date(required=True, metadata={"description": "发生日期（北京时间）"})
     description = text(500, required=True)
     photo_ids = ma.fields.List(
         IdField(), load_default=list, validate=ma.validate.Length(max=MAX_PHOTOS)
@@ -173,7 +166,7 @@ class PointClaimSchema(ma.Schema):
     organisation = ma.fields.Nested(PointClaimPersonSchema, required=True, allow_none=True)
     grid_id = IdField(required=True, allow_none=True)
     item = ma.fields.Nested(PointClaimItemSchema, required=True)
-    occurred_on = ma.fields.Date(required=True)
+    occurred_on = Date(required=True)
     description = ma.fields.String(required=True)
     photos = ma.fields.List(ma.fields.Nested(PointClaimPhotoSchema), required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(CLAIM_STATUSES))
@@ -183,10 +176,10 @@ class PointClaimSchema(ma.Schema):
     points = ma.fields.Integer(required=True, allow_none=True)
     item_version_id = IdField(required=True, allow_none=True)
     decided_by = ma.fields.Nested(PointClaimPersonSchema, required=True, allow_none=True)
-    decided_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    decided_at = AwareDateTime(required=True, allow_none=True)
     decision_reason = ma.fields.String(required=True, allow_none=True)
     ledger_entry_id = IdField(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class PointClaimQuerySchema(PageArgsSchema):
@@ -195,13 +188,25 @@ class PointClaimQuerySchema(PageArgsSchema):
         validate=ma.validate.OneOf(("mine", "queue")),
         metadata={"description": "mine：我的申报；queue：审核队列（审核员、管理员）"},
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(CLAIM_STATUSES))
-    date_from = ma.fields.Date(load_default=None)
-    date_to = ma.fields.Date(load_default=None)
-    grid_id = IdField(load_default=None, strict=False)
-    category_id = IdField(load_default=None, strict=False)
-    item_id = IdField(load_default=None, strict=False)
-    organisation_id = IdField(load_default=None, strict=False)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(CLAIM_STATUSES),
+        metadata={"description": "只看该状态的申报"},
+    )
+    date_from = Date(
+        load_default=None,
+        metadata={"description": "发生日期不早于此日：YYYY-MM-DD", "example": "2026-11-01"},
+    )
+    date_to = Date(
+        load_default=None,
+        metadata={"description": "发生日期不晚于此日：YYYY-MM-DD", "example": "2026-11-30"},
+    )
+    grid_id = IdField(load_default=None, strict=False, metadata={"description": "只看该网格"})
+    category_id = IdField(load_default=None, strict=False, metadata={"description": "只看该分类"})
+    item_id = IdField(load_default=None, strict=False, metadata={"description": "只看该积分项目"})
+    organisation_id = IdField(
+        load_default=None, strict=False, metadata={"description": "只看为该单位的申报"}
+    )
 
 
 class PointClaimApproveSchema(StrictSchema):
@@ -228,7 +233,7 @@ class PointClaimBatchErrorSchema(ma.Schema):
 
 class PointClaimBatchResultSchema(ma.Schema):
     id = IdField(required=True)
-    ok = ma.fields.Boolean(required=True)
+    ok = Boolean(required=True)
     status = ma.fields.String(required=True, allow_none=True)
     error = ma.fields.Nested(PointClaimBatchErrorSchema, required=True, allow_none=True)
 

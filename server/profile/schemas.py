@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from server.community.schemas import MembershipViewSchema, RoleGrantSchema
-from server.http.schemas import IdField
+from server.http.schemas import AwareDateTime, Boolean, IdField
 from server.tasks.schemas import VolunteerHoursSchema
 
 
@@ -25,15 +25,15 @@ class ProfileSchema(ma.Schema):
     phone = ma.fields.String(
         required=True, allow_none=True, metadata={"description": "脱敏手机号，如 138****5678"}
     )
-    phone_bound = ma.fields.Boolean(required=True)
+    phone_bound = Boolean(required=True)
     membership = ma.fields.Nested(MembershipViewSchema, required=True, allow_none=True)
     roles = ma.fields.List(ma.fields.String(), required=True)
     role_grants = ma.fields.List(ma.fields.Nested(RoleGrantSchema), required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class LoginResultSchema(ma.Schema):
     token = ma.fields.String(required=True)
     expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
-    is_new = ma.fields.Boolean(required=True)
+    is_new = Boolean(required=True)
     user = ma.fields.Nested(ProfileSchema, required=True)

@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from server.community.models import MERCHANT_KINDS, MERCHANT_STATUSES
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, Date, IdField, StrictSchema, text
 from server.rewards.models import OFFER_LIMIT_PERIODS, REDEMPTION_STATUSES
 
 
@@ -17,6 +17,7 @@ def binary_response(content_type: str, description: str) -> dict:
 
 
 MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM")
+MONTH_DOC = {"description": "月份：YYYY-MM（北京时间），如 2026-11；默认本月", "example": "2026-11"}
 MAX_POINTS = 1_000_000
 
 
@@ -30,7 +31,7 @@ class MerchantSchema(ma.Schema):
     kind = ma.fields.String(required=True, metadata={"enum": list(MERCHANT_KINDS)})
     status = ma.fields.String(required=True, metadata={"enum": list(MERCHANT_STATUSES)})
     address = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class MerchantCreateSchema(StrictSchema):
@@ -40,7 +41,11 @@ class MerchantCreateSchema(StrictSchema):
 
 
 class MerchantQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(MERCHANT_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(MERCHANT_STATUSES),
+        metadata={"description": "只看该状态的商家"},
+    )
 
 
 # -- offers ------------------------------------------------------------------------------------
@@ -59,11 +64,11 @@ class OfferSchema(ma.Schema):
     stock = ma.fields.Integer(required=True)
     limit_per_person = ma.fields.Integer(required=True, allow_none=True)
     limit_period = ma.fields.String(required=True, metadata={"enum": list(OFFER_LIMIT_PERIODS)})
-    valid_from = ma.fields.Date(required=True, allow_none=True)
-    valid_until = ma.fields.Date(required=True, allow_none=True)
-    active = ma.fields.Boolean(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    valid_from = Date(required=True, allow_none=True)
+    valid_until = Date(required=True, allow_none=True)
+    active = Boolean(required=True)
+    created_at = AwareDateTime(required=True)
+    updated_at = AwareDateTime(required=True)
 
 
 class _OfferFields(StrictSchema):
@@ -79,9 +84,9 @@ class _OfferFields(StrictSchema):
         metadata={"description": "每人每期限兑次数；null 为不限"},
     )
     limit_period = ma.fields.String(validate=ma.validate.OneOf(OFFER_LIMIT_PERIODS))
-    valid_from = ma.fields.Date(allow_none=True)
-    valid_until = ma.fields.Date(allow_none=True)
-    active = ma.fields.Boolean()
+    valid_from = Date(allow_none=True)
+    valid_until = Date(allow_none=True)
+    active = Boolean()
 
 
 class OfferCreateSchema(_OfferFields):
@@ -105,8 +110,11 @@ class OfferPatchSchema(_OfferFields):
 
 
 class OfferQuerySchema(PageArgsSchema):
-    merchant_id = IdField(load_default=None, strict=False)
-    include_inactive = ma.fields.Boolean(load_default=False)
+    merchant_id = IdField(load_default=None, strict=False, metadata={"description": "只看该商家"})
+    include_inactive = Boolean(
+        load_default=False,
+        metadata={"description": "商家员工、管理员：包括已下架的商品（须指定 merchant_id）"},
+    )
 
 
 # -- windows -----------------------------------------------------------------------------------
@@ -115,14 +123,14 @@ class OfferQuerySchema(PageArgsSchema):
 class WindowSchema(ma.Schema):
     id = IdField(required=True)
     community_id = IdField(required=True)
-    starts_on = ma.fields.Date(required=True)
-    ends_on = ma.fields.Date(required=True)
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
     note = ma.fields.String(required=True)
 
 
 class WindowCreateSchema(StrictSchema):
-    starts_on = ma.fields.Date(required=True)
-    ends_on = ma.fields.Date(required=True)
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
     note = text(64, min_len=0, load_default="")
 
 
@@ -137,10 +145,10 @@ class WindowListSchema(ma.Schema):
 
 
 class WindowStateSchema(ma.Schema):
-    always_open = ma.fields.Boolean(required=True)
-    open = ma.fields.Boolean(required=True)
+    always_open = Boolean(required=True)
+    open = Boolean(required=True)
     current = ma.fields.Nested(WindowSchema, required=True, allow_none=True)
-    next_opens_on = ma.fields.Date(required=True, allow_none=True)
+    next_opens_on = Date(required=True, allow_none=True)
 
 
 # -- redemptions -------------------------------------------------------------------------------
@@ -156,10 +164,10 @@ class RedemptionSchema(ma.Schema):
     merchant_address = ma.fields.String(required=True)
     points = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(REDEMPTION_STATUSES)})
-    created_at = ma.fields.AwareDateTime(required=True)
-    expires_at = ma.fields.AwareDateTime(required=True)
-    redeemed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
-    closed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    created_at = AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
+    redeemed_at = AwareDateTime(required=True, allow_none=True)
+    closed_at = AwareDateTime(required=True, allow_none=True)
 
 
 class ReserveSchema(StrictSchema):
@@ -167,13 +175,17 @@ class ReserveSchema(StrictSchema):
 
 
 class RedemptionQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REDEMPTION_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(REDEMPTION_STATUSES),
+        metadata={"description": "只看该状态的兑换"},
+    )
 
 
 class CodeSchema(ma.Schema):
     redemption_id = IdField(required=True)
     token = ma.fields.String(required=True, metadata={"description": "二维码内容（签名令牌）"})
-    expires_at = ma.fields.AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
     ttl_seconds = ma.fields.Integer(required=True)
     refresh_after_seconds = ma.fields.Integer(required=True)
 
@@ -195,9 +207,9 @@ class PreviewSchema(ma.Schema):
     points = ma.fields.Integer(required=True)
     resident_name = ma.fields.String(required=True, metadata={"description": "脱敏姓名"})
     status = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    expires_at = ma.fields.AwareDateTime(required=True)
-    redeemed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    created_at = AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
+    redeemed_at = AwareDateTime(required=True, allow_none=True)
 
 
 class MerchantRedemptionSchema(ma.Schema):
@@ -207,8 +219,8 @@ class MerchantRedemptionSchema(ma.Schema):
     points = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
     resident_name = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    redeemed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    created_at = AwareDateTime(required=True)
+    redeemed_at = AwareDateTime(required=True, allow_none=True)
     redeemed_by = ma.fields.String(required=True, allow_none=True)
 
 
@@ -221,16 +233,20 @@ class MerchantScopeSchema(ma.Schema):
 
 
 class MerchantHistoryQuerySchema(PageArgsSchema, MerchantScopeSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REDEMPTION_STATUSES))
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(REDEMPTION_STATUSES),
+        metadata={"description": "只看该状态的兑换"},
+    )
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementQuerySchema(PageArgsSchema, MerchantScopeSchema):
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementExportQuerySchema(MerchantScopeSchema):
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    month = ma.fields.String(load_default=None, validate=MONTH, metadata=MONTH_DOC)
 
 
 class StatementLineSchema(ma.Schema):

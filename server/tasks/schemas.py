@@ -3,7 +3,7 @@ import marshmallow as ma
 from server.community.models import PARTY_KINDS
 from server.db.types import MAX_ID
 from server.http.pagination import PageArgsSchema, QueryArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 from server.tasks.models import (
     AUDIENCES,
     ORGANISER_ROLE_CHOICES,
@@ -20,7 +20,7 @@ def Id(**kw) -> IdField:
     return IdField(validate=ma.validate.Range(min=1, max=MAX_ID), **kw)
 
 
-When = ma.fields.AwareDateTime
+When = AwareDateTime
 
 
 def _int(lo: int, hi: int, **kw) -> ma.fields.Integer:
@@ -89,20 +89,40 @@ class TaskAttendanceMarkSchema(StrictSchema):
 
 class TaskQuerySchema(PageArgsSchema):
     when = ma.fields.String(
-        load_default="upcoming", validate=ma.validate.OneOf(("upcoming", "past", "all"))
+        load_default="upcoming",
+        validate=ma.validate.OneOf(("upcoming", "past", "all")),
+        metadata={"description": "upcoming：未结束的；past：已结束的；all：全部"},
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(TASK_STATUSES))
-    audience = ma.fields.String(load_default=None, validate=ma.validate.OneOf(AUDIENCES))
-    q = text(32, load_default=None)
-    organised_by_me = ma.fields.Boolean(load_default=False)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(TASK_STATUSES),
+        metadata={"description": "只看该状态的任务"},
+    )
+    audience = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(AUDIENCES),
+        metadata={"description": "只看面向该人群的任务"},
+    )
+    q = text(32, load_default=None, metadata={"description": "按标题搜索，最多 32 个字"})
+    organised_by_me = Boolean(
+        load_default=False, metadata={"description": "只看我组织的任务；true 或 false"}
+    )
 
 
 class TaskSignupQuerySchema(PageArgsSchema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SIGNUP_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(SIGNUP_STATUSES),
+        metadata={"description": "只看该状态的报名"},
+    )
 
 
 class VolunteerRecordQuerySchema(QueryArgsSchema):
-    year = Int(load_default=None, validate=ma.validate.Range(min=2000, max=2100))
+    year = Int(
+        load_default=None,
+        validate=ma.validate.Range(min=2000, max=2100),
+        metadata={"description": "年份 YYYY（2000-2100）；默认今年", "example": 2026},
+    )
 
 
 class TaskSettingsSchema(StrictSchema):
@@ -159,7 +179,7 @@ class TaskAttendanceSchema(ma.Schema):
     checkout_at = When(required=True, allow_none=True)
     minutes = Int(required=True, allow_none=True)
     points = Int(required=True, allow_none=True)
-    credited = ma.fields.Boolean(required=True)
+    credited = Boolean(required=True)
 
 
 class TaskSchema(ma.Schema):
@@ -185,8 +205,8 @@ class TaskSchema(ma.Schema):
     cover_url = ma.fields.String(required=True, allow_none=True)
     status = ma.fields.String(required=True)
     cancel_reason = ma.fields.String(required=True, allow_none=True)
-    eligible = ma.fields.Boolean(required=True, metadata={"description": "我是否符合报名对象"})
-    can_manage = ma.fields.Boolean(required=True)
+    eligible = Boolean(required=True, metadata={"description": "我是否符合报名对象"})
+    can_manage = Boolean(required=True)
     my_signup = ma.fields.Nested(TaskSignupSchema, required=True, allow_none=True)
     my_attendance = ma.fields.Nested(TaskAttendanceSchema, required=True, allow_none=True)
 

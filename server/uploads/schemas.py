@@ -1,7 +1,7 @@
 import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 
-from server.http.schemas import IdField, StrictSchema
+from server.http.schemas import AwareDateTime, IdField, StrictSchema
 
 
 class UploadFormSchema(StrictSchema):
@@ -15,4 +15,4 @@ class UploadSchema(ma.Schema):
     width = ma.fields.Integer(required=True)
     height = ma.fields.Integer(required=True)
     url = ma.fields.Function(lambda u: f"/api/v1/uploads/{u.id}", required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)

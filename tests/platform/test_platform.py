@@ -58,8 +58,8 @@ def test_non_object_json_and_wrong_content_type(client):
     resp = client.post("/api/v1/auth/wechat-login", json=["code"])
     assert resp.status_code == 422
     resp = client.post("/api/v1/auth/wechat-login", data="code=x")
-    assert resp.status_code == 422
-    assert error_code(resp) == "validation_error"
+    assert resp.status_code == 415
+    assert error_code(resp) == "unsupported_media_type"
 
 
 def test_unexpected_exception_is_500_envelope_and_logged(database_url, caplog):

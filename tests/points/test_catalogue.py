@@ -87,7 +87,7 @@ def test_admin_manages_categories_and_items(api, seeded, query):
     )
     assert "F01" not in {i["code"] for i in all_items(api, "resident-1")}
     assert "F01" in {i["code"] for i in all_items(api, "admin", include_inactive="true")}
-    resp = api.get("/api/v1/points/items", "resident-1", query_string={"include_inactive": 1})
+    resp = api.get("/api/v1/points/items", "resident-1", query_string={"include_inactive": "true"})
     assert resp.status_code == 403
 
     [create] = audits(query, "point_item.create")

@@ -150,7 +150,7 @@ def test_offer_listing_for_residents_and_staff(api, app, seeded, query):
     ).get_json()["items"]
     assert {hidden, ended} <= {o["id"] for o in everything}
     refused = api.get(
-        OFFERS, "resident-1", query_string={"merchant_id": mid, "include_inactive": 1}
+        OFFERS, "resident-1", query_string={"merchant_id": mid, "include_inactive": "true"}
     )
     assert refused.status_code == 403
     assert api.get(f"{OFFERS}/{hidden}", "resident-1").get_json()["active"] is False

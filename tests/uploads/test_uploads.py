@@ -124,7 +124,7 @@ def test_upload_needs_a_file_a_token_and_a_membership(api, seeded):
     resp = api.post("/api/v1/uploads", "resident-1", data={}, content_type="multipart/form-data")
     assert resp.status_code == 422
     resp = api.post("/api/v1/uploads", "resident-1", json={"file": "x"})
-    assert resp.status_code == 422
+    assert resp.status_code == 415 and error_code(resp) == "unsupported_media_type"
     assert upload(api, None).status_code == 401
     api.login("newcomer")  # logged in, but in no community yet
     resp = upload(api, "newcomer")
