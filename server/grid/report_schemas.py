@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from server.grid.report_models import REPORT_STATUSES
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema
 from server.http.schemas import text as bounded
 
 MAX_PHOTOS = 9
@@ -47,16 +47,18 @@ def _photo_ids():
 class ReportCategorySchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
-    photo_required = ma.fields.Boolean(required=True)
+    photo_required = Boolean(required=True)
     accept_within = ma.fields.Integer(required=True, metadata={"description": "受理时限（工作日）"})
     resolve_within = ma.fields.Integer(
         required=True, metadata={"description": "办结时限（工作日）"}
     )
-    active = ma.fields.Boolean(required=True)
+    active = Boolean(required=True)
 
 
 class ReportCategoryQuerySchema(PageArgsSchema):
-    include_inactive = ma.fields.Boolean(load_default=False)
+    include_inactive = Boolean(
+        load_default=False, metadata={"description": "包含已停用的类别（管理员）"}
+    )
 
 
 class ReportCategoryCreateSchema(StrictSchema):
@@ -116,15 +118,17 @@ class ReportQuerySchema(PageArgsSchema):
             "community：社区全部（审核员、管理员）"
         },
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REPORT_STATUSES))
-    open_only = ma.fields.Boolean(load_default=False, metadata={"description": "只看未办结"})
-    overdue = ma.fields.Boolean(
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(REPORT_STATUSES),
+        metadata={"description": "按状态筛选"},
+    )
+    open_only = Boolean(load_default=False, metadata={"description": "只看未办结"})
+    overdue = Boolean(
         load_default=None, allow_none=True, metadata={"description": "按是否超时筛选"}
     )
-    grid_id = IdField(load_default=None, strict=False)
-    unassigned = ma.fields.Boolean(
-        load_default=False, metadata={"description": "只看社区队列（未分派网格）"}
-    )
+    grid_id = IdField(load_default=None, strict=False, metadata={"description": "按网格筛选"})
+    unassigned = Boolean(load_default=False, metadata={"description": "只看社区队列（未分派网格）"})
 
 
 class ReasonSchema(StrictSchema):
@@ -179,27 +183,27 @@ class ReportSchema(ma.Schema):
     photos = ma.fields.List(ma.fields.Nested(_Photo), required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_STATUSES))
     content_verdict = ma.fields.String(required=True)
-    accept_due_at = ma.fields.AwareDateTime(required=True, allow_none=True)
-    resolve_due_at = ma.fields.AwareDateTime(
+    accept_due_at = AwareDateTime(required=True, allow_none=True)
+    resolve_due_at = AwareDateTime(
         required=True, allow_none=True, metadata={"description": "等待上报人时计时暂停，为空"}
     )
-    overdue = ma.fields.Boolean(required=True)
-    paused = ma.fields.Boolean(required=True)
+    overdue = Boolean(required=True)
+    paused = Boolean(required=True)
     accepted_by = ma.fields.Nested(_Ref, required=True, allow_none=True)
-    accepted_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    accepted_at = AwareDateTime(required=True, allow_none=True)
     resolved_by = ma.fields.Nested(_Ref, required=True, allow_none=True)
-    resolved_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    resolved_at = AwareDateTime(required=True, allow_none=True)
     resolution_note = ma.fields.String(required=True, allow_none=True)
     resolution_photos = ma.fields.List(ma.fields.Nested(_Photo), required=True)
-    reopen_until = ma.fields.AwareDateTime(required=True, allow_none=True)
+    reopen_until = AwareDateTime(required=True, allow_none=True)
     rating = ma.fields.Integer(required=True, allow_none=True)
     feedback = ma.fields.String(required=True, allow_none=True)
-    confirmed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    confirmed_at = AwareDateTime(required=True, allow_none=True)
     duplicate_of_id = IdField(required=True, allow_none=True)
     last_reason = ma.fields.String(required=True, allow_none=True)
     reopened_count = ma.fields.Integer(required=True)
-    points_credited = ma.fields.Boolean(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    points_credited = Boolean(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class _Counts(ma.Schema):

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from server.grid.service_log_models import SERVICE_LOG_STATUSES, SERVICE_RULES
 from server.http.pagination import PageArgsSchema, QueryArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema
 
 MAX_PHOTOS = 9
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -51,7 +51,7 @@ def _month():
     return ma.fields.String(
         load_default=None,
         validate=ma.validate.Regexp(MONTH, error="月份格式应为 YYYY-MM"),
-        metadata={"description": "月份（北京时间），默认本月"},
+        metadata={"description": "月份 YYYY-MM（北京时间），默认本月", "example": "2026-12"},
     )
 
 
@@ -65,12 +65,12 @@ class ServiceItemSchema(ma.Schema):
     description = ma.fields.String(required=True)
     points = ma.fields.Integer(required=True)
     rule = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_RULES))
-    active = ma.fields.Boolean(required=True)
+    active = Boolean(required=True)
     sort_order = ma.fields.Integer(required=True)
 
 
 class ServiceItemQuerySchema(PageArgsSchema):
-    include_inactive = ma.fields.Boolean(
+    include_inactive = Boolean(
         load_default=False, metadata={"description": "管理员：包括已停用的项目"}
     )
 
@@ -121,7 +121,7 @@ class ServiceLogCreateSchema(StrictSchema):
     duration_minutes = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=1, max=1440)
     )
-    served_at = ma.fields.AwareDateTime(required=True, metadata={"description": "服务时间"})
+    served_at = AwareDateTime(required=True, metadata={"description": "服务时间"})
     place = _text(100, required=True)
     notes = _text(500, min_len=0, load_default="")
     photo_ids = ma.fields.List(
@@ -153,16 +153,16 @@ class ServiceLogSchema(ma.Schema):
     duration_minutes = ma.fields.Integer(required=True)
     notes = ma.fields.String(required=True)
     place = ma.fields.String(required=True)
-    served_at = ma.fields.AwareDateTime(required=True)
+    served_at = AwareDateTime(required=True)
     photos = ma.fields.List(ma.fields.Nested(ServiceLogPhotoSchema), required=True)
     rule = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_RULES))
     points = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_LOG_STATUSES))
     decided_by = ma.fields.Nested(ServiceLogPersonSchema, required=True, allow_none=True)
-    decided_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    decided_at = AwareDateTime(required=True, allow_none=True)
     decision_reason = ma.fields.String(required=True, allow_none=True)
     ledger_entry_id = IdField(required=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 class ServiceLogQuerySchema(PageArgsSchema):
@@ -171,10 +171,14 @@ class ServiceLogQuerySchema(PageArgsSchema):
         validate=ma.validate.OneOf(("mine", "queue")),
         metadata={"description": "mine：我的服务记录；queue：审核队列（审核员、管理员）"},
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SERVICE_LOG_STATUSES))
-    grid_id = IdField(load_default=None, strict=False)
-    worker_id = IdField(load_default=None, strict=False)
-    item_id = IdField(load_default=None, strict=False)
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(SERVICE_LOG_STATUSES),
+        metadata={"description": "按状态筛选：pending 待审核、approved 已通过、rejected 已驳回"},
+    )
+    grid_id = IdField(load_default=None, strict=False, metadata={"description": "按网格筛选"})
+    worker_id = IdField(load_default=None, strict=False, metadata={"description": "按网格员筛选"})
+    item_id = IdField(load_default=None, strict=False, metadata={"description": "按服务项目筛选"})
 
 
 class ServiceLogApproveSchema(StrictSchema):
@@ -194,8 +198,10 @@ class GridWorkerPerformanceMeQuerySchema(QueryArgsSchema):
 
 class GridWorkerPerformanceQuerySchema(PageArgsSchema):
     month = _month()
-    grid_id = IdField(load_default=None, strict=False)
-    worker_id = IdField(load_default=None, strict=False)
+    grid_id = IdField(
+        load_default=None, strict=False, metadata={"description": "只看该网格的网格员"}
+    )
+    worker_id = IdField(load_default=None, strict=False, metadata={"description": "只看这位网格员"})
 
 
 class GridWorkerPerformanceKindSchema(ma.Schema):
