@@ -144,6 +144,7 @@ def _import_models() -> None:
     import server.auth.models  # noqa: F401
     import server.community.models  # noqa: F401
     import server.db.audit  # noqa: F401
+    import server.grid.wish_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
@@ -187,3 +188,6 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     for blp in (tasks_blp, tasks_admin_blp):
         api.register_blueprint(blp)
+    from server.grid.wish_routes import blp as wishes_blp
+
+    api.register_blueprint(wishes_blp)
