@@ -53,7 +53,7 @@ class WishApproveSchema(StrictSchema):
         allow_none=True,
         strict=True,
         validate=ma.validate.Range(min=1, max=MAX_WISH_POINTS),
-        metadata={"description": "完成后给认领方的积分（默认 WISH_POINTS，10）"},
+        metadata={"description": "完成后给认领方的积分（默认 10）"},
     )
 
 

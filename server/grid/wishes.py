@@ -7,7 +7,6 @@ and confirming are in server/grid/wish_claims.py; expiry in server/grid/wish_exp
 
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import update
 
 from server.auth.models import User
@@ -168,14 +167,14 @@ def cancel_wish(user: User, wish_id: int) -> Wish:
 # --- review ---------------------------------------------------------------------------------
 
 
-def _load_for_review(actor: User, wish_id: int) -> tuple[Wish, WishViewer]:
+def _load_for_review(actor: User, wish_id: int) -> Wish:
     viewer = WishViewer(actor)
     wish = visible_wish(viewer, wish_id)
     if not viewer.reviews(wish):
         raise Forbidden("只有审核员或管理员可以审核心愿", code="not_a_reviewer")
     if wish.resident_id == actor.id:
         raise Forbidden("不能审核自己的心愿", code="cannot_review_own_wish")
-    return wish, viewer
+    return wish
 
 
 def _audit(actor: User, wish: Wish, action: str, before: str, after: dict) -> None:
@@ -198,16 +197,19 @@ def approve_wish(
     grid_id: int | None = None,
     points: int | None = None,
 ) -> Wish:
-    """Publish a wish to the whole community or to one of its grids (default: the resident's)."""
-    wish, _viewer = _load_for_review(actor, wish_id)
+    """Publish a wish to the whole community or to one of its grids (default: the resident's),
+    worth `points` to whoever fulfils it (default 10, as most catalogue items)."""
+    wish = _load_for_review(actor, wish_id)
     if audience == "grid":
         grid_id = grid_id or wish.grid_id
+        if grid_id is None:
+            raise Unprocessable("居民未加入网格，请指定网格", code="grid_required")
         grid = get_by_id(Grid, grid_id)
         if grid is None or grid.community_id != wish.community_id:
             raise Unprocessable("网格不存在", code="unknown_grid", details={"grid_id": grid_id})
     elif grid_id is not None:
         raise Unprocessable("发布到全社区时不能指定网格", code="grid_not_expected")
-    points = points or int(current_app.config.get("WISH_POINTS") or DEFAULT_WISH_POINTS)
+    points = points or DEFAULT_WISH_POINTS
     today, before = local_today(), wish.status
     if not gate(
         wish,
@@ -233,7 +235,7 @@ def reject_wish(actor: User, wish_id: int, reason: str) -> Wish:
     reason = (reason or "").strip()
     if not reason:
         raise Unprocessable("驳回时请填写原因", code="reason_required")
-    wish, _viewer = _load_for_review(actor, wish_id)
+    wish = _load_for_review(actor, wish_id)
     before = wish.status
     if not gate(
         wish,

@@ -167,3 +167,21 @@ def test_the_expire_wishes_command(app, people, query):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "expired 1 wishes"
     assert query(lambda s: s.get(Wish, wish_id).status) == "expired"
+
+
+def test_publishing_to_a_grid_needs_one_when_the_resident_has_none(ctx, people):
+    from server.community.models import Grid, Membership
+
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == people["resident-4"])
+    )
+    membership.grid_id = None
+    db.session.commit()
+    wish_id = new_wish(people)
+    assert db.session.get(Wish, wish_id).grid_id is None
+    reviewer = user(people, "reviewer")
+    assert code_of(wishes.approve_wish, reviewer, wish_id, audience="grid") == "grid_required"
+    grid_id = db.session.scalar(select(Grid.id).where(Grid.code == "g2"))
+    wish = wishes.approve_wish(reviewer, wish_id, audience="grid", grid_id=grid_id)
+    assert (wish.status, wish.audience, wish.audience_grid_id) == ("published", "grid", grid_id)
+    assert wish.points == wishes.DEFAULT_WISH_POINTS
