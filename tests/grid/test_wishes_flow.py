@@ -9,6 +9,7 @@ from tests import claims_helpers
 from tests.grid import wish_helpers
 from tests.grid.wish_helpers import (
     POSTER,
+    SHOP,
     WISHES,
     act,
     balance,
@@ -124,9 +125,8 @@ def test_an_organisation_claim_credits_the_organisations_account(wapi, query, ap
 
 
 def test_a_shop_claim_credits_its_staff_member_as_shops_have_no_accounts(wapi, query):
-    from server.community.models import Merchant
 
-    shop_id = query(lambda s: s.scalar(select(Merchant.id)))
+    shop_id = query(lambda s: s.scalar(SHOP))
     wish = fulfilled(wapi, "merchant-1", merchant_id=shop_id)
     assert wish["claimer"]["kind"] == "merchant" and wish["claimer"]["merchant"]["id"] == shop_id
     before = balance(query, "user", user_id(query, "merchant-1"))

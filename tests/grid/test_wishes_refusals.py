@@ -13,6 +13,7 @@ from tests import claims_helpers
 from tests.grid import wish_helpers
 from tests.grid.wish_helpers import (
     POSTER,
+    SHOP,
     WISHES,
     act,
     claimed,
@@ -148,7 +149,7 @@ def test_claim_refusals(wapi, query, app):
         lambda s: s.scalar(select(Organisation.id).where(Organisation.name == "幸福路小学"))
     )
     other_org = query(lambda s: s.scalar(select(Organisation.id).where(Organisation.id != org_id)))
-    shop_id = query(lambda s: s.scalar(select(Merchant.id)))
+    shop_id = query(lambda s: s.scalar(SHOP))
     before = snapshot(query)
     refused(act(wapi, wish["id"], "claim", "resident-5"), 403, "not_a_party_member")
     refused(act(wapi, wish["id"], "claim", "grid-1"), 403, "not_a_party_member")
@@ -180,12 +181,12 @@ def test_claim_refusals(wapi, query, app):
 
 def test_a_suspended_shop_cannot_claim(wapi, query):
     def suspend(s):
-        s.scalars(select(Merchant)).first().status = "suspended"
+        s.get(Merchant, s.scalar(SHOP)).status = "suspended"
         s.commit()
 
     query(suspend)
     wish = published(wapi)
-    shop_id = query(lambda s: s.scalar(select(Merchant.id)))
+    shop_id = query(lambda s: s.scalar(SHOP))
     body = {"merchant_id": shop_id}
     refused(act(wapi, wish["id"], "claim", "merchant-1", body), 403, "merchant_not_approved")
 

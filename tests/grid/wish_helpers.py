@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from server.auth.models import User
+from server.community.models import Merchant
 from server.db.session import db
 from server.grid.wish_models import Wish
 from server.points.ledger_models import Account, LedgerEntry
@@ -17,6 +18,8 @@ WISHES = "/api/v1/wishes"
 # resident-4 (刘洋, grid g1) posts; resident-1/2/3 are party members in g1/g2/g3;
 # resident-5 (g2) is a plain resident; resident-19 staffs 幸福路小学; merchant-1 the supermarket.
 POSTER = "resident-4"
+# The shop merchant-1 staffs (the demo has other merchants too).
+SHOP = select(Merchant.id).where(Merchant.name == "幸福社区积分超市")
 
 __all__ = ["error_code", "today", "upload"]
 
