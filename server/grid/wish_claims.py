@@ -13,7 +13,7 @@ from server.db.session import db, get_by_id
 from server.db.types import utcnow
 from server.grid.wish_access import WishViewer, visible_wish
 from server.grid.wish_models import Wish
-from server.grid.wishes import WishPastNeededBy, emit, gate, refuse
+from server.grid.wishes import WishNotOpen, WishPastNeededBy, emit, gate, refuse
 from server.http.errors import Conflict, Forbidden, Unprocessable
 from server.platform.localtime import local_today
 from server.uploads import service as uploads
@@ -99,7 +99,7 @@ def claim_wish(
         db.session.refresh(wish)
         if wish.claimer_id is not None:
             raise WishAlreadyClaimed(details={"status": wish.status})
-        refuse(wish, today)
+        refuse(wish, WishNotOpen, due_in=("published",), today=today)
     emit("wish.claimed", wish, **_claimer_payload(wish))
     db.session.commit()
     return wish

@@ -44,10 +44,11 @@ class WishPastNeededBy(Conflict):
     code, message = "wish_past_needed_by", "该心愿已过期望完成日期"
 
 
-def refuse(wish: Wish, today: date, error: type[Conflict] = WishNotOpen):
-    """A gate changed nothing: say why from the row as it is now."""
+def refuse(wish: Wish, error: type[Conflict], *, due_in: tuple[str, ...] = (), today=None):
+    """A gate changed nothing: say why from the row as it is now. `due_in`: the states in
+    which the gate also required `needed_by >= today`, so being past it is the reason."""
     db.session.refresh(wish)
-    if wish.status in UNCLAIMED_OPEN_STATUSES and wish.needed_by < today:
+    if wish.status in due_in and wish.needed_by < today:
         raise WishPastNeededBy(details={"status": wish.status, "needed_by": str(wish.needed_by)})
     raise error(details={"status": wish.status})
 
@@ -158,7 +159,7 @@ def cancel_wish(user: User, wish_id: int) -> Wish:
         status="cancelled",
         closed_at=utcnow(),
     ):
-        refuse(wish, local_today(), WishNotCancellable)
+        refuse(wish, WishNotCancellable)
     emit("wish.cancelled", wish, previous_status=previous)
     db.session.commit()
     return wish
@@ -222,7 +223,7 @@ def approve_wish(
         reviewed_by=actor.id,
         reviewed_at=utcnow(),
     ):
-        refuse(wish, today, WishAlreadyReviewed)
+        refuse(wish, WishAlreadyReviewed, due_in=REVIEW_STATUSES, today=today)
     after = {"audience": audience, "audience_grid_id": wish.audience_grid_id, "points": points}
     _audit(actor, wish, "wish.approve", before, after)
     emit("wish.published", wish, needed_by=wish.needed_by.isoformat(), **after)
@@ -246,7 +247,7 @@ def reject_wish(actor: User, wish_id: int, reason: str) -> Wish:
         reviewed_at=utcnow(),
         closed_at=utcnow(),
     ):
-        refuse(wish, local_today(), WishAlreadyReviewed)
+        refuse(wish, WishAlreadyReviewed)
     _audit(actor, wish, "wish.reject", before, {"reason": reason})
     emit("wish.rejected", wish, reason=reason)
     db.session.commit()

@@ -136,6 +136,9 @@ def test_a_wish_past_its_day_cannot_be_published(wapi, query):
     set_needed_by(query, wish["id"], -1)
     refused(act(wapi, wish["id"], "approve", "reviewer"), 409, "wish_past_needed_by")
     assert status_of(query, wish["id"]) == "pending"
+    done = published(wapi)
+    set_needed_by(query, done["id"], -1)  # reviewed already: that, not the day, is the reason
+    refused(act(wapi, done["id"], "approve", "reviewer"), 409, "wish_already_reviewed")
 
 
 # --- claiming -------------------------------------------------------------------------------
