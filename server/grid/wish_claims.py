@@ -84,6 +84,8 @@ def claim_wish(
         raise Forbidden("不能认领自己发布的心愿", code="cannot_claim_own_wish")
     if not viewer.reaches(wish):
         raise Forbidden("该心愿仅向指定网格发布", code="not_in_wish_audience")
+    if wish.reviewed_by == user.id:  # they set its points: nobody earns on their own decision
+        raise Forbidden("不能认领自己审核发布的心愿", code="cannot_claim_own_review")
     claimer = _claimer_of(viewer, wish, organisation_id, merchant_id)
     today = local_today()
     if not gate(
@@ -105,17 +107,17 @@ def claim_wish(
     return wish
 
 
-def _acting_claimer(user: User, wish_id: int) -> tuple[Wish, WishViewer]:
+def _acting_claimer(user: User, wish_id: int) -> Wish:
     viewer = WishViewer(user)
     wish = visible_wish(viewer, wish_id)
     if not viewer.acts_for_claimer(wish):
         raise NotClaimer()
-    return wish, viewer
+    return wish
 
 
 def hand_back(user: User, wish_id: int, reason: str | None = None) -> Wish:
     """The claimer gives a wish back before its needed_by day ends; it is published again."""
-    wish, _viewer = _acting_claimer(user, wish_id)
+    wish = _acting_claimer(user, wish_id)
     before = _claimer_payload(wish)
     today = local_today()
     if not gate(
@@ -146,7 +148,7 @@ def fulfil_wish(user: User, wish_id: int, *, note: str, photo_ids: list[int]) ->
         raise Unprocessable("请填写完成情况", code="note_required")
     if not photo_ids:
         raise Unprocessable("请上传至少一张完成照片", code="photo_required")
-    wish, _viewer = _acting_claimer(user, wish_id)
+    wish = _acting_claimer(user, wish_id)
     uploads.check_attachable(user, photo_ids)
     if not gate(
         wish,

@@ -182,6 +182,12 @@ def test_claim_refusals(wapi, query, app):
     assert snapshot(query) == before
 
 
+def test_the_reviewer_who_published_a_wish_cannot_claim_it(wapi, query):
+    wish = published(wapi)  # by `reviewer`, a party member too
+    refused(act(wapi, wish["id"], "claim", "reviewer"), 403, "cannot_claim_own_review")
+    assert act(wapi, wish["id"], "claim", "admin").status_code == 200
+
+
 def test_a_suspended_shop_cannot_claim(wapi, query):
     def suspend(s):
         s.get(Merchant, s.scalar(SHOP)).status = "suspended"
