@@ -136,6 +136,7 @@ def _import_models() -> None:
     import server.community.models  # noqa: F401
     import server.db.audit  # noqa: F401
     import server.grid.report_models  # noqa: F401
+    import server.grid.wish_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
@@ -181,7 +182,9 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
         api.register_blueprint(blp)
     from server.grid.report_routes import blueprints as grid_report_blueprints
     from server.grid.service_log_routes import blp as grid_service_logs_blp
+    from server.grid.wish_routes import blp as wishes_blp
 
     api.register_blueprint(grid_service_logs_blp)
     for blp in grid_report_blueprints:
         api.register_blueprint(blp)
+    api.register_blueprint(wishes_blp)

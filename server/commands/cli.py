@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.auth.models import User
@@ -32,12 +33,23 @@ def _resolve_user(user_id: int | None, openid: str | None, identity: str | None)
     return user
 
 
+def grid_cli(app: Flask) -> AppGroup:
+    """The `flask grid ...` group; each grid module adds its periodic commands to it."""
+    group = app.cli.commands.get("grid")
+    if group is None:
+        group = AppGroup("grid", help="Grid work: periodic jobs.")
+        app.cli.add_command(group)
+    return group
+
+
 def register_cli(app: Flask) -> None:
     from server.commands.setup_cli import setup_cli
+    from server.grid.wish_cli import expire_wishes_command
     from server.points.cli import rankings_cli
 
     app.cli.add_command(rankings_cli)
     app.cli.add_command(setup_cli)
+    grid_cli(app).add_command(expire_wishes_command)
 
     @app.cli.command("grant-role")
     @click.option("--community", "community_code", required=True, help="community code")
