@@ -13,7 +13,7 @@ from server.grid.wish_models import (
 )
 from server.grid.wish_queries import SCOPES
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, Date, IdField, StrictSchema, text
 
 MAX_PHOTOS = 9
 MAX_WISH_POINTS = 100
@@ -29,7 +29,7 @@ def _photo_ids(**kwargs):
 class WishCreateSchema(StrictSchema):
     title = text(MAX_TITLE, required=True, metadata={"description": "心愿内容"})
     details = text(MAX_DETAILS, min_len=0, load_default="", metadata={"description": "详细说明"})
-    needed_by = ma.fields.Date(
+    needed_by = Date(
         required=True, metadata={"description": "期望完成日期（北京时间，今天起 180 天内）"}
     )
     place = text(MAX_PLACE, min_len=0, load_default="", metadata={"description": "地点"})
@@ -93,7 +93,11 @@ class WishQuerySchema(PageArgsSchema):
             "description": "board：心愿墙；mine：我发布的；claimed：我认领的；review：审核队列"
         },
     )
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(WISH_STATUSES))
+    status = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(WISH_STATUSES),
+        metadata={"description": "按状态筛选"},
+    )
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -119,13 +123,13 @@ class WishClaimerSchema(ma.Schema):
     person = ma.fields.Nested(WishPersonSchema, required=True)
     organisation = ma.fields.Nested(WishNamedSchema, required=True, allow_none=True)
     merchant = ma.fields.Nested(WishNamedSchema, required=True, allow_none=True)
-    claimed_at = ma.fields.AwareDateTime(required=True)
+    claimed_at = AwareDateTime(required=True)
 
 
 class WishFulfilmentSchema(ma.Schema):
     note = ma.fields.String(required=True)
     photos = ma.fields.List(ma.fields.Nested(WishPhotoSchema), required=True)
-    fulfilled_at = ma.fields.AwareDateTime(required=True)
+    fulfilled_at = AwareDateTime(required=True)
 
 
 class WishSchema(ma.Schema):
@@ -133,7 +137,7 @@ class WishSchema(ma.Schema):
     community_id = IdField(required=True)
     title = ma.fields.String(required=True)
     details = ma.fields.String(required=True)
-    needed_by = ma.fields.Date(required=True)
+    needed_by = Date(required=True)
     place = ma.fields.String(required=True)
     beneficiary = ma.fields.String(required=True)
     photos = ma.fields.List(ma.fields.Nested(WishPhotoSchema), required=True)
@@ -152,11 +156,11 @@ class WishSchema(ma.Schema):
     review_reason = ma.fields.String(required=True, allow_none=True)
     content_verdict = ma.fields.String(required=True, allow_none=True)
     thanks = ma.fields.String(required=True, allow_none=True)
-    confirmed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    confirmed_at = AwareDateTime(required=True, allow_none=True)
     ledger_entry_id = IdField(required=True, allow_none=True)
-    is_mine = ma.fields.Boolean(required=True)
-    claimed_by_me = ma.fields.Boolean(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    is_mine = Boolean(required=True)
+    claimed_by_me = Boolean(required=True)
+    created_at = AwareDateTime(required=True)
 
 
 WishPageSchema = page_schema(WishSchema, "WishPage")

@@ -16,14 +16,16 @@ from server.db.audit import AuditLog
 from server.db.types import utcnow
 from server.grid.report_models import Report
 from server.grid.service_log_models import ServiceLog
+from server.grid.wish_models import Wish
 from server.http.idempotency import IdempotencyRecord
 from server.notify.models import OutboxEvent
 from server.points.claim_models import PointClaim
 from server.points.ledger_models import Hold, LedgerEntry
 from server.rewards.models import Redemption
 from server.tasks.models import TaskAttendance
-from tests.claims_helpers import item_id, today
+from tests.claims_helpers import item_id, today, upload_dir  # noqa: F401 (fixture)
 from tests.conftest import error_code
+from tests.grid import wish_helpers as wishes
 from tests.rewards.test_rewards_support import give_points, make_offer
 from tests.tasks.test_tasks_support import T0, Clock, create_task, user_id
 
@@ -237,6 +239,59 @@ def accept_report(w):
     )
 
 
+def two(make, w) -> list[int]:
+    return [make(w.api)["id"] for _ in range(2)]
+
+
+def wish_pair(path: str, first: int, second: int, who: str, body=None) -> Case:
+    url = f"{wishes.WISHES}/{{}}/{path}"
+    return Case(Call(who, url.format(first), body), Call(who, url.format(second), body))
+
+
+def create_wish(w):
+    return Case(
+        Call(wishes.POSTER, wishes.WISHES, wishes.wish_body()),
+        Call(wishes.POSTER, wishes.WISHES, wishes.wish_body(title="帮忙换个灯泡")),
+    )
+
+
+def cancel_wish(w):
+    return wish_pair("cancel", *two(wishes.posted, w), wishes.POSTER)
+
+
+def approve_wish(w):
+    return wish_pair("approve", *two(wishes.posted, w), "reviewer", {"audience": "community"})
+
+
+def reject_wish(w):
+    path = f"{wishes.WISHES}/{wishes.posted(w.api)['id']}/reject"
+    return Case(
+        Call("reviewer", path, {"reason": "不属于微心愿范围"}),
+        Call("reviewer", path, {"reason": "信息不全"}),
+    )
+
+
+def claim_wish(w):
+    return wish_pair("claim", *two(wishes.published, w), "resident-1", {})
+
+
+def hand_back_wish(w):
+    return wish_pair("hand-back", *two(wishes.claimed, w), "resident-1", {})
+
+
+def fulfil_wish(w):
+    path = f"{wishes.WISHES}/{wishes.claimed(w.api)['id']}/fulfil"
+    photo = wishes.upload(w.api, "resident-1").get_json()["id"]
+    return Case(
+        Call("resident-1", path, {"note": "已经修好", "photo_ids": [photo]}),
+        Call("resident-1", path, {"note": "换了新的水龙头", "photo_ids": [photo]}),
+    )
+
+
+def confirm_wish(w):
+    return wish_pair("confirm", *two(wishes.fulfilled, w), wishes.POSTER, {})
+
+
 # Every route that takes Idempotency-Key, by its scope; money-like effects marked.
 CASES = {
     "points.claims": submit_claim,
@@ -253,6 +308,14 @@ CASES = {
     "grid.service_logs.reject": reject_service_log,
     "grid.reports": post_report,
     "grid.reports.accept": accept_report,  # credits the reporter
+    "wishes.create": create_wish,
+    "wishes.cancel": cancel_wish,
+    "wishes.approve": approve_wish,
+    "wishes.reject": reject_wish,
+    "wishes.claim": claim_wish,
+    "wishes.hand_back": hand_back_wish,
+    "wishes.fulfil": fulfil_wish,
+    "wishes.confirm": confirm_wish,  # credits the fulfiller
 }
 MONEY_LIKE = {
     ("POST", "/api/v1/points/claims/<int:claim_id>/approve"),
@@ -265,6 +328,7 @@ MONEY_LIKE = {
     ("POST", "/api/v1/grid/service-logs"),
     ("POST", "/api/v1/grid/service-logs/<int:log_id>/approve"),
     ("POST", "/api/v1/grid/reports/<int:report_id>/accept"),
+    ("POST", "/api/v1/wishes/<int:wish_id>/confirm"),
 }
 
 
@@ -286,6 +350,7 @@ def effects(query):
         TaskAttendance,
         ServiceLog,
         Report,
+        Wish,
         AuditLog,
         OutboxEvent,
     )
@@ -329,6 +394,7 @@ def test_every_idempotent_route_documents_the_header(app):
     assert documented == as_openapi
 
 
+@pytest.mark.usefixtures("upload_dir")
 @pytest.mark.parametrize("scope", sorted(CASES))
 def test_the_same_key_replays_refuses_reuse_and_waits_for_the_first(
     app, api, seeded, query, monkeypatch, scope
