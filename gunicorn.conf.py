@@ -1,12 +1,9 @@
 """Production gunicorn settings; every value can be overridden from the environment."""
 
 import gc
-import json
 import multiprocessing
 import os
 import sys
-
-import gunicorn.util
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
@@ -44,33 +41,3 @@ def post_worker_init(worker):
     # the worker stopped, a few times a minute under load (measured with gc.callbacks in
     # scripts/bench). Frozen objects are never scanned; requests' garbage is collected as usual.
     gc.freeze()
-
-
-# gunicorn answers the refusals above, and malformed requests (a control character in a
-# header, bad chunked framing), itself with an HTML page. gunicorn has no hook for that page,
-# so its writer is replaced: the same status, with the API's error envelope.
-FRAMING_ERRORS = {
-    400: ("bad_request", "请求格式有误"),
-    403: ("forbidden", "您没有权限进行此操作"),
-    414: ("uri_too_long", "请求地址过长"),
-    417: ("expectation_failed", "不支持该 Expect 请求头"),
-    431: ("headers_too_large", "请求头过大或过多"),
-    501: ("not_implemented", "不支持该传输编码"),
-}
-
-
-def write_json_error(sock, status_int, reason, mesg):
-    """gunicorn.util.write_error's signature; its English `mesg` is left out (gunicorn logs it)."""
-    code, message = FRAMING_ERRORS.get(status_int, ("internal_error", "系统繁忙，请稍后重试"))
-    error = {"error": {"code": code, "message": message, "details": {}}}
-    body = json.dumps(error, ensure_ascii=False).encode()
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\n"
-        "Connection: close\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
-
-
-gunicorn.util.write_error = write_json_error

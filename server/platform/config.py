@@ -117,9 +117,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "nested over 20 deep 400 `json_too_deep`; NUL or a lone surrogate in any text "
                 "or query parameter is 422 `validation_error`; booleans are JSON booleans "
                 "(`true`/`false` in a query string); dates lie in 2000-01-01..2100-12-31. "
-                "Before the app, gunicorn and nginx answer an over-long request line 414 "
+                "Before the app, nginx answers an over-long request line 414 "
                 "`uri_too_long`, over-long or too many headers 431 `headers_too_large`, a "
-                "control character in a header 400 `bad_request`, in the same envelope. "
+                "malformed header 400 `bad_request`, in the same envelope; gunicorn alone "
+                "answers these statuses with its own HTML page. "
                 "The full table is docs/api-errors.md in the repository."
             },
             "components": {
