@@ -22,7 +22,7 @@ def _size(text: str) -> int:
 
 def test_nginx_answers_its_own_refusals_with_the_error_envelope():
     pages = dict(re.findall(r"error_page (\d+)(?: =\d+)? /_errors/(\d+)\.json;", NGINX))
-    assert set(pages.values()) == {"400", "413", "414", "431", "502", "504"}
+    assert set(pages.values()) == {"400", "413", "414", "431", "501", "502", "504"}
     assert pages["494"] == "431"  # nginx's "header too large" goes out as 431
     assert "alias /opt/redpoints/deploy/nginx/errors/;" in NGINX
     for status in pages.values():
