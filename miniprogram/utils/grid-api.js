@@ -30,7 +30,6 @@ const ENDPOINTS = {
   listServiceItems: { method: 'GET', path: '/api/v1/grid/service-items' },
   searchGridResidents: { method: 'GET', path: '/api/v1/grid/residents' },
   createServiceLog: { method: 'POST', path: '/api/v1/grid/service-logs', idempotent: true },
-  listServiceLogs: { method: 'GET', path: '/api/v1/grid/service-logs' },
   getMyPerformance: { method: 'GET', path: '/api/v1/grid/performance/me' },
 };
 
@@ -64,7 +63,6 @@ function gridFunctions(call) {
     searchGridResidents: (query) => call('searchGridResidents', { query }),
     createServiceLog: (body, idempotencyKey) =>
       call('createServiceLog', { data: body, idempotencyKey }),
-    listServiceLogs: (query) => call('listServiceLogs', { query }),
     getMyPerformance: (query) => call('getMyPerformance', { query }),
   };
 }
