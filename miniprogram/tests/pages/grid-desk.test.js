@@ -249,6 +249,7 @@ describe('登记服务', () => {
     const sent = fake.requestsTo('POST /api/v1/grid/service-logs')[0];
     expect(sent.data).toEqual({
       item_id: 21,
+      grid_id: null, // one grid: the server takes it
       resident_id: 8,
       duration_minutes: 30,
       served_at: '2026-12-06T09:30:00+08:00',
@@ -285,6 +286,34 @@ describe('登记服务', () => {
     await fake.settle();
     expect(text(page, '.error-served_at')).toBe('服务时间不能晚于现在');
     expect(fake.navigations).toEqual([]);
+  });
+
+  test('a worker of two grids picks one; residents are searched in it', async () => {
+    const { fake, page } = await open('service-log-form', {
+      'GET /api/v1/me': 'me_grid_worker_two_grids',
+      'POST /api/v1/grid/service-logs': 'service_log_created',
+    });
+    expect(page.instance.data.grids.map((g) => g.name)).toEqual([
+      '第一网格（幸福里）',
+      '第二网格（和平苑）',
+    ]);
+    await fill(page, fake);
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.error-grid_id')).toBe('请选择服务的网格');
+    expect(fake.requestsTo('POST /api/v1/grid/service-logs')).toHaveLength(0);
+
+    find(page, '.grid-picker').dispatchEvent('change', { detail: { value: '1' } });
+    find(page, '.resident-search').dispatchEvent('input', { detail: { value: '李' } });
+    await fake.settle();
+    tap(page, '.search-btn');
+    await fake.settle();
+    expect(fake.requestsTo('GET /api/v1/grid/residents')[1].query.grid_id).toBe('2');
+    tap(page, '.resident-match');
+    tap(page, '.submit-btn');
+    await fake.settle();
+    const sent = fake.requestsTo('POST /api/v1/grid/service-logs')[0].data;
+    expect(sent).toMatchObject({ grid_id: 2, resident_id: 8 });
   });
 
   test('no resident found says so', async () => {
