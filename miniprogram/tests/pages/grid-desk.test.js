@@ -83,7 +83,7 @@ describe('the desk', () => {
     const { page } = await open('grid-desk', {
       'GET /api/v1/grid/reports': 'reports_grid_forbidden',
     });
-    expect(text(page, '.queue-error')).toBe('只有网格员可以查看网格队列，点此重试');
+    expect(text(page, '.queue-error')).toBe('只有网格员可以查看网格问题队列，点此重试');
     const other = await open('grid-desk', { 'GET /api/v1/grid/reports': 'reports_empty' });
     expect(text(other.page, '.queue-empty')).toBe('没有需要处理的问题');
   });
@@ -279,7 +279,7 @@ describe('登记服务', () => {
     await fake.settle();
     tap(page, '.submit-btn');
     await fake.settle();
-    expect(text(page, '.error-duration_minutes')).toBe('应在 1 到 1440 之间');
+    expect(text(page, '.error-duration_minutes')).toBe('应大于或等于 1 且小于或等于 1440');
 
     fake.on('POST /api/v1/grid/service-logs', 'service_log_future');
     tap(page, '.submit-btn');
@@ -314,6 +314,18 @@ describe('登记服务', () => {
     await fake.settle();
     const sent = fake.requestsTo('POST /api/v1/grid/service-logs')[0].data;
     expect(sent).toMatchObject({ grid_id: 2, resident_id: 8 });
+  });
+
+  test('the catalogue failing to load offers 重试', async () => {
+    const fake = serveDemo(installFakeWx(), { 'GET /api/v1/me': 'me_grid_worker' });
+    fake.once('GET /api/v1/grid/service-items', { network: true });
+    const page = renderPage('service-log-form');
+    await fake.settle();
+    expect(screenText(page)).toContain('网络连接失败，请检查网络后重试');
+    expect(exists(page, '.submit-btn')).toBe(false);
+    tap(page, '.page-state >>> .state__retry');
+    await fake.settle();
+    expect(exists(page, '.submit-btn')).toBe(true);
   });
 
   test('no resident found says so', async () => {

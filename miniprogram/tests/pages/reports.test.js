@@ -240,6 +240,6 @@ describe('a report, for its reporter', () => {
       { 'GET /api/v1/grid/reports/{report_id}': 'report_not_found' },
       { id: '9' }
     );
-    expect(screenText(page)).toContain('问题不存在');
+    expect(screenText(page)).toContain('问题不存在或无权查看');
   });
 });

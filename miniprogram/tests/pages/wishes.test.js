@@ -157,6 +157,21 @@ describe('claiming and fulfilling', () => {
   });
 });
 
+test('a wish I may not see: the message and 重试', async () => {
+  const fake = serveDemo(installFakeWx());
+  fake.once('GET /api/v1/wishes/{wish_id}', {
+    status: 404,
+    body: { error: { code: 'wish_not_found', message: '心愿不存在或无权查看', details: {} } },
+  });
+  const page = renderPage('wish-detail', { query: { id: '999' } });
+  await fake.settle();
+  expect(screenText(page)).toContain('心愿不存在或无权查看');
+  expect(exists(page, '.claim-btn')).toBe(false);
+  tap(page, '.page-state >>> .state__retry');
+  await fake.settle();
+  expect(exists(page, '.claim-btn')).toBe(true);
+});
+
 describe('my wish', () => {
   test('confirm with thanks', async () => {
     const { fake, page } = await open(
