@@ -21,6 +21,37 @@ describe('utils/api.js endpoint table', () => {
     );
   });
 
+  test("declares the grid's endpoints the grid pages call", () => {
+    expect(endpoints.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'listReportCategories',
+        'createReport',
+        'listReports',
+        'getReport',
+        'acceptReport',
+        'waitReport',
+        'resumeReport',
+        'resolveReport',
+        'transferReport',
+        'escalateReport',
+        'confirmReport',
+        'reopenReport',
+        'listWishes',
+        'createWish',
+        'getWish',
+        'cancelWish',
+        'claimWish',
+        'handBackWish',
+        'fulfilWish',
+        'confirmWish',
+        'listServiceItems',
+        'searchGridResidents',
+        'createServiceLog',
+        'getMyPerformance',
+      ])
+    );
+  });
+
   test.each(endpoints)('%s: its method and path exist in schemas/openapi.json', (name, ep) => {
     const operation = contract.findOperation(ep.method, ep.path);
     expect(operation && operation.key).toBe(`${ep.method} ${ep.path}`);

@@ -7,6 +7,7 @@
 
 const config = require('../config');
 const session = require('./session');
+const grid = require('./grid-api');
 
 const ENDPOINTS = {
   // auth and profile
@@ -68,6 +69,8 @@ const ENDPOINTS = {
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
+// The grid's endpoints live in their own table (utils/grid-api.js).
+Object.assign(ENDPOINTS, grid.ENDPOINTS);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -425,5 +428,7 @@ function attendanceBody(token, location) {
   }
   return body;
 }
+
+Object.assign(api, grid.gridFunctions(call));
 
 module.exports = api;

@@ -15,6 +15,7 @@ const DEV_IDENTITIES = ['resident-1', 'resident-2', 'merchant-1', 'reviewer', 'g
 const ROLE_ENTRIES = [
   { role: 'merchant_staff', key: 'merchant', title: '商家核销', url: '/pages/merchant/index' },
   { role: 'reviewer', key: 'review', title: '积分审核', url: '/pages/review/index' },
+  { role: 'grid_worker', key: 'grid', title: '网格工作台', url: '/pages/grid-desk/index' },
 ];
 
 function view(me) {

@@ -80,6 +80,10 @@ Component(
       goMyTasks() {
         wx.navigateTo({ url: '/pages/my-tasks/index' });
       },
+      // 随手拍 and 微心愿, one tap from the home tab.
+      openEntry(e) {
+        wx.navigateTo({ url: e.currentTarget.dataset.url });
+      },
       async scanCheckin() {
         if (this.data.scanning) return;
         this.setData({ scanning: true });

@@ -26,6 +26,15 @@ const DEFAULTS = {
   'GET /api/v1/merchant/redemptions': 'merchant_redemptions',
   'GET /api/v1/merchant/statement': 'merchant_statement',
   'GET /api/v1/uploads/{upload_id}': { status: 200, body: null },
+  // the grid: 随手拍, 微心愿, service logs
+  'GET /api/v1/grid/report-categories': 'report_categories',
+  'GET /api/v1/grid/reports': 'reports_mine',
+  'GET /api/v1/grid/reports/{report_id}': 'report_resolved',
+  'GET /api/v1/wishes': 'wishes_board',
+  'GET /api/v1/wishes/{wish_id}': 'wish_published',
+  'GET /api/v1/grid/service-items': 'service_items',
+  'GET /api/v1/grid/residents': 'grid_residents',
+  'GET /api/v1/grid/performance/me': 'performance_me',
 };
 
 function serveDemo(fake, extra = {}) {

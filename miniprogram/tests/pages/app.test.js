@@ -67,6 +67,8 @@ const QUERIES = {
   'task-manage': { id: '11' },
   'offer-detail': { id: '21' },
   redemption: { id: '31' },
+  'report-detail': { id: '501' },
+  'wish-detail': { id: '601' },
 };
 
 test.each(pageNames)('page %s renders Chinese text for a member', async (name) => {

@@ -128,14 +128,39 @@ test('a server error shows its Chinese message', async () => {
   expect(screenText(page)).toContain('系统繁忙，请稍后重试');
 });
 
-test('a member has 我的兑换 / 我的任务 / 我的申报 with points and hours', async () => {
+test('a member has 我的兑换 / 我的任务 / 我的申报 / 我的随手拍 / 我的心愿', async () => {
   const { fake, page } = await showMe('me_resident');
-  expect(texts(page, '.records .cell__label')).toEqual(['我的兑换', '我的任务', '我的申报']);
+  expect(texts(page, '.records .cell__label')).toEqual([
+    '我的兑换',
+    '我的任务',
+    '我的申报',
+    '我的随手拍',
+    '我的心愿',
+  ]);
   expect(text(page, '.my-redemptions .cell__value')).toBe('可用积分 100');
   expect(text(page, '.my-tasks .cell__value')).toBe('今年 12.5 小时');
   tap(page, '.my-redemptions');
   await fake.settle();
   expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/my-redemptions/index' }]);
+});
+
+test('my reports and my wishes open their lists', async () => {
+  const { fake, page } = await showMe('me_resident');
+  tap(page, '.my-reports');
+  tap(page, '.my-wishes');
+  await fake.settle();
+  expect(fake.navigations.map((n) => n.url)).toEqual([
+    '/pages/my-reports/index',
+    '/pages/wishes/index?scope=mine',
+  ]);
+});
+
+test('a grid worker has the 网格工作台 entry', async () => {
+  const { fake, page } = await showMe('me_grid_worker');
+  expect(texts(page, '.entry')).toEqual(['网格工作台']);
+  tap(page, '.entry--grid');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/grid-desk/index' }]);
 });
 
 test('someone new has no records card', async () => {

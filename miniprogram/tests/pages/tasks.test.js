@@ -64,6 +64,19 @@ describe('task list', () => {
   });
 });
 
+test('the home tab reaches 随手拍 and 微心愿 in one tap', async () => {
+  const { fake, page } = await open('tasks');
+  expect(text(page, '.report-entry .quick__title')).toBe('随手拍');
+  expect(text(page, '.wishes-entry .quick__title')).toBe('微心愿');
+  tap(page, '.report-entry');
+  tap(page, '.wishes-entry');
+  await fake.settle();
+  expect(fake.navigations).toEqual([
+    { type: 'navigateTo', url: '/pages/report-form/index' },
+    { type: 'navigateTo', url: '/pages/wishes/index' },
+  ]);
+});
+
 describe('sign-up', () => {
   test('signing up shows 已报名', async () => {
     const { fake, page } = await open('task-detail', { id: '11' });
