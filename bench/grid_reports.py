@@ -8,12 +8,10 @@ their cost must not grow with history: target p99(100k) / p99(1k) <= 1.5 for eac
     python -m bench.grid_reports [--small 1000] [--big 100000]   # its own stack
 
 Over HTTP against gunicorn (PostgreSQL + Redis): one community with GRIDS grids, a grid worker
-of the first, an admin and RESIDENTS reporters is made in-process. The grid has no bulk path
-for reports, so they are loaded here, in one place (`report_row` and `load`), by a Core
-INSERT of rows shaped as the services leave them in each state (submit_report's columns and
-SLA clock, then accept, wait, resolve, confirm, mark_duplicate, reject); the clocks come from
-`report_sla` itself. Their outbox events and reporter credits are not loaded: these reads never
-touch them. Tables are VACUUM ANALYZEd after each load.
+of the first, an admin and RESIDENTS reporters is made in-process; the reports are bulk-loaded
+by bench/grid_rows.py (the grid has no bulk path of its own) in the shape the services leave
+each state, and VACUUM ANALYZEd. Each endpoint is measured with the same thread-pool client at
+1k reports, then again at 100k.
 """
 
 import argparse

@@ -60,6 +60,7 @@ def report_row(world: dict, n: int, now, anchors: dict) -> dict:
         "latitude": None,
         "longitude": None,
         "photo_ids": [],
+        "resolution_photo_ids": [],
         "status": "submitted",
         "content_verdict": "pass",
         "accept_within": accept,
@@ -92,7 +93,7 @@ def report_row(world: dict, n: int, now, anchors: dict) -> dict:
     elif state in ("resolved", "confirmed"):
         resolved_at = accepted_at + timedelta(hours=5 + n % 40)
         row.update(status="resolved", resolved_by=world["worker_id"], resolved_at=resolved_at)
-        row.update(resolution_note="已清理完毕", resolution_photo_ids=[])
+        row.update(resolution_note="已清理完毕")
         row.update(report_sla.stopped(_Clock(row), resolved_at, paused=False))
         if state == "confirmed":
             row.update(status="confirmed", rating=3 + n % 3, confirmed_at=resolved_at + age / 10)
