@@ -13,20 +13,20 @@ from datetime import timedelta
 GRIDS = 8
 CHUNK = 5_000  # rows per INSERT statement and transaction
 
-# State by a report's mixed number % 100: most history is closed, about 15 % open (some of it
-# overdue), as in a community that keeps up with its reports but not always in time.
-MIX = [
-    ("confirmed", 70),
-    ("resolved", 6),
-    ("duplicate", 5),
-    ("rejected", 3),
-    ("in_review", 1),
-    ("waiting", 2),
-    ("accepted", 5),
-    ("submitted", 8),
-]
-STATE_OF = [state for state, share in MIX for _ in range(share)]
-assert len(STATE_OF) == 100
+# A community that keeps up: the open backlog is its recent reports, not a share of its
+# history (one that closed 100,000 reports does not have 15,000 open). Each load's newest
+# RECENT reports are from the last 6 days (many open, some past due); older ones are closed.
+RECENT = 150
+RECENT_MIX = [
+    ("submitted", 30), ("accepted", 25), ("waiting", 10), ("resolved", 15), ("confirmed", 10),
+    ("duplicate", 5), ("in_review", 3), ("rejected", 2),
+]  # fmt: skip
+HISTORY_MIX = [("confirmed", 78), ("resolved", 8), ("duplicate", 8), ("rejected", 6)]
+STATES = {
+    recent: [state for state, share in mix for _ in range(share)]
+    for recent, mix in ((True, RECENT_MIX), (False, HISTORY_MIX))
+}
+assert all(len(states) == 100 for states in STATES.values())
 OPEN = ("submitted", "accepted", "waiting")
 
 
@@ -35,18 +35,18 @@ def _mixed(n: int) -> int:
     return (n * 2654435761) % 2**32
 
 
-def report_row(world: dict, n: int, now, anchors: dict) -> dict:
-    """Report n as the services leave it in its state."""
+def report_row(world: dict, n: int, now, anchors: dict, recent: bool = False) -> dict:
+    """Report n (a recent one or history) as the services leave it in its state."""
     from server.grid import report_sla
 
     h = _mixed(n)
-    state = STATE_OF[(h >> 8) % 100]
+    state = STATES[recent][(h >> 8) % 100]
     grid_id = world["grid_ids"][h % GRIDS]
     accept, resolve = world["accept_within"], world["resolve_within"]
-    # Open reports are recent (0-6 days: some past their due), closed ones up to two years old.
+    # Recent: 0-6 days old (some open ones past their due); history: up to two years old.
     age = (
         timedelta(minutes=(n * 37) % (6 * 1440))
-        if state in OPEN
+        if recent
         else timedelta(days=7 + n % 720, minutes=n % 1440)
     )
     posted = now - age
@@ -128,7 +128,8 @@ def load(app, world: dict, start: int, stop: int) -> float:
                 )
         for lo in range(start, stop + 1, CHUNK):
             rows = [
-                report_row(world, n, now, anchors) for n in range(lo, min(stop, lo + CHUNK - 1) + 1)
+                report_row(world, n, now, anchors, recent=n > stop - RECENT)
+                for n in range(lo, min(stop, lo + CHUNK - 1) + 1)
             ]
             # Every key in every row, so one executemany statement takes them all.
             keys = set().union(*rows)
