@@ -114,6 +114,12 @@ def _history_latency(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return history_latency.bench_rows(ctx, opts)
 
 
+def _grid(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import grid_reports
+
+    return grid_reports.bench_rows(ctx, opts)
+
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="healthz",
@@ -180,6 +186,15 @@ SCENARIOS: list[Scenario] = [
         description="balance, ledger first page and rankings latency with 10 thousand, then "
         "1 million ledger entries in the database (bulk-loaded through ledger.import_credits)",
         runner=_history_latency,
+    ),
+    Scenario(
+        name="grid",
+        method="GET",
+        path="/api/v1/grid/reports?scope=grid, /api/v1/grid/reports/stats",
+        description="a grid worker's report queue (all and open only) and the community's "
+        "per-grid open and overdue counts with 1,000, then 100,000 reports in the database "
+        "(bulk-loaded by bench/grid_rows.py in the services' shape)",
+        runner=_grid,
     ),
 ]
 

@@ -28,6 +28,12 @@ def demo_openids(identities) -> set[str]:
     return {stable_id(appid, identity, "openid") for identity in identities}
 
 
+def demo_user(identity: str) -> User | None:
+    """The demo's user for `identity` (None before seed-demo made them)."""
+    openid = stable_id(current_app.config["WECHAT_APPID"], identity, "openid")
+    return db.session.scalar(select(User).where(User.openid == openid))
+
+
 def database_is_empty() -> bool:
     """True when no application table holds a row (a database `scripts/run` may seed)."""
     for table in db.metadata.sorted_tables:

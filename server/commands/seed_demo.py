@@ -234,5 +234,8 @@ def seed_demo() -> dict[str, int]:
     from server.tasks.seed import seed_tasks
 
     _counts.update(seed_tasks(community))
+    from server.commands.seed_grid import seed_grid
+
+    _counts.update(seed_grid(community))  # commits as its services do
     db.session.commit()
     return dict(_counts)

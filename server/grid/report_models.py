@@ -71,7 +71,14 @@ class Report(db.Model):
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
         # A grid's queue and the community's per-grid counts read these without a scan.
         Index("ix_reports_grid_queue", "grid_id", "status", "id"),
-        Index("ix_reports_community_status", "community_id", "status", "grid_id"),
+        # The per-grid counts read only this index on PostgreSQL (id and due times included).
+        Index(
+            "ix_reports_open_counts",
+            "community_id",
+            "status",
+            "grid_id",
+            postgresql_include=["id", "accept_due_at", "resolve_due_at"],
+        ),
         Index("ix_reports_reporter", "reporter_id", "id"),
         Index("ix_reports_closed_by", "community_id", "resolved_by", "confirmed_at"),
     )

@@ -90,6 +90,7 @@ def test_select_always_keeps_the_ceiling_and_rejects_unknown_names():
         "history_latency",
     ]
     assert [s.name for s in scenarios.select(None)] == [s.name for s in scenarios.SCENARIOS]
+    assert [s.name for s in scenarios.select(["grid"])] == ["healthz", "grid"]
     with pytest.raises(ValueError):
         scenarios.select(["nope"])
     assert sum(s.ceiling for s in scenarios.SCENARIOS) == 1
@@ -138,6 +139,7 @@ def test_python_driven_scenarios_are_registered_with_runners():
         "ledger_throughput",
         "fused_writes",
         "history_latency",
+        "grid",
     }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 
