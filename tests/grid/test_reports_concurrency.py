@@ -4,8 +4,6 @@ Threads are released together by a barrier, each on its own connection and trans
 (PostgreSQL only: SQLite serialises every writer anyway).
 """
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -14,37 +12,14 @@ from server.community.models import RoleGrant
 from server.db.session import db
 from server.grid import report_handling, report_points
 from server.grid.report_models import Report
-from server.http.errors import AppError
 from server.points.ledger_models import Account, LedgerEntry
+from tests.concurrency import run_together
 from tests.grid import reports_helpers
 from tests.grid.reports_helpers import demo_community_id, new_report, user_id
 
 clock = reports_helpers.clock
 reports_world = reports_helpers.reports_world
 N = 8
-
-
-def run_together(app, fn, args):
-    barrier = threading.Barrier(len(args))
-    outcomes = [None] * len(args)
-
-    def worker(i, arg):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = ("ok", fn(arg))
-            except AppError as exc:
-                db.session.rollback()
-                outcomes[i] = ("error", exc.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """Twenty reviewers approve one service log at the same moment: one wins, one credit."""
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -10,38 +8,15 @@ from server.community.models import Community, RoleGrant
 from server.db.session import db
 from server.grid import service_log_review
 from server.grid.service_log_models import ServiceLog
-from server.http.errors import AppError
 from server.points.ledger_models import Account, LedgerEntry
 from tests import write_paths
+from tests.concurrency import run_together
 from tests.grid import service_log_helpers as h
 
 upload_dir = h.upload_dir
 gapi = h.gapi
 write_path = write_paths.write_path  # the fixture: both ledger paths on PostgreSQL
 N = 20
-
-
-def run_together(app, fn, args):
-    """fn(arg) for every arg, each in its own thread, session and transaction, all at once."""
-    barrier = threading.Barrier(len(args))
-    outcomes = [None] * len(args)
-
-    def worker(i, arg):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = ("ok", fn(arg))
-            except AppError as exc:
-                outcomes[i] = ("error", exc.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
 
 
 @pytest.fixture

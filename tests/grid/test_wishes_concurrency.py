@@ -1,6 +1,5 @@
 """Wishes under real concurrency: PostgreSQL, threads released together by a Barrier."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -13,42 +12,15 @@ from server.db.audit import AuditLog
 from server.db.session import db
 from server.grid import wish_claims, wishes
 from server.grid.wish_models import Wish
-from server.http.errors import AppError
 from server.notify.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from tests import claims_helpers
+from tests.concurrency import run_n_together as run_together
 from tests.grid.wish_helpers import today, uid
 
 pytestmark = pytest.mark.postgres
 upload_dir = claims_helpers.upload_dir
 CLAIMERS = 50
-
-
-def run_together(app, n, fn):
-    """Run fn(i) in n threads released by one barrier; each result or refusal code."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[i] = ("ok", fn(i))
-            except AppError as exc:
-                db.session.rollback()
-                results[i] = ("refused", exc.code)
-            except Exception as exc:  # noqa: BLE001 - reported by the assertions
-                db.session.rollback()
-                results[i] = ("crash", repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def party_members(app, n) -> list[int]:

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from server.auth.models import User
 from server.community.models import Community, RoleGrant
 from server.db.session import db
-from server.http.errors import AppError
 from server.points import claim_review
 from server.points import claims as claims_service
 from server.points.claim_models import PointClaim
@@ -16,6 +15,7 @@ from server.points.ledger_models import Account, LedgerEntry
 from server.points.models import PointItem
 from server.wechat.emulator import stable_id
 from tests.claims_helpers import today
+from tests.concurrency import run_together
 from tests.conftest import APPID
 
 N = 8
@@ -25,29 +25,6 @@ def user_id(identity):
     return db.session.scalar(
         select(User.id).where(User.openid == stable_id(APPID, identity, "openid"))
     )
-
-
-def run_together(app, fn, args):
-    """Run fn(arg) for every arg in its own thread, session and transaction, all at once."""
-    barrier = threading.Barrier(len(args))
-    outcomes = [None] * len(args)
-
-    def worker(i, arg):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = ("ok", fn(arg))
-            except AppError as exc:
-                outcomes[i] = ("error", exc.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Concurrency on real PostgreSQL: threads released together, each with its own session."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -11,13 +10,13 @@ from server.auth.models import User
 from server.community.models import Membership
 from server.db.session import db
 from server.db.types import utcnow
-from server.http.errors import AppError
 from server.points import ledger
 from server.points.ledger import Hold, LedgerEntry
 from server.rewards import closing, codes
 from server.rewards import redemption as redemption_service
 from server.rewards import verify as verify_service
 from server.rewards.models import Redemption
+from tests.concurrency import run_n_together as run_together
 from tests.rewards.test_rewards_support import (
     balance,
     demo_community_id,
@@ -30,33 +29,6 @@ from tests.rewards.test_rewards_support import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("write_path")]
-
-
-def run_together(app, n, fn):
-    """Run fn(i) in n threads released by one barrier; return each result or error code."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[i] = ("ok", fn(i))
-            except AppError as exc:
-                db.session.rollback()
-                results[i] = ("refused", exc.code)
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                db.session.rollback()
-                results[i] = ("crash", repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def _reserved(app, query, identity="resident-1", points=30):
