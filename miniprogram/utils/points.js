@@ -14,6 +14,7 @@ const RANKING_KINDS = [
   { key: 'party_member', name: '党员' },
   { key: 'organisation', name: '单位' },
   { key: 'grid_worker', name: '网格员' },
+  { key: 'merchant', name: '店铺' },
 ];
 
 const PERIODS = [

@@ -168,13 +168,14 @@ def fulfil_wish(user: User, wish_id: int, *, note: str, photo_ids: list[int]) ->
 
 
 def credit_fulfiller(wish: Wish, actor_id: int | None):
-    """Credit the fulfiller once (key `wish:<id>:fulfil`): the organisation's own account for
-    an organisation's claim, else the person's. Shops have no point accounts (the ledger's
-    holders are people and organisations), so a shop's staff member earns for it."""
+    """Credit the fulfiller once (key `wish:<id>:fulfil`): the organisation's or the shop's
+    own account for their claim (ranked among their own kind), else the person's."""
     from server.points import ledger
 
     if wish.claimer_kind == "organisation":
         account = ledger.account_for_organisation(wish.community_id, wish.claimer_organisation_id)
+    elif wish.claimer_kind == "merchant":
+        account = ledger.account_for_merchant(wish.community_id, wish.claimer_merchant_id)
     else:
         account = ledger.account_for_user(wish.community_id, wish.claimer_id)
     return ledger.credit(

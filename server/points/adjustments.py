@@ -5,14 +5,15 @@ import uuid
 from sqlalchemy import select
 
 from server.auth.models import User
-from server.community.authz import authorize, grants_of, has_role, membership_of
-from server.community.models import Organisation
+from server.community.authz import authorize, grants_of, membership_of
+from server.community.models import Merchant, Organisation
 from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Forbidden, NotFound, Unprocessable
 from server.notify.outbox import emit_event
 from server.points import ledger
 from server.points.balance import entry_view
+from server.points.holders import staffs
 from server.points.ledger_models import Account, LedgerEntry
 
 # Entries an admin may correct here. Settlements are undone through their redemption.
@@ -43,9 +44,11 @@ def _require_some_admin(actor: User) -> None:
         raise Forbidden("只有社区管理员可以调整积分")
 
 
-def _target_account(actor: User, user_id: int | None, organisation_id: int | None) -> Account:
-    if (user_id is None) == (organisation_id is None):
-        raise Unprocessable("请指定一位居民或一个单位", code="holder_required")
+def _target_account(
+    actor: User, user_id: int | None, organisation_id: int | None, merchant_id: int | None
+) -> Account:
+    if sum(x is not None for x in (user_id, organisation_id, merchant_id)) != 1:
+        raise Unprocessable("请指定一位居民、一个单位或一家店铺", code="holder_required")
     if user_id is not None:
         target = db.session.get(User, user_id)
         membership = membership_of(target) if target is not None else None
@@ -53,15 +56,20 @@ def _target_account(actor: User, user_id: int | None, organisation_id: int | Non
             raise NotFound("该用户不存在或未加入社区", code="holder_not_found")
         authorize(actor, community_id=membership.community_id, roles=("admin",))
         return ledger.account_for_user(membership.community_id, target.id)
-    org = db.session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound("单位不存在", code="holder_not_found")
-    authorize(actor, community_id=org.community_id, roles=("admin",))
-    return ledger.account_for_organisation(org.community_id, org.id)
+    if organisation_id is not None:
+        holder = db.session.get(Organisation, organisation_id)
+        open_account = ledger.account_for_organisation
+    else:
+        holder = db.session.get(Merchant, merchant_id)
+        open_account = ledger.account_for_merchant
+    if holder is None:
+        raise NotFound("单位或店铺不存在", code="holder_not_found")
+    authorize(actor, community_id=holder.community_id, roles=("admin",))
+    return open_account(holder.community_id, holder.id)
 
 
 class CannotCreditSelf(Forbidden):
-    code, message = "cannot_credit_self", "不能给自己或本人所在单位加分，请由其他管理员操作"
+    code, message = "cannot_credit_self", "不能给自己或本人所在单位、店铺加分，请由其他管理员操作"
 
 
 def refuse_self_credit(actor: User, account: Account, amount: int) -> None:
@@ -70,11 +78,7 @@ def refuse_self_credit(actor: User, account: Account, amount: int) -> None:
     admin. Deductions (amount <= 0) earn nothing and stay allowed."""
     if amount <= 0:
         return
-    if account.holder_type == "user":
-        own = account.holder_id == actor.id
-    else:
-        own = has_role(actor, account.community_id, "org_staff", organisation_id=account.holder_id)
-    if own:
+    if staffs(actor, account.community_id, account.holder_type, account.holder_id):
         raise CannotCreditSelf()
 
 
@@ -89,13 +93,14 @@ def adjust(
     reason: str,
     user_id: int | None = None,
     organisation_id: int | None = None,
+    merchant_id: int | None = None,
     request_key: str | None = None,
 ) -> tuple[LedgerEntry, Account]:
     """Grant a bonus (amount > 0) or a deduction (amount < 0); audited; once per request key."""
     _require_some_admin(actor)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise Unprocessable("调整积分不能为 0", code="invalid_amount")
-    account = _target_account(actor, user_id, organisation_id)
+    account = _target_account(actor, user_id, organisation_id, merchant_id)
     refuse_self_credit(actor, account, amount)
     key = f"adjustment:{actor.id}:{request_key or uuid.uuid4().hex}"
     replayed = _existing(key) is not None

@@ -1,16 +1,14 @@
-"""Balance and history of the caller's own account (or of an organisation they work for)."""
+"""Balance and history of the caller's own account (or of an organisation or shop they staff)."""
 
 from sqlalchemy import func, select
 
 from server.auth.models import User
-from server.community.authz import authorize, require_membership
-from server.community.models import Organisation
 from server.db.session import db
-from server.http.errors import NotFound
 from server.http.pagination import Page, paginate_by_id
 from server.platform.localtime import local_year
+from server.points.holders import readable_holder
 from server.points.ledger import find_account
-from server.points.ledger_models import Account, LedgerEntry, PeriodTotal
+from server.points.ledger_models import OWN_KIND, Account, LedgerEntry, PeriodTotal
 
 KIND_LABELS = {
     "credit": "获得积分",
@@ -23,27 +21,9 @@ KIND_LABELS = {
 }
 
 
-def _holder(user: User, organisation_id: int | None) -> tuple[int, str, int]:
-    """(community_id, holder_type, holder_id) the caller may read."""
-    membership = require_membership(user)
-    if organisation_id is None:
-        return membership.community_id, "user", user.id
-    org = db.session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound("单位不存在", code="organisation_not_found")
-    authorize(
-        user,
-        community_id=org.community_id,
-        roles=("org_staff", "admin"),
-        organisation_id=org.id,
-        message="您不是该单位的工作人员",
-    )
-    return org.community_id, "organisation", org.id
-
-
 def year_earned(account: Account, year: int) -> int:
     """Points earned in a Shanghai calendar year, from the monthly totals (a dozen rows)."""
-    kind = "organisation" if account.holder_type == "organisation" else "person"
+    kind = OWN_KIND[account.holder_type]
     total = db.session.scalar(
         select(func.sum(PeriodTotal.points)).where(
             PeriodTotal.account_id == account.id,
@@ -55,9 +35,11 @@ def year_earned(account: Account, year: int) -> int:
     return int(total or 0)
 
 
-def balance_of(user: User, organisation_id: int | None = None) -> dict:
+def balance_of(
+    user: User, organisation_id: int | None = None, merchant_id: int | None = None
+) -> dict:
     """Balance, held, available, lifetime earned and this year's earned points."""
-    community_id, holder_type, holder_id = _holder(user, organisation_id)
+    community_id, holder_type, holder_id = readable_holder(user, organisation_id, merchant_id)
     account = find_account(community_id, holder_type, holder_id)
     year = local_year()
     view = {
@@ -99,10 +81,14 @@ def entry_view(entry: LedgerEntry) -> dict:
 
 
 def history_of(
-    user: User, limit: int, cursor: str | None, organisation_id: int | None = None
+    user: User,
+    limit: int,
+    cursor: str | None,
+    organisation_id: int | None = None,
+    merchant_id: int | None = None,
 ) -> Page:
     """The account's entries, newest first, each with its Chinese reason."""
-    community_id, holder_type, holder_id = _holder(user, organisation_id)
+    community_id, holder_type, holder_id = readable_holder(user, organisation_id, merchant_id)
     account = find_account(community_id, holder_type, holder_id)
     account_id = account.id if account is not None else -1
     stmt = select(LedgerEntry).where(LedgerEntry.account_id == account_id)

@@ -10,9 +10,9 @@ from server.points.ledger_schemas import (
     AdjustmentCreateSchema,
     AdjustmentResultSchema,
     BalanceSchema,
+    HolderQuerySchema,
     LedgerPageSchema,
     LedgerQuerySchema,
-    OrganisationQuerySchema,
     RankingPageSchema,
     RankingQuerySchema,
     ReverseSchema,
@@ -25,11 +25,11 @@ blp = Blueprint(
 
 @blp.route("/points/balance", methods=["GET"])
 @blp.doc(security=BEARER)
-@blp.arguments(OrganisationQuerySchema, location="query")
+@blp.arguments(HolderQuerySchema, location="query")
 @blp.response(200, BalanceSchema)
 def get_balance(args):
-    """The caller's balance (or their organisation's, for its staff)."""
-    return balance.balance_of(current_user(), args.get("organisation_id"))
+    """The caller's balance (or their organisation's or shop's, for its staff)."""
+    return balance.balance_of(current_user(), args.get("organisation_id"), args.get("merchant_id"))
 
 
 @blp.route("/points/ledger", methods=["GET"])
@@ -39,7 +39,11 @@ def get_balance(args):
 def get_ledger(args):
     """The caller's point history, newest first; each entry says why."""
     page = balance.history_of(
-        current_user(), args["limit"], args["cursor"], args.get("organisation_id")
+        current_user(),
+        args["limit"],
+        args["cursor"],
+        args.get("organisation_id"),
+        args.get("merchant_id"),
     )
     return page.as_dict()
 
@@ -54,13 +58,14 @@ def _result(entry, account) -> dict:
 @blp.arguments(AdjustmentCreateSchema)
 @blp.response(201, AdjustmentResultSchema)
 def create_adjustment(body):
-    """Grant a bonus or a deduction (扣分) with a reason (admins; audited)."""
+    """A bonus or a deduction (扣分) for a resident, organisation or shop (admins; audited)."""
     entry, account = adjustments.adjust(
         current_user(),
         amount=body["amount"],
         reason=body["reason"],
         user_id=body.get("user_id"),
         organisation_id=body.get("organisation_id"),
+        merchant_id=body.get("merchant_id"),
         request_key=request_key(),
     )
     return _result(entry, account)

@@ -22,7 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
 
-HOLDER_TYPES = ("user", "organisation")
+HOLDER_TYPES = ("user", "organisation", "merchant")
+# The ranking kind every earning of a holder counts in (a person may count in more: see
+# statements.rank_kinds_of); shops (信用店铺) are ranked among their own kind.
+OWN_KIND = {"user": "person", "organisation": "organisation", "merchant": "merchant"}
 # Entry kinds. Credits that count as "earned" (lifetime `earned`, monthly rankings):
 EARNING_KINDS = ("credit", "bonus", "import")
 # Debits callers may post directly; `settle` and `reversal` are posted by the ledger itself.
@@ -39,7 +42,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Account(db.Model):
-    """One point account per holder (a person or an organisation) per community."""
+    """One point account per holder (a person, an organisation or a shop) per community."""
 
     __tablename__ = "point_accounts"
     __table_args__ = (
@@ -54,7 +57,7 @@ class Account(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     holder_type: Mapped[str] = mapped_column(String(16))
-    # users.id or organisations.id, depending on holder_type (so no foreign key).
+    # users.id, organisations.id or merchants.id, depending on holder_type (so no foreign key).
     holder_id: Mapped[int] = mapped_column(Integer)
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     held: Mapped[int] = mapped_column(BigInteger, default=0)

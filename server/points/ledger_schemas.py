@@ -9,15 +9,25 @@ from server.points.ledger_models import ENTRY_KINDS
 from server.points.rankings import KINDS
 
 
-class OrganisationQuerySchema(ma.Schema):
+class HolderQuerySchema(ma.Schema):
     organisation_id = IdField(
         load_default=None,
         strict=False,
         metadata={"description": "单位工作人员查看本单位账户"},
     )
+    merchant_id = IdField(
+        load_default=None,
+        strict=False,
+        metadata={"description": "店铺工作人员查看本店铺（信用店铺）账户"},
+    )
+
+    @ma.validates_schema
+    def _one_holder(self, data, **_kwargs):
+        if data.get("organisation_id") is not None and data.get("merchant_id") is not None:
+            raise ma.ValidationError("organisation_id 与 merchant_id 只能指定一个", "merchant_id")
 
 
-class LedgerQuerySchema(PageArgsSchema, OrganisationQuerySchema):
+class LedgerQuerySchema(PageArgsSchema, HolderQuerySchema):
     pass
 
 
@@ -57,6 +67,7 @@ def _non_zero(value: int) -> None:
 class AdjustmentCreateSchema(StrictSchema):
     user_id = IdField(load_default=None)
     organisation_id = IdField(load_default=None)
+    merchant_id = IdField(load_default=None)
     amount = ma.fields.Integer(
         required=True,
         strict=True,
@@ -67,8 +78,11 @@ class AdjustmentCreateSchema(StrictSchema):
 
     @ma.validates_schema
     def _one_holder(self, data, **_kwargs):
-        if (data.get("user_id") is None) == (data.get("organisation_id") is None):
-            raise ma.ValidationError("请指定 user_id 或 organisation_id 其中之一", "user_id")
+        holders = ("user_id", "organisation_id", "merchant_id")
+        if sum(data.get(name) is not None for name in holders) != 1:
+            raise ma.ValidationError(
+                "请指定 user_id、organisation_id 或 merchant_id 其中之一", "user_id"
+            )
 
 
 class ReverseSchema(StrictSchema):

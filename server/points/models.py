@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.db.session import db
 from server.db.types import JSONType, UTCDateTime, utcnow
 
-ACCOUNT_KINDS = ("person", "party_member", "organisation", "grid_worker")
+ACCOUNT_KINDS = ("person", "party_member", "organisation", "grid_worker", "merchant")
 DIRECTIONS = ("earn", "deduct")
 
 

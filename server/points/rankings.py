@@ -30,8 +30,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.community.authz import grants_of, require_membership
-from server.community.models import Organisation
+from server.community.authz import require_membership
+from server.community.models import Merchant, Organisation
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Unprocessable
@@ -39,6 +39,7 @@ from server.http.pagination import decode_cursor, encode_cursor
 from server.platform import redis_after_commit
 from server.platform.localtime import month_of
 from server.platform.masking import mask_name
+from server.points.holders import STAFF, staffed_ids
 from server.points.ledger_models import Account
 from server.points.models import ACCOUNT_KINDS
 from server.points.ranking_sources import member_of, ready_key, set_key, source_for
@@ -143,50 +144,55 @@ def _names(account_ids: list[int]) -> dict[int, str]:
             Account.id.in_(account_ids)
         )
     ).all()
-    user_ids = [a.holder_id for a in accounts if a.holder_type == "user"]
-    org_ids = [a.holder_id for a in accounts if a.holder_type == "organisation"]
+
+    def ids(holder_type: str) -> list[int]:
+        return [a.holder_id for a in accounts if a.holder_type == holder_type]
+
     users = {
         u.id: mask_name(u.real_name or u.nickname)
         for u in db.session.execute(
-            select(User.id, User.real_name, User.nickname).where(User.id.in_(user_ids))
+            select(User.id, User.real_name, User.nickname).where(User.id.in_(ids("user")))
         )
     }
-    # Organisations are public institutions (驻区单位): their names are shown in full.
-    orgs = dict(
-        db.session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
-        ).all()
-    )
+    # Organisations (驻区单位) and shops (信用店铺) are public: their names are shown in full.
+    public = {
+        "organisation": dict(
+            db.session.execute(
+                select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_(ids("organisation"))
+                )
+            ).all()
+        ),
+        "merchant": dict(
+            db.session.execute(
+                select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids("merchant")))
+            ).all()
+        ),
+    }
+    fallback = {"organisation": "驻区单位", "merchant": "信用店铺"}
     names = {}
     for a in accounts:
         if a.holder_type == "user":
             names[a.id] = users.get(a.holder_id, mask_name(None))
         else:
-            names[a.id] = orgs.get(a.holder_id, "驻区单位")
+            names[a.id] = public[a.holder_type].get(a.holder_id, fallback[a.holder_type])
     return names
 
 
 def _my_account_id(user: User, community_id: int, kind: str) -> int | None:
-    if kind == "organisation":
-        org_ids = [
-            g.organisation_id
-            for g in grants_of(user, community_id)
-            if g.role == "org_staff" and g.organisation_id
-        ]
-        if not org_ids:
+    """The caller's account in a ranking of `kind`: their own, or for the organisation and
+    shop rankings the first organisation or shop they staff."""
+    holder_type, holder_id = "user", user.id
+    if kind in STAFF:
+        staffed = staffed_ids(user, community_id, kind)
+        if not staffed:
             return None
-        return db.session.scalar(
-            select(Account.id).where(
-                Account.community_id == community_id,
-                Account.holder_type == "organisation",
-                Account.holder_id == org_ids[0],
-            )
-        )
+        holder_type, holder_id = kind, staffed[0]
     return db.session.scalar(
         select(Account.id).where(
             Account.community_id == community_id,
-            Account.holder_type == "user",
-            Account.holder_id == user.id,
+            Account.holder_type == holder_type,
+            Account.holder_id == holder_id,
         )
     )
 

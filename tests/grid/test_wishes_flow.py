@@ -124,15 +124,35 @@ def test_an_organisation_claim_credits_the_organisations_account(wapi, query, ap
     assert balance(query, "user", user_id(query, "resident-19")) == before_staff
 
 
-def test_a_shop_claim_credits_its_staff_member_as_shops_have_no_accounts(wapi, query):
-
+def test_a_shop_claim_credits_the_shops_own_account_ranked_among_shops(wapi, query):
     shop_id = query(lambda s: s.scalar(SHOP))
     wish = fulfilled(wapi, "merchant-1", merchant_id=shop_id)
     assert wish["claimer"]["kind"] == "merchant" and wish["claimer"]["merchant"]["id"] == shop_id
-    before = balance(query, "user", user_id(query, "merchant-1"))
+    staff_before = balance(query, "user", user_id(query, "merchant-1"))
+    shop_before = balance(query, "merchant", shop_id)
     assert act(wapi, wish["id"], "confirm", POSTER).status_code == 200
-    assert balance(query, "user", user_id(query, "merchant-1")) == before + 10
-    assert wish_entries(query)[0].account_id is not None
+    assert balance(query, "merchant", shop_id) == shop_before + 10
+    assert balance(query, "user", user_id(query, "merchant-1")) == staff_before
+    assert wish_entries(query)[0].rank_kinds == "merchant"
+
+    # The shop's staff read its account; nobody else does.
+    mine = wapi.get("/api/v1/points/balance", "merchant-1", query_string={"merchant_id": shop_id})
+    assert mine.status_code == 200, mine.get_json()
+    assert mine.get_json()["holder_type"] == "merchant"
+    assert mine.get_json()["balance"] == shop_before + 10
+    history = wapi.get("/api/v1/points/ledger", "merchant-1", query_string={"merchant_id": shop_id})
+    assert history.get_json()["items"][0]["reason"].startswith("微心愿")
+    other = wapi.get("/api/v1/points/balance", "resident-1", query_string={"merchant_id": shop_id})
+    assert other.status_code == 403 and other.get_json()["error"]["code"] == "forbidden"
+
+    # Shops rank among shops, under their full (public) name; the staff see their shop's rank.
+    ranking = wapi.get("/api/v1/rankings", "merchant-1", query_string={"kind": "merchant"})
+    assert ranking.status_code == 200, ranking.get_json()
+    body = ranking.get_json()
+    assert [(i["name"], i["is_me"]) for i in body["items"]] == [("幸福社区积分超市", True)]
+    assert body["me"]["rank"] == 1
+    people = wapi.get("/api/v1/rankings", "merchant-1", query_string={"kind": "person"})
+    assert "幸福社区积分超市" not in [i["name"] for i in people.get_json()["items"]]
 
 
 def test_hand_back_publishes_it_again_for_someone_else(wapi, query):

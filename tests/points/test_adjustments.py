@@ -203,6 +203,31 @@ def test_organisation_account_and_staff_view(api, seeded, app, query):
     assert api.get("/api/v1/points/balance?organisation_id=abc", "resident-19").status_code == 422
 
 
+def test_shop_account_staff_view_and_refusals(api, seeded, app, query):
+    from server.community.models import Merchant
+
+    shop = query(lambda s: s.scalar(select(Merchant.id).where(Merchant.name == "幸福社区积分超市")))
+    other = query(lambda s: s.scalar(select(Merchant.id).where(Merchant.id != shop)))
+    shops = [shop, other]
+    resp = api.post(
+        ADJ, "admin", json={"merchant_id": shops[0], "amount": 12, "reason": "诚信店铺"}
+    )
+    assert resp.status_code == 201, resp.get_json()
+    # merchant-1 is staff of 幸福社区积分超市 in the demo data.
+    bal = api.get(f"/api/v1/points/balance?merchant_id={shops[0]}", "merchant-1").get_json()
+    assert (bal["holder_type"], bal["balance"], bal["year_earned"]) == ("merchant", 12, 12)
+    assert (
+        api.get(f"/api/v1/points/balance?merchant_id={shops[1]}", "merchant-1").status_code == 403
+    )
+    missing = api.get("/api/v1/points/balance?merchant_id=999999", "merchant-1")
+    assert missing.status_code == 404 and error_code(missing) == "merchant_not_found"
+    both = api.get(f"/api/v1/points/balance?merchant_id={shops[0]}&organisation_id=1", "merchant-1")
+    assert both.status_code == 422
+    assert "merchant_id" in both.get_json()["error"]["details"]["fields"]["query"]
+    # merchant-1's own account did not move.
+    assert api.get("/api/v1/points/balance", "merchant-1").get_json()["balance"] == 0
+
+
 def test_history_is_paginated_newest_first(api, seeded, app):
     with app.app_context():
         account = ledger.account_for_user(demo_community_id(), user_id_of("resident-9"))

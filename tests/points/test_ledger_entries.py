@@ -112,6 +112,30 @@ def test_organisations_rank_as_organisations(seeded, ctx):
     assert points == 8
 
 
+def test_shops_rank_as_shops_even_when_their_staff_are_party_members(seeded, ctx):
+    from server.community.models import Merchant
+
+    shop_id = db.session.scalar(select(Merchant.id).where(Merchant.name == "幸福社区积分超市"))
+    from server.auth.models import User
+    from server.community import roles as community_roles
+    from server.community.authz import has_role
+
+    # holder_id is a merchants.id: the user with that same id being a party member must not
+    # make the shop's credit count among party members.
+    namesake = db.session.get(User, shop_id)
+    if not has_role(namesake, demo_community_id(), "party_member"):
+        community_roles.grant_role(
+            None, demo_community_id(), shop_id, "party_member", party_kind="在职"
+        )
+    shop = ledger.account_for_merchant(demo_community_id(), shop_id)
+    assert post_credit(shop, 6, "shop:1", cause_type="wish").rank_kinds == "merchant"
+    db.session.commit()
+    rows = db.session.execute(
+        select(PeriodTotal.kind, PeriodTotal.points).where(PeriodTotal.account_id == shop.id)
+    ).all()
+    assert rows == [("merchant", 6)]
+
+
 def test_grid_workers_rank_on_service_only(seeded, ctx):
     grid = ledger.account_for_user(demo_community_id(), user_id_of("grid-1"))
     service = post_credit(grid, 5, "svc:1", cause_type="service_log")

@@ -1,5 +1,6 @@
 """Nobody earns points on a decision of their own: an admin's adjustments and reversals never
-credit their own account or an organisation they are staff of (a second admin does that)."""
+credit their own account or an organisation or shop they are staff of (a second admin does
+that)."""
 
 import uuid
 
@@ -15,7 +16,7 @@ from tests.conftest import error_code
 from tests.ledger_helpers import demo_community_id, org_id_of, user_id_of
 
 ADJ = "/api/v1/points/adjustments"
-MESSAGE = "不能给自己或本人所在单位加分，请由其他管理员操作"
+MESSAGE = "不能给自己或本人所在单位、店铺加分，请由其他管理员操作"
 
 
 def entry_count(query) -> int:
@@ -69,6 +70,36 @@ def test_an_admin_cannot_credit_an_organisation_they_are_staff_of(api, seeded, a
         resident = user_id_of("resident-3")
     resp = api.post(ADJ, "admin", json={"user_id": resident, "amount": 30, "reason": "表彰"})
     assert resp.status_code == 201
+
+
+def test_an_admin_bonus_reaches_a_shop_but_not_the_admins_own_shop(api, seeded, app, query):
+    from server.community.models import Merchant
+
+    api.login("admin")
+    with app.app_context():
+        shops = db.session.scalars(select(Merchant).order_by(Merchant.id)).all()
+        own, other = shops[0].id, shops[1].id
+        community_roles.grant_role(
+            None, demo_community_id(), user_id_of("admin"), "merchant_staff", merchant_id=own
+        )
+        db.session.commit()
+    before = entry_count(query)
+    resp = api.post(ADJ, "admin", json={"merchant_id": own, "amount": 30, "reason": "店铺奖励"})
+    assert resp.status_code == 403 and error_code(resp) == "cannot_credit_self"
+    assert entry_count(query) == before
+    resp = api.post(ADJ, "admin", json={"merchant_id": other, "amount": 30, "reason": "诚信经营"})
+    assert resp.status_code == 201, resp.get_json()
+    account = resp.get_json()["account"]
+    assert account["holder_type"] == "merchant" and account["holder_id"] == other
+    assert account["balance"] == 30
+    both = {"merchant_id": other, "user_id": user_id_of_in(app, "resident-3")}
+    resp = api.post(ADJ, "admin", json={**both, "amount": 5, "reason": "两个对象"})
+    assert resp.status_code == 422 and entry_count(query) == before + 1
+
+
+def user_id_of_in(app, identity: str) -> int:
+    with app.app_context():
+        return user_id_of(identity)
 
 
 def test_the_rule_holds_in_the_service(api, seeded, app):

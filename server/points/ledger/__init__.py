@@ -8,7 +8,7 @@ statements on PostgreSQL and SQLite (`statements.py`). Nothing here commits: the
 (claim approved, attendance confirmed, redemption verified) and its ledger effect commit
 together. Idempotency keys are UNIQUE; a replay returns the first result (see `entries.py`).
 
-    accounts.py  find_account, account_for_user, account_for_organisation
+    accounts.py  find_account, account_for_user, account_for_organisation, account_for_merchant
     entries.py   credit, debit, reverse
     holds.py     hold, settle, release, expire, expire_due_holds
     bulk.py      import_credits (history loads)
@@ -18,6 +18,7 @@ together. Idempotency keys are UNIQUE; a replay returns the first result (see `e
 """
 
 from server.points.ledger.accounts import (
+    account_for_merchant,
     account_for_organisation,
     account_for_user,
     find_account,
@@ -48,6 +49,7 @@ __all__ = [
     "Hold",
     "account_for_user",
     "account_for_organisation",
+    "account_for_merchant",
     "find_account",
     "credit",
     "debit",

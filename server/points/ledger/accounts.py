@@ -57,6 +57,11 @@ def account_for_organisation(community_id: int, organisation_id: int) -> Account
     return _get_or_create(community_id, "organisation", organisation_id)
 
 
+def account_for_merchant(community_id: int, merchant_id: int) -> Account:
+    """The shop's (信用店铺) account in the community, created empty on first use."""
+    return _get_or_create(community_id, "merchant", merchant_id)
+
+
 def account_id_of(account: Account | int) -> int:
     """The account id, without reloading an object expired by the caller's last commit."""
     if isinstance(account, Account):

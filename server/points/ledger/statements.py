@@ -16,7 +16,7 @@ from sqlalchemy.sql.expression import ColumnElement, Executable
 from server.community.models import RoleGrant
 from server.db.session import db
 from server.db.types import UTCDateTime
-from server.points.ledger_models import Account, Hold, LedgerEntry, PeriodTotal
+from server.points.ledger_models import OWN_KIND, Account, Hold, LedgerEntry, PeriodTotal
 from server.points.rankings import GRID_WORKER_CAUSES
 
 ACCOUNTS = Account.__table__
@@ -67,14 +67,15 @@ def _has_role(role: str):
 def rank_kinds_of(cause_type) -> ColumnElement[str]:
     """The ranking lists a credit to the account (a row of point_accounts) counts in, as the
     entry's comma-separated `rank_kinds`, fixed by the holder's grants when it is posted
-    (server/points/rankings.py): an organisation account in "organisation"; a user account in
-    "person", plus "party_member" for a party member and "grid_worker" for a grid worker's
-    credit caused by grid service. `cause_type` is the credit's (a bind)."""
+    (server/points/rankings.py): an organisation's or a shop's account in its OWN_KIND; a
+    user account in "person", plus "party_member" for a party member and "grid_worker" for a
+    grid worker's credit caused by grid service. `cause_type` is the credit's (a bind)."""
     party = case((_has_role("party_member"), ",party_member"), else_="")
     service = and_(_has_role("grid_worker"), cause_type.in_(GRID_WORKER_CAUSES))
     grid = case((service, ",grid_worker"), else_="")
-    person = literal("person", String) + party + grid
-    return case((ACCOUNTS.c.holder_type == "organisation", "organisation"), else_=person)
+    person = literal(OWN_KIND["user"], String) + party + grid
+    others = {holder: kind for holder, kind in OWN_KIND.items() if holder != "user"}
+    return case(others, value=ACCOUNTS.c.holder_type, else_=person)
 
 
 @dataclass(frozen=True)
