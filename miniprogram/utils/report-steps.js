@@ -25,7 +25,8 @@ function askReason(title, placeholderText) {
 }
 
 const handlerMethods = {
-  async step(name, call, done) {
+  // `codeFields` maps refusal codes to the open panel's fields (default: the page's own).
+  async step(name, call, done, codeFields) {
     if (this.data.acting) return;
     this.setData({ acting: name });
     try {
@@ -35,7 +36,7 @@ const handlerMethods = {
       wx.showToast({ title: done, icon: 'none' });
     } catch (err) {
       if (this.data.panel) {
-        const { fields, message } = formErrors(err, this.codeFields || {});
+        const { fields, message } = formErrors(err, codeFields || this.codeFields || {});
         this.setData({ errors: fields, formError: message });
       } else {
         api.showError(err);

@@ -11,12 +11,29 @@ const { roleName } = require('../../utils/roles');
 // Identities the local WeChat emulator's demo data seeds (server/seed.py).
 const DEV_IDENTITIES = ['resident-1', 'resident-2', 'merchant-1', 'reviewer', 'grid-1', 'admin'];
 
-// Entries that only some roles see; the server still checks every call.
+// Entries that only some roles see (any of `roles`, so each shows once); the server still
+// checks every call.
 const ROLE_ENTRIES = [
-  { role: 'merchant_staff', key: 'merchant', title: '商家核销', url: '/pages/merchant/index' },
-  { role: 'reviewer', key: 'review', title: '积分审核', url: '/pages/review/index' },
-  { role: 'grid_worker', key: 'grid', title: '网格工作台', url: '/pages/grid-desk/index' },
+  { roles: ['merchant_staff'], key: 'merchant', title: '商家核销', url: '/pages/merchant/index' },
+  { roles: ['reviewer'], key: 'review', title: '积分审核', url: '/pages/review/index' },
+  {
+    roles: ['reviewer', 'admin'],
+    key: 'report-queue',
+    title: '问题处理',
+    url: '/pages/report-queue/index',
+  },
+  {
+    roles: ['reviewer', 'admin'],
+    key: 'wish-review',
+    title: '心愿审核',
+    url: '/pages/wish-review/index',
+  },
+  { roles: ['grid_worker'], key: 'grid', title: '网格工作台', url: '/pages/grid-desk/index' },
 ];
+
+function entriesFor(roles) {
+  return ROLE_ENTRIES.filter((e) => e.roles.some((role) => roles.indexOf(role) >= 0));
+}
 
 function view(me) {
   const name = me.real_name || me.nickname || '微信用户';
@@ -30,7 +47,7 @@ function view(me) {
     community: membership ? membership.community.name : '',
     grid: membership && membership.grid ? membership.grid.name : '',
     roles: (me.roles || []).map((role) => ({ role, name: roleName(role) })),
-    entries: ROLE_ENTRIES.filter((e) => (me.roles || []).indexOf(e.role) >= 0),
+    entries: entriesFor(me.roles || []),
     available: me.points ? me.points.available : 0,
     hours: format.hours(me.volunteer_hours ? me.volunteer_hours.this_year : 0),
   };

@@ -1,12 +1,19 @@
 // One 随手拍 report. Its reporter confirms it with a 1–5 rating after resolution, reopens it
 // within the window, or answers a worker who waits for them; opened from the grid queue
-// (`handle=1`) it carries the handler's steps (utils/report-steps.js).
+// (`handle=1`) it carries the handler's steps (utils/report-steps.js), and from the
+// community's 问题处理 (`handle=community`) also content review and duplicates
+// (utils/report-review.js).
 
 const api = require('../../utils/api');
 const { reportView, handlerSteps } = require('../../utils/reports');
 const { photoMethods } = require('../../utils/photo-upload');
 const { photoSlots, loadPhotos, previewMethod } = require('../../utils/photo-view');
 const { askReason, handlerMethods } = require('../../utils/report-steps');
+const {
+  communitySteps,
+  NO_COMMUNITY_STEPS,
+  communityMethods,
+} = require('../../utils/report-review');
 
 const STARS = [1, 2, 3, 4, 5];
 
@@ -14,6 +21,7 @@ Component({
   data: {
     id: 0,
     handle: false,
+    community: false,
     loading: true,
     error: '',
     report: null,
@@ -27,6 +35,7 @@ Component({
     panel: '',
     note: '',
     reason: '',
+    duplicateOf: '',
     grids: [],
     gridIndex: -1,
     photos: [],
@@ -34,10 +43,11 @@ Component({
     errors: {},
     formError: '',
   },
-  methods: Object.assign(photoMethods(9), handlerMethods, {
+  methods: Object.assign(photoMethods(9), handlerMethods, communityMethods, {
     onLoad(query) {
       this.codeFields = { same_grid: 'grid_id', reason_required: 'reason', note_required: 'note' };
-      this.setData({ id: Number(query.id), handle: query.handle === '1' });
+      const community = query.handle === 'community';
+      this.setData({ id: Number(query.id), handle: query.handle === '1' || community, community });
       this.load();
     },
     async load() {
@@ -54,7 +64,10 @@ Component({
     },
     show(raw) {
       const report = reportView(raw);
-      const steps = handlerSteps(raw.status);
+      const steps = Object.assign(
+        handlerSteps(raw.status),
+        this.data.community ? communitySteps(raw.status) : NO_COMMUNITY_STEPS
+      );
       steps.escalate = steps.escalate && !!raw.grid;
       this.setData({
         report,

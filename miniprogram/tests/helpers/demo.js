@@ -30,6 +30,7 @@ const DEFAULTS = {
   'GET /api/v1/grid/report-categories': 'report_categories',
   'GET /api/v1/grid/reports': 'reports_mine',
   'GET /api/v1/grid/reports/{report_id}': 'report_resolved',
+  'GET /api/v1/grid/reports/stats': 'report_stats',
   'GET /api/v1/wishes': 'wishes_board',
   'GET /api/v1/wishes/{wish_id}': 'wish_published',
   'GET /api/v1/grid/service-items': 'service_items',

@@ -34,13 +34,29 @@ test('a merchant sees the masked phone and only the 商家核销 entry', async (
   expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/merchant/index' }]);
 });
 
-test('a reviewer sees only the 积分审核 entry', async () => {
+test('a reviewer sees 积分审核, 问题处理 and 心愿审核', async () => {
   const { fake, page } = await showMe('me_reviewer');
-  expect(texts(page, '.entry')).toEqual(['积分审核']);
+  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核']);
   expect(exists(page, '.entry--merchant')).toBe(false);
   tap(page, '.entry--review');
+  tap(page, '.entry--report-queue');
+  tap(page, '.entry--wish-review');
   await fake.settle();
-  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/review/index' }]);
+  expect(fake.navigations.map((n) => n.url)).toEqual([
+    '/pages/review/index',
+    '/pages/report-queue/index',
+    '/pages/wish-review/index',
+  ]);
+});
+
+test('an admin sees 问题处理 and 心愿审核', async () => {
+  const { page } = await showMe('me_admin');
+  expect(texts(page, '.entry')).toEqual(['问题处理', '心愿审核']);
+});
+
+test('an admin who is also a reviewer sees each entry once', async () => {
+  const { page } = await showMe('me_admin_reviewer');
+  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核']);
 });
 
 test('someone new is asked to join a community', async () => {
