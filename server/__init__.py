@@ -123,6 +123,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_body_framing(app)  # before anything reads a body
     _authenticate_before_parsing(app)
     init_query_checks(app)
+    from server.community.acting import refuse_unaccepted_acting
+
+    app.before_request(refuse_unaccepted_acting)
 
     from server.commands.cli import register_cli
 
@@ -133,6 +136,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
     import server.auth.models  # noqa: F401
+    import server.cards.models  # noqa: F401
+    import server.community.card_holder_models  # noqa: F401
     import server.community.models  # noqa: F401
     import server.db.audit  # noqa: F401
     import server.grid.report_models  # noqa: F401
@@ -188,3 +193,6 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     for blp in grid_report_blueprints:
         api.register_blueprint(blp)
     api.register_blueprint(wishes_blp)
+    from server.cards.routes import blp as cards_blp
+
+    api.register_blueprint(cards_blp)

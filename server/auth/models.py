@@ -1,4 +1,4 @@
-"""Users, identified by their WeChat openid."""
+"""Users, identified by their WeChat openid (card holders: once they bind one)."""
 
 from datetime import datetime
 
@@ -13,7 +13,8 @@ class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Empty for a card holder until they bind a WeChat login (server/cards/binding.py).
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64), index=True)
     # Kept server-side only (needed to verify signed user data); never serialised or logged.
     session_key: Mapped[str | None] = mapped_column(String(64))

@@ -237,5 +237,8 @@ def seed_demo() -> dict[str, int]:
     from server.commands.seed_grid import seed_grid
 
     _counts.update(seed_grid(community))  # commits as its services do
+    from server.commands.seed_cards import seed_cards
+
+    _counts.update(seed_cards(community))
     db.session.commit()
     return dict(_counts)

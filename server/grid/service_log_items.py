@@ -11,7 +11,7 @@ from server.grid.service_log_models import ServiceItem
 from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 
-ITEM_FIELDS = ("name", "description", "points", "rule", "active", "sort_order")
+ITEM_FIELDS = ("name", "description", "points", "rule", "beneficiary", "active", "sort_order")
 # Keeps the catalogue (and the per-kind counts of a performance row) a short list.
 MAX_ITEMS_PER_COMMUNITY = 100
 
@@ -78,6 +78,7 @@ def create_item(actor: User, **fields) -> ServiceItem:
         description=(fields.get("description") or "").strip(),
         points=fields["points"],
         rule=fields.get("rule") or "review",
+        beneficiary=fields.get("beneficiary") or "worker",
         active=fields.get("active", True),
         sort_order=fields.get("sort_order") or 0,
     )

@@ -10,6 +10,9 @@ from server.db.types import JSONType, UTCDateTime, utcnow
 
 # auto: credited when recorded; review: credited when a reviewer approves.
 SERVICE_RULES = ("auto", "review")
+# worker: the worker earns for the service; resident: the resident served earns (a card
+# holder's or an elderly resident's own service that their grid worker records, 代记).
+BENEFICIARIES = ("worker", "resident")
 # pending waits for a reviewer; approved logs were credited (once); rejected ones never are.
 SERVICE_LOG_STATUSES = ("pending", "approved", "rejected")
 
@@ -22,6 +25,7 @@ class ServiceItem(db.Model):
         UniqueConstraint("community_id", "code"),
         CheckConstraint("rule IN ('auto','review')", name="rule_known"),
         CheckConstraint("points > 0 AND points <= 1000", name="points_range"),
+        CheckConstraint("beneficiary IN ('worker','resident')", name="beneficiary_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +35,7 @@ class ServiceItem(db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     points: Mapped[int] = mapped_column()
     rule: Mapped[str] = mapped_column(String(8), default="review")
+    beneficiary: Mapped[str] = mapped_column(String(8), default="worker", server_default="worker")
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -67,6 +72,7 @@ class ServiceLog(db.Model):
     # The item's rule and points when recorded: later catalogue edits do not change a log.
     rule: Mapped[str] = mapped_column(String(8))
     points: Mapped[int] = mapped_column()
+    beneficiary: Mapped[str] = mapped_column(String(8), default="worker", server_default="worker")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     # None for an automatic credit (nobody decided).
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

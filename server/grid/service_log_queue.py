@@ -81,6 +81,7 @@ def log_views(logs: list[ServiceLog]) -> list[dict]:
                 ],
                 "rule": log.rule,
                 "points": log.points,
+                "beneficiary": log.beneficiary,
                 "status": log.status,
                 "decided_by": _person(users, log.decided_by),
                 "decided_at": log.decided_at,

@@ -8,7 +8,9 @@ nothing); the credit, keyed `service_log:<id>`, commits in that same transaction
 from sqlalchemy import update
 
 from server.auth.models import User
+from server.community.acting import record_act
 from server.community.authz import has_role, membership_of
+from server.community.card_holder_models import CardHolder
 from server.db.audit import record_audit
 from server.db.session import db, get_by_id
 from server.db.types import utcnow
@@ -30,10 +32,12 @@ class OwnServiceLog(Forbidden):
 
 
 def credit_log(log: ServiceLog, actor_id: int | None) -> None:
-    """Credit the log's points to its worker, once per log whoever calls it. No commit."""
+    """Credit the log's points once per log whoever calls it - to its worker, or to the
+    resident served when the item says so - and record the act for a card holder. No commit."""
     item = db.session.get(ServiceItem, log.item_id)
+    earner = log.resident_id if log.beneficiary == "resident" else log.worker_id
     entry = ledger.credit(
-        ledger.account_for_user(log.community_id, log.worker_id),
+        ledger.account_for_user(log.community_id, earner),
         log.points,
         reason=f"网格服务：{item.name}",
         idempotency_key=f"service_log:{log.id}",
@@ -42,6 +46,8 @@ def credit_log(log: ServiceLog, actor_id: int | None) -> None:
         actor_id=actor_id,
     )
     log.ledger_entry_id = entry.id
+    if earner != log.worker_id and db.session.get(CardHolder, earner) is not None:
+        record_act(log.worker_id, earner, "service_log.credit", "service_log", log.id)
     db.session.flush()
 
 
@@ -70,7 +76,7 @@ def _load_for_review(actor: User, log_id: int) -> ServiceLog:
         raise ServiceLogNotFound()  # another community's log looks absent
     if not has_role(actor, log.community_id, *REVIEWER_ROLES):
         raise Forbidden("只有审核员或管理员可以审核服务记录", code="not_a_reviewer")
-    if log.worker_id == actor.id:
+    if actor.id in (log.worker_id, log.resident_id):
         raise OwnServiceLog()
     return log
 

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from server.grid.service_log_models import SERVICE_LOG_STATUSES, SERVICE_RULES
+from server.grid.service_log_models import BENEFICIARIES, SERVICE_LOG_STATUSES, SERVICE_RULES
 from server.http.pagination import PageArgsSchema, QueryArgsSchema, page_schema
 from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema
 
@@ -43,6 +43,16 @@ def _rule(**kwargs):
     )
 
 
+def _beneficiary(**kwargs):
+    return ma.fields.String(
+        validate=ma.validate.OneOf(BENEFICIARIES),
+        metadata={
+            "description": "worker：网格员得分；resident：服务对象（居民）得分，如代记居民服务"
+        },
+        **kwargs,
+    )
+
+
 def _sort_order(**kwargs):
     return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=10_000), **kwargs)
 
@@ -65,6 +75,7 @@ class ServiceItemSchema(ma.Schema):
     description = ma.fields.String(required=True)
     points = ma.fields.Integer(required=True)
     rule = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_RULES))
+    beneficiary = ma.fields.String(required=True, validate=ma.validate.OneOf(BENEFICIARIES))
     active = Boolean(required=True)
     sort_order = ma.fields.Integer(required=True)
 
@@ -81,6 +92,7 @@ class ServiceItemCreateSchema(StrictSchema):
     description = _text(200, min_len=0, load_default="")
     points = _points(required=True)
     rule = _rule(load_default="review")
+    beneficiary = _beneficiary(load_default="worker")
     active = _JsonBoolean(load_default=True)
     sort_order = _sort_order(load_default=0)
 
@@ -90,6 +102,7 @@ class ServiceItemPatchSchema(StrictSchema):
     description = _text(200, min_len=0)
     points = _points()
     rule = _rule()
+    beneficiary = _beneficiary()
     active = _JsonBoolean()
     sort_order = _sort_order()
 
@@ -157,6 +170,7 @@ class ServiceLogSchema(ma.Schema):
     photos = ma.fields.List(ma.fields.Nested(ServiceLogPhotoSchema), required=True)
     rule = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_RULES))
     points = ma.fields.Integer(required=True)
+    beneficiary = ma.fields.String(required=True, validate=ma.validate.OneOf(BENEFICIARIES))
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(SERVICE_LOG_STATUSES))
     decided_by = ma.fields.Nested(ServiceLogPersonSchema, required=True, allow_none=True)
     decided_at = AwareDateTime(required=True, allow_none=True)

@@ -129,6 +129,12 @@ def record_service(
         )
     if resident_id is not None:
         _check_resident(worker, community_id, grid, resident_id)
+    elif item.beneficiary == "resident":
+        raise Unprocessable(
+            "该项目为居民记分，请选择服务对象",
+            code="resident_required",
+            details={"item_id": item.id},
+        )
     _check_served_at(served_at)
     uploads.check_attachable(worker, photo_ids)
     automatic = item.rule == "auto"
@@ -146,6 +152,7 @@ def record_service(
         photo_ids=photo_ids,
         rule=item.rule,
         points=item.points,
+        beneficiary=item.beneficiary,
         status="approved" if automatic else "pending",
         decided_at=utcnow() if automatic else None,
     )

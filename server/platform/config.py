@@ -84,6 +84,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "600 per minute"),
         "LOGIN_DEVICE_RATE_LIMIT": os.environ.get("LOGIN_DEVICE_RATE_LIMIT", "10 per minute"),
         "LOGIN_IDENTITY_RATE_LIMIT": os.environ.get("LOGIN_IDENTITY_RATE_LIMIT", "10 per minute"),
+        # Card PIN tries at a counter (server/cards/pins.py), beyond the card's own lock after
+        # five wrong ones: per merchant, so a stolen card cannot be tried through many
+        # counters' staff, and per card. Binding codes typed by one user.
+        "CARD_PIN_MERCHANT_RATE_LIMIT": os.environ.get(
+            "CARD_PIN_MERCHANT_RATE_LIMIT", "30 per hour"
+        ),
+        "CARD_PIN_CARD_RATE_LIMIT": os.environ.get("CARD_PIN_CARD_RATE_LIMIT", "10 per hour"),
+        "CARD_BIND_RATE_LIMIT": os.environ.get("CARD_BIND_RATE_LIMIT", "10 per hour"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

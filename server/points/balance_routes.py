@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
+from server.community.acting import ACTING_HEADER_DOC, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.schemas import BEARER
 from server.points import adjustments, balance, rankings
@@ -24,7 +25,8 @@ blp = Blueprint(
 
 
 @blp.route("/points/balance", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.arguments(HolderQuerySchema, location="query")
 @blp.response(200, BalanceSchema)
 def get_balance(args):
@@ -33,7 +35,8 @@ def get_balance(args):
 
 
 @blp.route("/points/ledger", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.arguments(LedgerQuerySchema, location="query")
 @blp.response(200, LedgerPageSchema)
 def get_ledger(args):

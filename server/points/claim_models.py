@@ -32,6 +32,9 @@ class PointClaim(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     # The person who submitted it; for an organisation's claim, the staff member.
     claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who filed it for a card holder (staff or their grid worker); None when filed by the
+    # claimant. Whoever filed a claim never approves it.
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when the claim is made for an organisation (驻区单位) account.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     # The claimant's grid when submitted, so the queue can be filtered by grid.

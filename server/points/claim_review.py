@@ -37,6 +37,8 @@ def _load_for_review(actor: User, claim_id: int) -> PointClaim:
         raise Forbidden("只有审核员或管理员可以审核申报", code="not_a_reviewer")
     if claim.claimant_id == actor.id or is_org_staff(actor, claim):
         raise OwnClaim()
+    if claim.filed_by == actor.id:  # filed for a card holder: someone else decides
+        raise OwnClaim("不能审核自己代为申报的积分", code="cannot_review_own_filing")
     return claim
 
 

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from server.auth.models import User
+from server.community.acting import record_act
 from server.community.authz import grants_of, has_role, require_membership
 from server.community.models import Organisation
 from server.db.session import db, get_by_id
@@ -163,14 +164,19 @@ def submit_claim(
     description: str,
     photo_ids: list[int] | None = None,
     organisation_id: int | None = None,
+    acted_by: User | None = None,
 ) -> PointClaim:
-    """Submit a claim: `pending`, or `flagged` when its text needs a human look first."""
+    """Submit a claim: `pending`, or `flagged` when its text needs a human look first.
+
+    `acted_by`: the staff member or grid worker filing for a card holder (`user`); they wrote
+    the text, so it is checked under their WeChat identity, and they never approve it."""
     photo_ids = list(photo_ids or [])
     description = description.strip()
     if not description:
         raise Unprocessable("请填写申报说明", code="description_required")
     plan = _validate_submission(user, item_id, occurred_on, photo_ids, organisation_id)
-    openid, user_id = user.openid, user.id
+    openid, user_id = (acted_by or user).openid, user.id
+    actor_id = acted_by.id if acted_by else None
 
     # Nothing is written yet: end the read transaction so the WeChat round trip holds no
     # database lock (on SQLite every transaction is a writer's BEGIN IMMEDIATE).
@@ -197,10 +203,13 @@ def submit_claim(
         content_label=verdict.label,
         item_version_id=plan["version_id"],
         points=plan["points"],
+        filed_by=actor_id,
     )
     db.session.add(claim)
     db.session.flush()
     uploads.attach(user, photo_ids, "claim", claim.id)
+    if actor_id is not None:
+        record_act(actor_id, user_id, "claim.file", "claim", claim.id)
     emit_event(
         "claim.submitted",
         aggregate_type="claim",

@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
+from server.community.acting import ACTING_HEADER_DOC, acting_actor, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
@@ -122,18 +123,20 @@ def add_version(body, item_id):
 
 
 @claims_blp.route("/claims", methods=["POST"])
-@claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+@claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC, ACTING_HEADER_DOC])
+@acting_allowed
 @idempotent("points.claims", caller=current_user)
 @claims_blp.arguments(PointClaimCreateSchema)
 @claims_blp.response(201, PointClaimSchema)
 def submit_claim(body):
     """Submit a claim with up to 9 photos; flagged texts wait for a reviewer's look."""
-    claim = claims.submit_claim(current_user(), **body)
+    claim = claims.submit_claim(current_user(), **body, acted_by=acting_actor())
     return claim_queue.claim_views([claim])[0]
 
 
 @claims_blp.route("/claims", methods=["GET"])
-@claims_blp.doc(security=BEARER)
+@claims_blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @claims_blp.arguments(PointClaimQuerySchema, location="query")
 @claims_blp.response(200, PointClaimPageSchema)
 def list_claims(args):

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from server.auth.models import User
+from server.community.acting import record_act
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, NotFound
@@ -82,15 +83,26 @@ def own_redemption(user: User, redemption_id: int) -> Redemption:
     return r
 
 
-def cancel(user: User, redemption_id: int, *, now: datetime | None = None) -> Redemption:
-    """The resident cancels before verification: points released, stock and limit restored."""
+def cancel(
+    user: User, redemption_id: int, *, now: datetime | None = None, acted_by: int | None = None
+) -> Redemption:
+    """The resident cancels before verification: points released, stock and limit restored.
+    `acted_by`: who cancels for a card holder (recorded as the actor)."""
     now = now or utcnow()
     r = own_redemption(user, redemption_id)
     try:
-        close(r, "cancelled", reason=f"取消兑换：{r.offer.title}", actor_id=user.id, now=now)
+        close(
+            r,
+            "cancelled",
+            reason=f"取消兑换：{r.offer.title}",
+            actor_id=acted_by or user.id,
+            now=now,
+        )
     except AppError:
         db.session.rollback()
         raise
+    if acted_by is not None:
+        record_act(acted_by, user.id, "redemption.cancel", "redemption", r.id)
     db.session.commit()
     return r
 

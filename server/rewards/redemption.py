@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
+from server.community.acting import record_act
 from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import utcnow
@@ -76,23 +77,24 @@ def reserve(
     *,
     client_key: str | None = None,
     now: datetime | None = None,
+    acted_by: int | None = None,
 ) -> tuple[Reservation, bool]:
     """Reserve one unit of an offer: hold the points, take a limit slot and stock, atomically.
 
     `user` is the caller or their id (checked active here, like current_user). Returns the
     reservation and whether it was created (False: a replay of the same Idempotency-Key, which
     answers with the first reservation and changes nothing). Commits; any refusal rolls the
-    whole reservation back and says why.
+    whole reservation back and says why. `acted_by`: who reserves for a card holder (recorded).
     """
     user_id = user if isinstance(user, int) else user.id
     try:
-        return _reserve(user_id, offer_id, client_key, now or utcnow())
+        return _reserve(user_id, offer_id, client_key, now or utcnow(), acted_by)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime):
+def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime, acted_by=None):
     conn, q = session_queries()
     today = local_today(now)
     offer = _context(conn, q, user_id, offer_id)
@@ -134,6 +136,8 @@ def _reserve(user_id: int, offer_id: int, client_key: str | None, now: datetime)
             "expires_at": expires_at.isoformat(),
         },
     )
+    if acted_by is not None:
+        record_act(acted_by, user_id, "redemption.reserve", "redemption", rid)
     db.session.commit()
     reservation = Reservation(
         id=rid,

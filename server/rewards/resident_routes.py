@@ -5,6 +5,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
+from server.community.acting import ACTING_HEADER_DOC, acting_actor_id, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
@@ -144,7 +145,8 @@ _RESERVE = ReserveSchema()
 
 
 @blp.route("/redemptions", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC])
+@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC, ACTING_HEADER_DOC])
+@acting_allowed
 @idempotent("rewards.redemptions", caller=current_user)
 @blp.arguments(_RESERVE)
 @blp.response(201, RedemptionSchema)
@@ -152,12 +154,15 @@ def reserve(body):
     """Reserve a reward: points held and stock taken until verified, cancelled or expired."""
     # Without a key the caller's active flag is read with the offer (one SELECT). The key is
     # also the redemption's own double-tap guard, behind the stored first answer.
-    r, _created = redemption.reserve(current_user_id(), body["offer_id"], client_key=request_key())
+    r, _created = redemption.reserve(
+        current_user_id(), body["offer_id"], client_key=request_key(), acted_by=acting_actor_id()
+    )
     return r.view()
 
 
 @blp.route("/redemptions", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.arguments(RedemptionQuerySchema, location="query")
 @blp.response(200, RedemptionPageSchema)
 def list_redemptions(args):
@@ -176,11 +181,13 @@ def get_redemption(redemption_id):
 
 
 @blp.route("/redemptions/<int:redemption_id>", methods=["DELETE"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.response(200, RedemptionSchema)
 def cancel_redemption(redemption_id):
     """Cancel before verification: points released, stock restored."""
-    return closing.redemption_view(closing.cancel(current_user(), redemption_id))
+    cancelled = closing.cancel(current_user(), redemption_id, acted_by=acting_actor_id())
+    return closing.redemption_view(cancelled)
 
 
 @blp.route("/redemptions/<int:redemption_id>/code", methods=["GET"])

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import User
+from server.community.acting import record_act
 from server.community.authz import membership_of
 from server.db.audit import record_audit
 from server.db.session import db
@@ -73,8 +74,11 @@ def _open_task(user: User, task_id: int) -> Task:
     return task
 
 
-def check_in(user: User, task_id: int, token: str, location: dict | None) -> TaskAttendance:
-    """Check a confirmed attendee in with the organiser's current code, once."""
+def check_in(
+    user: User, task_id: int, token: str, location: dict | None, acted_by: int | None = None
+) -> TaskAttendance:
+    """Check a confirmed attendee in with the organiser's current code, once (`acted_by`:
+    who scanned it for a card holder)."""
     task = _open_task(user, task_id)
     now = clock.now()
     if now < task.starts_at - CHECKIN_OPENS_BEFORE or now > task.ends_at:
@@ -110,11 +114,15 @@ def check_in(user: User, task_id: int, token: str, location: dict | None) -> Tas
             db.session.add(row)
     except IntegrityError:
         raise Conflict("您已签到", code="already_checked_in") from None
+    if acted_by is not None:
+        record_act(acted_by, user.id, "task.checkin", "task_attendance", row.id)
     db.session.commit()
     return row
 
 
-def check_out(user: User, task_id: int, token: str, location: dict | None) -> TaskAttendance:
+def check_out(
+    user: User, task_id: int, token: str, location: dict | None, acted_by: int | None = None
+) -> TaskAttendance:
     """Check out once, with a current code, up to two hours after the task ends."""
     task = _open_task(user, task_id)
     now = clock.now()
@@ -138,6 +146,8 @@ def check_out(user: User, task_id: int, token: str, location: dict | None) -> Ta
     ).first()
     if done is None:
         raise Conflict("您已签退", code="already_checked_out")
+    if acted_by is not None:
+        record_act(acted_by, user.id, "task.checkout", "task_attendance", row.id)
     db.session.commit()
     db.session.refresh(row)
     return row

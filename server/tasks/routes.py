@@ -2,6 +2,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
+from server.community.acting import ACTING_HEADER_DOC, acting_actor_id, acting_allowed
 from server.community.authz import require_membership
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.schemas import BEARER
@@ -144,20 +145,22 @@ def cancel(body, task_id):
 
 
 @blp.route("/<int:task_id>/signups", methods=["POST"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.response(201, TaskSignupSchema)
 def sign_up(task_id):
     """Sign up: `confirmed` while seats remain, otherwise `waitlisted`."""
     # The service checks the caller is still active in its first query: no User is loaded.
-    return signup.sign_up_as(current_user_id(), task_id)
+    return signup.sign_up_as(current_user_id(), task_id, acted_by=acting_actor_id())
 
 
 @blp.route("/<int:task_id>/signups/me", methods=["DELETE"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.response(200, TaskSignupCancelSchema)
 def cancel_signup(task_id):
     """Cancel my sign-up; a freed seat goes to the first waitlisted person."""
-    return signup.cancel_signup_as(current_user_id(), task_id)
+    return signup.cancel_signup_as(current_user_id(), task_id, acted_by=acting_actor_id())
 
 
 @blp.route("/<int:task_id>/attendees", methods=["GET"])
@@ -181,22 +184,28 @@ def checkin_code(task_id):
 
 
 @blp.route("/<int:task_id>/checkin", methods=["POST"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.arguments(TaskCheckinSchema)
 @blp.response(201, TaskAttendanceResultSchema)
 def check_in(body, task_id):
     """Check in with the organiser's current code (and my location when the task has one)."""
-    row = attendance.check_in(current_user(), task_id, body["token"], body.get("location"))
+    row = attendance.check_in(
+        current_user(), task_id, body["token"], body.get("location"), acting_actor_id()
+    )
     return _attendance_result(row)
 
 
 @blp.route("/<int:task_id>/checkout", methods=["POST"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@acting_allowed
 @blp.arguments(TaskCheckinSchema)
 @blp.response(200, TaskAttendanceResultSchema)
 def check_out(body, task_id):
     """Check out with the organiser's current code."""
-    row = attendance.check_out(current_user(), task_id, body["token"], body.get("location"))
+    row = attendance.check_out(
+        current_user(), task_id, body["token"], body.get("location"), acting_actor_id()
+    )
     return _attendance_result(row)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
+from server.community.acting import record_act
 from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import MAX_ID
@@ -127,11 +128,11 @@ def sign_up(user: User, task_id: int) -> dict:
     return sign_up_as(user.id, task_id)
 
 
-def sign_up_as(user_id: int, task_id: int) -> dict:
+def sign_up_as(user_id: int, task_id: int, acted_by: int | None = None) -> dict:
     """sign_up for the caller's id (the route needs no User object), committed on success.
 
     A cancelled sign-up is reused, an active one refused; a refusal after the place was taken
-    rolls it back with the transaction.
+    rolls it back with the transaction. `acted_by`: who signs a card holder up (recorded).
     """
     now = clock.now()
     conn = db.session.connection()
@@ -158,6 +159,8 @@ def sign_up_as(user_id: int, task_id: int) -> dict:
         community_id=task.community_id,
         payload={"task_id": task.id, "user_id": user_id, "title": task.title},
     )
+    if acted_by is not None:
+        record_act(acted_by, user_id, "task.signup", "task_signup", row[0])
     db.session.commit()
     # The newest waitlisted person is last in line: their position is the waitlist's length.
     return {
@@ -248,7 +251,7 @@ def cancel_signup(user: User, task_id: int) -> dict:
     return cancel_signup_as(user.id, task_id)
 
 
-def cancel_signup_as(user_id: int, task_id: int) -> dict:
+def cancel_signup_as(user_id: int, task_id: int, acted_by: int | None = None) -> dict:
     """cancel_signup for the caller's id, in one transaction: lock, leave, free, promote."""
     conn = db.session.connection()
     sql = statements(conn.dialect.name)
@@ -273,5 +276,7 @@ def cancel_signup_as(user_id: int, task_id: int) -> dict:
         payload={"task_id": task.id, "user_id": user_id, "was": was},
     )
     result = {"task_id": task.id, "status": "cancelled", "was": was, "promoted_user_ids": promoted}
+    if acted_by is not None:
+        record_act(acted_by, user_id, "task.cancel", "task", task.id)
     db.session.commit()
     return result
