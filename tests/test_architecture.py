@@ -19,6 +19,7 @@ ROOMS = [
     "tasks",
     "rewards",
     "grid",
+    "cards",
     "admin",
     "profile",
     "commands",

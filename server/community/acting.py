@@ -56,6 +56,8 @@ def holder_for(actor: User, holder_id: int) -> CardHolder:
     holder = get_by_id(CardHolder, holder_id)
     if holder is None or actor.id == holder.user_id or not may_act_for(actor, holder):
         raise HolderNotFound()
+    if not db.session.get(User, holder.user_id).is_active:  # deactivated: nobody acts for them
+        raise HolderNotFound()
     return holder
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from server.community.card_holder_models import ActOnBehalf, CardHolder
 from server.db.audit import AuditLog
 from server.db.types import utcnow
 from server.grid.report_models import Report
@@ -293,7 +294,30 @@ def confirm_wish(w):
 
 
 # Every route that takes Idempotency-Key, by its scope; money-like effects marked.
+def register_holder(w):
+    path = "/api/v1/card-holders"
+    body = {"real_name": "刘桂兰", "building": "3栋", "pin": "2580"}
+    return Case(Call("grid-1", path, body), Call("grid-1", path, {**body, "real_name": "周玉珍"}))
+
+
+def card_redeem(w):
+    from tests.cards.card_helpers import card_qr, registered
+
+    offers = [make_offer(w.app, points_cost=10), make_offer(w.app, title="另一个", points_cost=10)]
+    holder = registered(w.api, "grid-1")
+    bonus = {"user_id": holder["id"], "amount": 100, "reason": "敬老表彰"}
+    assert w.api.post("/api/v1/points/adjustments", "admin", json=bonus).status_code == 201
+    body = {"card": card_qr(w.query, holder["id"]), "pin": "2580"}
+    path = "/api/v1/merchant/card-redemptions"
+    return Case(
+        Call("merchant-1", path, {**body, "offer_id": offers[0]}),
+        Call("merchant-1", path, {**body, "offer_id": offers[1]}),
+    )
+
+
 CASES = {
+    "cards.holders": register_holder,
+    "cards.redeem": card_redeem,  # holds and debits
     "points.claims": submit_claim,
     "points.claims.approve": approve_claim,  # credits
     "points.claims.reject": reject_claim,
@@ -324,6 +348,7 @@ MONEY_LIKE = {
     ("POST", "/api/v1/points/adjustments/<int:entry_id>/reverse"),
     ("POST", "/api/v1/redemptions"),
     ("POST", "/api/v1/merchant/verify"),
+    ("POST", "/api/v1/merchant/card-redemptions"),
     ("POST", "/api/v1/tasks/<int:task_id>/complete"),
     ("POST", "/api/v1/grid/service-logs"),
     ("POST", "/api/v1/grid/service-logs/<int:log_id>/approve"),
@@ -343,6 +368,8 @@ class World:
 def effects(query):
     """Everything a money-like POST can write."""
     models = (
+        CardHolder,
+        ActOnBehalf,
         LedgerEntry,
         Hold,
         PointClaim,

@@ -67,3 +67,12 @@ def test_the_checkin_code_matches_its_schema(ctx):
     validator("qr.json", "checkin_code_claims").validate(claims)
     assert claims["aud"] == "task:11"
     assert not validator("qr.json", "checkin_code_text").is_valid(f"RPCHECKIN:0:{token}")
+
+
+def test_the_point_card_code_matches_its_schema(ctx):
+    from server.cards.numbers import new_number, qr_text
+
+    text = qr_text(new_number())
+    validator("qr.json", "point_card_text").validate(text)
+    assert not validator("qr.json", "point_card_text").is_valid(text[:-1])
+    assert not validator("qr.json", "point_card_text").is_valid(text.replace("RPC1", "RPC2"))

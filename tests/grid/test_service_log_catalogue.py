@@ -36,6 +36,7 @@ def test_admin_creates_items_audited_and_workers_list_the_active_ones(gapi, quer
         "description": "",
         "points": 5,
         "rule": "auto",
+        "beneficiary": "worker",
         "active": True,
         "sort_order": 0,
     }
