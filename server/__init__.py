@@ -15,7 +15,7 @@ from server.db.pool import ping_idle_connections
 from server.db.session import db as database
 from server.db.session import migrate
 from server.db.types import MAX_ID
-from server.http.api import RedPointsApi
+from server.http.api import HeaderParametersPlugin, RedPointsApi
 from server.http.docs_assets import init_docs_assets
 from server.http.errors import AppError, register_error_handlers
 from server.http.json_input import ApiJSONProvider, ApiRequest
@@ -114,7 +114,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_storage(app)
 
     _import_models()
-    api = RedPointsApi(app)
+    api = RedPointsApi(app, spec_kwargs={"extra_plugins": [HeaderParametersPlugin()]})
     app.extensions["redpoints_api"] = api
     _register_blueprints(app, api)
     init_docs_assets(app)

@@ -6,7 +6,7 @@ from server.cards.cards import MAX_REASON, REPLACE_REASONS
 from server.cards.numbers import MAX_QR_LENGTH
 from server.community.card_holder_models import MAX_BUILDING, MAX_UNIT
 from server.http.pagination import PageArgsSchema, page_schema
-from server.http.schemas import AwareDateTime, IdField, StrictSchema, text
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 
 MAX_PRINT = 60
 
@@ -66,8 +66,8 @@ class CardHolderSchema(ma.Schema):
     unit = ma.fields.String(required=True)
     grid = ma.fields.Nested(_Grid, required=True, allow_none=True)
     card = ma.fields.Nested(CardSchema, required=True, allow_none=True)
-    locked = ma.fields.Boolean(required=True)
-    bound = ma.fields.Boolean(required=True, metadata={"description": "是否已绑定微信"})
+    locked = Boolean(required=True)
+    bound = Boolean(required=True, metadata={"description": "是否已绑定微信"})
     registered_at = AwareDateTime(required=True)
     phone = ma.fields.String(allow_none=True, metadata={"description": "脱敏手机号（仅工作人员）"})
 
@@ -123,7 +123,7 @@ class _Reservation(ma.Schema):
 class CardScanResultSchema(ma.Schema):
     holder_name = ma.fields.String(required=True)
     merchant_id = IdField(required=True)
-    locked = ma.fields.Boolean(required=True)
+    locked = Boolean(required=True)
     available = ma.fields.Integer(required=True)
     reservations = ma.fields.List(ma.fields.Nested(_Reservation), required=True)
 

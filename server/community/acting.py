@@ -30,6 +30,8 @@ ACTING_HEADER_DOC = {
     "description": "代办：社区工作人员或其网格员代持卡居民操作时填写居民的用户编号",
     "schema": {"type": "string", "maxLength": 12, "pattern": "^[0-9]{1,12}$"},
 }
+# For `blp.doc(**ACTING_DOC)`: the header joins the route's other parameters (server/http/api.py).
+ACTING_DOC = {"x-headers": [ACTING_HEADER_DOC]}
 
 
 class HolderNotFound(NotFound):

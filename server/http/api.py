@@ -1,5 +1,6 @@
 """The flask-smorest Api, with the project's error envelope in responses and in the spec."""
 
+from apispec import BasePlugin
 from flask_smorest import Api, Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser
@@ -28,6 +29,17 @@ class ApiArgumentsParser(FlaskParser):
 
 # Set before any route module is imported: the decorators bind the parser they find.
 Blueprint.ARGUMENTS_PARSER = ApiArgumentsParser()
+
+
+class HeaderParametersPlugin(BasePlugin):
+    """Header parameters a route names in `blp.doc(**{"x-headers": [...]})` join the ones its
+    `@arguments` documented (query strings); `blp.doc(parameters=...)` would replace them."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            headers = operation.pop("x-headers", None)
+            if headers:
+                operation["parameters"] = [*operation.get("parameters", []), *headers]
 
 
 class RedPointsApi(Api):

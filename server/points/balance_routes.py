@@ -3,7 +3,7 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.community.acting import ACTING_HEADER_DOC, acting_allowed
+from server.community.acting import ACTING_DOC, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.schemas import BEARER
 from server.points import adjustments, balance, rankings
@@ -25,7 +25,7 @@ blp = Blueprint(
 
 
 @blp.route("/points/balance", methods=["GET"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(HolderQuerySchema, location="query")
 @blp.response(200, BalanceSchema)
@@ -35,7 +35,7 @@ def get_balance(args):
 
 
 @blp.route("/points/ledger", methods=["GET"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(LedgerQuerySchema, location="query")
 @blp.response(200, LedgerPageSchema)

@@ -3,7 +3,7 @@
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.community.acting import ACTING_HEADER_DOC, acting_actor, acting_allowed
+from server.community.acting import ACTING_DOC, acting_actor, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
@@ -123,7 +123,7 @@ def add_version(body, item_id):
 
 
 @claims_blp.route("/claims", methods=["POST"])
-@claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC, ACTING_HEADER_DOC])
+@claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC], **ACTING_DOC)
 @acting_allowed
 @idempotent("points.claims", caller=current_user)
 @claims_blp.arguments(PointClaimCreateSchema)
@@ -135,7 +135,7 @@ def submit_claim(body):
 
 
 @claims_blp.route("/claims", methods=["GET"])
-@claims_blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@claims_blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @claims_blp.arguments(PointClaimQuerySchema, location="query")
 @claims_blp.response(200, PointClaimPageSchema)

@@ -5,7 +5,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
-from server.community.acting import ACTING_HEADER_DOC, acting_actor_id, acting_allowed
+from server.community.acting import ACTING_DOC, acting_actor_id, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.pagination import PageArgsSchema
 from server.http.schemas import BEARER
@@ -145,7 +145,7 @@ _RESERVE = ReserveSchema()
 
 
 @blp.route("/redemptions", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC, ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC], **ACTING_DOC)
 @acting_allowed
 @idempotent("rewards.redemptions", caller=current_user)
 @blp.arguments(_RESERVE)
@@ -161,7 +161,7 @@ def reserve(body):
 
 
 @blp.route("/redemptions", methods=["GET"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(RedemptionQuerySchema, location="query")
 @blp.response(200, RedemptionPageSchema)
@@ -181,7 +181,7 @@ def get_redemption(redemption_id):
 
 
 @blp.route("/redemptions/<int:redemption_id>", methods=["DELETE"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.response(200, RedemptionSchema)
 def cancel_redemption(redemption_id):

@@ -2,7 +2,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
-from server.community.acting import ACTING_HEADER_DOC, acting_actor_id, acting_allowed
+from server.community.acting import ACTING_DOC, acting_actor_id, acting_allowed
 from server.community.authz import require_membership
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.schemas import BEARER
@@ -145,7 +145,7 @@ def cancel(body, task_id):
 
 
 @blp.route("/<int:task_id>/signups", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.response(201, TaskSignupSchema)
 def sign_up(task_id):
@@ -155,7 +155,7 @@ def sign_up(task_id):
 
 
 @blp.route("/<int:task_id>/signups/me", methods=["DELETE"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.response(200, TaskSignupCancelSchema)
 def cancel_signup(task_id):
@@ -184,7 +184,7 @@ def checkin_code(task_id):
 
 
 @blp.route("/<int:task_id>/checkin", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(TaskCheckinSchema)
 @blp.response(201, TaskAttendanceResultSchema)
@@ -197,7 +197,7 @@ def check_in(body, task_id):
 
 
 @blp.route("/<int:task_id>/checkout", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(TaskCheckinSchema)
 @blp.response(200, TaskAttendanceResultSchema)

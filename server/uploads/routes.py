@@ -4,7 +4,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
-from server.community.acting import ACTING_HEADER_DOC, acting_allowed
+from server.community.acting import ACTING_DOC, acting_allowed
 from server.http.errors import Unprocessable
 from server.http.schemas import BEARER
 from server.uploads import service
@@ -19,7 +19,7 @@ IMAGE_CONTENT = {
 
 
 @blp.route("/uploads", methods=["POST"])
-@blp.doc(security=BEARER, parameters=[ACTING_HEADER_DOC])
+@blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
 @blp.arguments(UploadFormSchema, location="files")
 @blp.response(201, UploadSchema)

@@ -4,10 +4,11 @@
 const api = require('../../utils/api');
 const { paged, empty } = require('../../utils/paged');
 const { claimView } = require('../../utils/points');
+const { loadListPhotos, photoSlots, previewListPhoto } = require('../../utils/list-photos');
 
 function queueItem(c) {
   const view = claimView(c);
-  view.photos = view.photoIds.map((id) => ({ id, path: '', error: false }));
+  view.photos = photoSlots(view.photoIds.map((id) => ({ id })));
   view.deciding = false;
   view.decided = '';
   return view;
@@ -46,37 +47,10 @@ Component({
     indexOf(claimId) {
       return this.data.queue.items.findIndex((c) => c.id === claimId);
     },
-    // Photos need the bearer header, which <image src> cannot send: download each one
-    // (claim by claim, to stay under wx.downloadFile's parallel limit) and show the file.
-    async loadPhotos() {
-      for (const claim of this.data.queue.items.slice()) {
-        const missing = claim.photos.filter((p) => !p.path && !p.error);
-        await Promise.all(
-          missing.map(async (photo) => {
-            let path = '';
-            let error = false;
-            try {
-              path = await api.download(photo.id);
-            } catch (err) {
-              error = true;
-            }
-            const i = this.indexOf(claim.id);
-            if (i < 0) return;
-            const j = this.data.queue.items[i].photos.findIndex((p) => p.id === photo.id);
-            this.setData({
-              [`queue.items[${i}].photos[${j}].path`]: path,
-              [`queue.items[${i}].photos[${j}].error`]: error,
-            });
-          })
-        );
-      }
+    loadPhotos() {
+      return loadListPhotos(this, 'queue');
     },
-    preview(e) {
-      const { claim, index } = e.currentTarget.dataset;
-      const item = this.data.queue.items[this.indexOf(claim)];
-      const urls = item.photos.filter((p) => p.path).map((p) => p.path);
-      wx.previewImage({ current: item.photos[index].path, urls });
-    },
+    preview: previewListPhoto('queue'),
     approve(e) {
       const claim = this.data.queue.items[this.indexOf(e.currentTarget.dataset.id)];
       if (!claim || claim.deciding || claim.decided) return;
