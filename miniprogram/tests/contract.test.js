@@ -52,6 +52,24 @@ describe('utils/api.js endpoint table', () => {
     );
   });
 
+  test("declares the point cards' endpoints the card pages call", () => {
+    expect(endpoints.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'createCardHolder',
+        'listCardHolders',
+        'getCardHolder',
+        'replaceCard',
+        'unlockCard',
+        'issueBindCode',
+        'printCards',
+        'bindCard',
+        'listActs',
+        'scanCard',
+        'redeemWithCard',
+      ])
+    );
+  });
+
   test.each(endpoints)('%s: its method and path exist in schemas/openapi.json', (name, ep) => {
     const operation = contract.findOperation(ep.method, ep.path);
     expect(operation && operation.key).toBe(`${ep.method} ${ep.path}`);
@@ -80,6 +98,26 @@ describe('Idempotency-Key', () => {
 
   test.each(endpoints)('%s: sends a key exactly when the contract takes one', (name, ep) => {
     expect(!!ep.idempotent).toBe(declaresKey(ep));
+  });
+});
+
+describe('X-Acting-For', () => {
+  const { ACTING_ENDPOINTS } = require('../utils/cards-api');
+  const takesActing = (ep) =>
+    !!contract.headerParameter(contract.findOperation(ep.method, ep.path), 'X-Acting-For');
+
+  test('the client lists exactly the endpoints whose route takes the header', () => {
+    const declared = endpoints.filter(([, ep]) => takesActing(ep)).map(([name]) => name);
+    expect(declared.sort()).toEqual(ACTING_ENDPOINTS.slice().sort());
+    expect(declared.length).toBeGreaterThanOrEqual(12);
+  });
+
+  test('api.actingFor offers only those endpoints', () => {
+    const acting = api.actingFor(41);
+    const offered = Object.keys(acting).filter((k) => typeof acting[k] === 'function');
+    const endpointOf = { upload: 'uploadPhoto' };
+    for (const name of offered) expect(ACTING_ENDPOINTS).toContain(endpointOf[name] || name);
+    expect(offered).toHaveLength(ACTING_ENDPOINTS.length);
   });
 });
 

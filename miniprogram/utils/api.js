@@ -8,6 +8,8 @@
 const config = require('../config');
 const session = require('./session');
 const grid = require('./grid-api');
+const cards = require('./cards-api');
+const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
   // auth and profile
@@ -69,8 +71,8 @@ const ENDPOINTS = {
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
-// The grid's endpoints live in their own table (utils/grid-api.js).
-Object.assign(ENDPOINTS, grid.ENDPOINTS);
+// The grid's and the point cards' endpoints live in their own tables.
+Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -152,7 +154,7 @@ function networkError(err) {
 }
 
 // One wx.request as a promise of the raw response; only transport failures reject.
-function send(method, url, data, token, extraHeaders) {
+function send(method, url, data, token, extraHeaders, responseType) {
   const cfg = config.get();
   const header = authHeader(
     token,
@@ -170,6 +172,7 @@ function send(method, url, data, token, extraHeaders) {
       fail: (err) => reject(networkError(err)),
     };
     if (data !== undefined && method !== 'GET') options.data = data;
+    if (responseType) Object.assign(options, { responseType, dataType: 'other' });
     wx.request(options);
   });
 }
@@ -230,6 +233,9 @@ function sendDownload(url, token, extraHeaders) {
 function perform(ep, url, data, token, headers, extra) {
   if (ep.transport === 'upload') return sendUpload(url, token, headers, extra);
   if (ep.transport === 'download') return sendDownload(url, token, headers);
+  if (ep.transport === 'binary') {
+    return send(ep.method, url, data, token, headers, 'arraybuffer').then(binaryResponse);
+  }
   return send(ep.method, url, data, token, headers);
 }
 
@@ -288,12 +294,17 @@ function newIdempotencyKey() {
 
 // Call a declared endpoint. On a 401 the token is dropped, the user is logged in again
 // silently and the request is retried once (with the same Idempotency-Key, if any).
-// `upload` carries {filePath, onProgress} for the multipart endpoint.
-async function call(name, { params, query, data, idempotencyKey, upload } = {}) {
+// `upload` carries {filePath, onProgress} for the multipart endpoint; `actingFor` a card
+// holder's id, sent as X-Acting-For and refused here for routes that do not take it.
+async function call(name, { params, query, data, idempotencyKey, upload, actingFor } = {}) {
   const ep = ENDPOINTS[name];
   if (!ep) throw new Error(`unknown endpoint ${name}`);
   const url = fillPath(ep.path, params) + queryString(query);
   const headers = {};
+  if (actingFor !== undefined && actingFor !== null) {
+    if (!cards.acceptsActing(name)) throw new ApiError('acting_not_allowed', '此操作不能代办', 0);
+    headers['X-Acting-For'] = String(actingFor);
+  }
   if (idempotencyKey || ep.idempotent) {
     headers['Idempotency-Key'] = idempotencyKey || newIdempotencyKey();
   }
@@ -429,6 +440,6 @@ function attendanceBody(token, location) {
   return body;
 }
 
-Object.assign(api, grid.gridFunctions(call));
+Object.assign(api, grid.gridFunctions(call), cards.cardFunctions(call, { attendanceBody }));
 
 module.exports = api;

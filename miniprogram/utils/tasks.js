@@ -113,8 +113,9 @@ function locate() {
 
 // Scan the organiser's code and check in (or out, when already checked in). `expectedTaskId`
 // refuses another task's code. Resolves to {task, action, result} or null when the user
-// closed the scanner; rejects with an ApiError the caller shows.
-async function scanAndAttend(expectedTaskId) {
+// closed the scanner; rejects with an ApiError the caller shows. Acting for a card holder,
+// `client` is api.actingFor(id) and `action` is given: the task says nothing of their state.
+async function scanAndAttend(expectedTaskId, { client = api, action: chosen } = {}) {
   let text;
   try {
     text = await scan();
@@ -129,8 +130,8 @@ async function scanAndAttend(expectedTaskId) {
   const task = await api.getTask(payload.taskId);
   const location = hasPlace(task) ? await locate() : null;
   const checkedIn = !!(task.my_attendance && task.my_attendance.checkin_at);
-  const action = checkedIn ? 'checkout' : 'checkin';
-  const result = await api[action](payload.taskId, payload.token, location);
+  const action = chosen || (checkedIn ? 'checkout' : 'checkin');
+  const result = await client[action](payload.taskId, payload.token, location);
   return { task, action, result };
 }
 

@@ -1,9 +1,12 @@
 // 申报积分: pick an item of the community's catalogue (its points and caps explained), the
-// date, a description and up to 9 photos, each uploaded with its progress shown.
+// date, a description and up to 9 photos, each uploaded with its progress shown. Opened with
+// ?for=<holder id>&name= staff file it for a card holder (代为申报): photos and claim go with
+// X-Acting-For, under a banner saying for whom.
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
 const { capsText } = require('../../utils/points');
+const { actingTarget } = require('../../utils/card-holders');
 
 const MAX_PHOTOS = 9;
 let photoSeq = 0;
@@ -33,11 +36,14 @@ Component({
     maxPhotos: MAX_PHOTOS,
     submitting: false,
     formError: '',
+    acting: null, // {id, name} of the card holder this is filed for
   },
   methods: {
-    onLoad() {
+    onLoad(query) {
       const today = format.today();
-      this.setData({ today, date: today });
+      const acting = actingTarget(query);
+      this.client = acting ? api.actingFor(acting.id) : api;
+      this.setData({ today, date: today, acting });
       this.loadItems();
     },
     async loadItems() {
@@ -101,7 +107,7 @@ Component({
         this.setPhoto(key, { progress: 0, error: '' });
       }
       try {
-        const upload = await api.upload(path, {
+        const upload = await this.client.upload(path, {
           onProgress: (progress) => this.setPhoto(key, { progress }),
         });
         this.setPhoto(key, { id: upload.id, progress: 100 });
@@ -141,14 +147,16 @@ Component({
       }
       this.setData({ submitting: true, formError: '' });
       try {
-        await api.createClaim({
+        await this.client.createClaim({
           item_id: this.data.item.id,
           occurred_on: this.data.date,
           description: this.data.description.trim().slice(0, 500),
           photo_ids: this.data.photos.map((p) => p.id),
         });
         wx.showToast({ title: '已提交，等待审核', icon: 'success' });
-        wx.redirectTo({ url: '/pages/my-claims/index' });
+        // The holder's claims are theirs: back to their page, not to my claims.
+        if (this.data.acting) wx.navigateBack();
+        else wx.redirectTo({ url: '/pages/my-claims/index' });
       } catch (err) {
         // cap_reached, duplicate_claim, a too old date…: the server says which, in Chinese.
         this.setData({ formError: api.errorMessage(err) });

@@ -1,5 +1,5 @@
-// 网格工作台 (grid workers): this month's performance, 登记服务, and the grid's report queue
-// with overdue marks; a report opens with the handler's steps.
+// 网格工作台 (grid workers): this month's performance, 登记服务, 代办 for card holders, and
+// the grid's report queue with overdue marks; a report opens with the handler's steps.
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
@@ -87,6 +87,9 @@ Component({
     },
     newLog() {
       wx.navigateTo({ url: '/pages/service-log-form/index' });
+    },
+    openCardHolders() {
+      wx.navigateTo({ url: '/pages/card-holders/index' });
     },
   },
 });

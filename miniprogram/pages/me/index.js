@@ -1,5 +1,6 @@
-// 我的: profile, masked phone, phone binding, membership, roles and role-based entries.
-// Written with Component() so miniprogram-simulate can load it; page hooks live in methods.
+// 我的: profile, masked phone, phone binding, membership, roles and role-based entries;
+// 绑定积分卡 for someone without a community, 代办记录 for a card holder whose card is
+// bound to this WeChat. Written with Component() so miniprogram-simulate can load it.
 
 const api = require('../../utils/api');
 const config = require('../../config');
@@ -8,8 +9,17 @@ const profile = require('../../utils/profile');
 const session = require('../../utils/session');
 const { roleName } = require('../../utils/roles');
 
-// Identities the local WeChat emulator's demo data seeds (server/seed.py).
-const DEV_IDENTITIES = ['resident-1', 'resident-2', 'merchant-1', 'reviewer', 'grid-1', 'admin'];
+// Identities the local WeChat emulator's demo data seeds (server/seed.py), and family-1: a
+// WeChat never seen before, to bind a card holder's printed code with.
+const DEV_IDENTITIES = [
+  'resident-1',
+  'resident-2',
+  'merchant-1',
+  'reviewer',
+  'grid-1',
+  'admin',
+  'family-1',
+];
 
 // Entries that only some roles see (any of `roles`, so each shows once); the server still
 // checks every call.
@@ -28,8 +38,35 @@ const ROLE_ENTRIES = [
     title: '心愿审核',
     url: '/pages/wish-review/index',
   },
+  {
+    roles: ['reviewer', 'admin'],
+    key: 'card-holders',
+    title: '持卡居民代办',
+    url: '/pages/card-holders/index',
+  },
   { roles: ['grid_worker'], key: 'grid', title: '网格工作台', url: '/pages/grid-desk/index' },
 ];
+// Staff are not card holders (a WeChat with a role cannot bind a card): no need to ask.
+const NOT_HOLDER_ROLES = ['merchant_staff', 'org_staff', 'reviewer', 'admin', 'grid_worker'];
+
+// Whether the caller is a card holder: GET /me does not say, so their acts list is asked,
+// once per user while the page lives (everyone else gets 404 card_holder_not_found).
+async function isCardHolder(known, me) {
+  if (!me.membership || (me.roles || []).some((r) => NOT_HOLDER_ROLES.indexOf(r) >= 0)) {
+    return false;
+  }
+  if (known[me.id] === undefined) {
+    try {
+      await api.listActs({ limit: 1 });
+      known[me.id] = true;
+    } catch (err) {
+      // Only the server's "no" is kept: after a network failure it is asked again.
+      if (!err || err.code !== 'card_holder_not_found') return false;
+      known[me.id] = false;
+    }
+  }
+  return known[me.id];
+}
 
 function entriesFor(roles) {
   return ROLE_ENTRIES.filter((e) => e.roles.some((role) => roles.indexOf(role) >= 0));
@@ -61,6 +98,7 @@ Component({
     binding: false,
     dev: false,
     devIdentity: '',
+    cardHolder: false,
   },
   methods: {
     onLoad() {
@@ -86,6 +124,8 @@ Component({
           dev,
           devIdentity: dev ? cfg.devIdentity : '',
         });
+        if (!this.holders) this.holders = {};
+        this.setData({ cardHolder: await isCardHolder(this.holders, me) });
       } catch (err) {
         // A quiet refresh keeps what is on screen; a first load shows the error with 重试.
         if (quiet && this.data.me) api.showError(err);

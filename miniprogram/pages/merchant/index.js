@@ -1,10 +1,12 @@
 // 商家核销 (merchant staff): scan the resident's code → preview (offer, points, masked
 // name) → 确认核销; clear screens for expired, already redeemed (when, by whom) and other
-// merchants' codes; today's and this month's verified redemptions.
+// merchants' codes; today's and this month's verified redemptions. 刷积分卡 (a card and
+// its PIN, for residents without a phone) is utils/card-counter.js.
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
 const { paged, empty } = require('../../utils/paged');
+const { cardCounterData, cardCounterMethods } = require('../../utils/card-counter');
 
 // What each refusal looks like: a title, and a hint on what to do next.
 const SCREENS = {
@@ -51,18 +53,21 @@ function rowView(r) {
 }
 
 Component({
-  data: {
-    step: 'idle', // idle | previewing | preview | verifying | done | refused
-    preview: null,
-    refusal: null,
-    scanning: false,
-    tab: 'today',
-    month: null, // {count, points}
-    today: { count: 0, points: 0 },
-    history: empty(),
-    todayItems: [],
-  },
-  methods: {
+  data: Object.assign(
+    {
+      step: 'idle', // idle | previewing | preview | verifying | done | refused
+      preview: null,
+      refusal: null,
+      scanning: false,
+      tab: 'today',
+      month: null, // {count, points}
+      today: { count: 0, points: 0 },
+      history: empty(),
+      todayItems: [],
+    },
+    cardCounterData()
+  ),
+  methods: Object.assign(cardCounterMethods(), {
     onLoad() {
       this.history = paged(
         this,
@@ -175,5 +180,5 @@ Component({
       this.reset();
       this.scan();
     },
-  },
+  }),
 });

@@ -1,15 +1,28 @@
 // One reward: what it is, where, its limits; 立即兑换 reserves it (points held, stock
-// taken) with a fresh Idempotency-Key per tap, then shows the redemption's QR code.
+// taken) with a fresh Idempotency-Key per tap, then shows the redemption's QR code. With
+// ?for=<holder id>&name= staff reserve it for a card holder (代为预约兑换, X-Acting-For); the
+// holder then redeems it at the counter with their card, so no QR code follows.
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
 const { offerView, refusalMessage } = require('../../utils/rewards');
+const { actingTarget } = require('../../utils/card-holders');
 
 Component({
-  data: { id: null, loading: true, error: '', offer: null, reserving: false, reserveError: '' },
+  data: {
+    id: null,
+    loading: true,
+    error: '',
+    offer: null,
+    reserving: false,
+    reserveError: '',
+    acting: null,
+  },
   methods: {
     onLoad(query) {
-      this.setData({ id: Number(query && query.id) });
+      const acting = actingTarget(query);
+      this.client = acting ? api.actingFor(acting.id) : api;
+      this.setData({ id: Number(query && query.id), acting });
       this.load();
     },
     async load() {
@@ -25,11 +38,13 @@ Component({
       this.load();
     },
     reserve() {
-      const { offer } = this.data;
+      const { offer, acting } = this.data;
       if (this.data.reserving || offer.soldOut) return;
+      const whose = acting ? `为 ${acting.name} ` : '';
+      const what = `使用 ${offer.points} 积分兑换「${offer.title}」？`;
       wx.showModal({
         title: '确认兑换',
-        content: `使用 ${offer.points} 积分兑换「${offer.title}」？积分先冻结，到店核销后扣除。`,
+        content: `${whose}${what}积分先冻结，到店核销后扣除。`,
         confirmText: '确认兑换',
         success: (res) => {
           // One key per confirmed tap: a silent re-login retry reuses it, a new tap does not.
@@ -40,7 +55,8 @@ Component({
     async doReserve(key) {
       this.setData({ reserving: true, reserveError: '' });
       try {
-        const r = await api.reserve(this.data.id, key);
+        const r = await this.client.reserve(this.data.id, key);
+        if (this.data.acting) return this.reservedFor(r);
         profile.clear(); // available points changed
         wx.navigateTo({ url: `/pages/redemption/index?id=${r.id}` });
       } catch (err) {
@@ -55,6 +71,20 @@ Component({
       } finally {
         this.setData({ reserving: false });
       }
+      return null;
+    },
+    // A holder has no phone to show a code: they bring their card to the shop.
+    reservedFor(r) {
+      const { name } = this.data.acting;
+      wx.showModal({
+        title: '预约成功',
+        content:
+          `已为 ${name} 预约「${r.offer_title}」。` +
+          `请提醒居民带积分卡到${r.merchant_name}刷卡核销。`,
+        showCancel: false,
+        confirmText: '知道了',
+        success: () => wx.navigateBack(),
+      });
     },
   },
 });

@@ -1,9 +1,12 @@
 // One task: details, sign up / cancel (已报名 or 候补第 N 位), scan to check in and out,
-// and the way into the organiser's view.
+// and the way into the organiser's view. With ?for=<holder id>&name= staff do the same for a
+// card holder (代为报名, X-Acting-For); the task is read as me, so it cannot say whether the
+// holder is signed up: each step is offered and the server's answer shown.
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
 const { taskView, signupText, scanAndAttend, attendMessage } = require('../../utils/tasks');
+const { actingTarget } = require('../../utils/card-holders');
 
 // Codes after which what is on screen is stale: reload the task to show the truth.
 const RELOAD_ON = [
@@ -24,10 +27,14 @@ Component({
     task: null,
     busy: false,
     actionError: '',
+    acting: null, // {id, name} of the card holder acted for
+    actingResult: '',
   },
   methods: {
     onLoad(query) {
-      this.setData({ id: Number(query && query.id) });
+      const acting = actingTarget(query);
+      this.client = acting ? api.actingFor(acting.id) : api;
+      this.setData({ id: Number(query && query.id), acting });
       this.load();
     },
     onShow() {
@@ -128,6 +135,49 @@ Component({
     },
     manage() {
       wx.navigateTo({ url: `/pages/task-manage/index?id=${this.data.id}` });
+    },
+    // 代办: one step for the holder; what the server answered stays on the page.
+    async act(run) {
+      if (this.data.busy) return;
+      this.setData({ busy: true, actionError: '', actingResult: '' });
+      try {
+        const done = await run();
+        if (done) {
+          this.setData({ actingResult: `${this.data.acting.name}：${done}` });
+          this.load({ quiet: true });
+        }
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    actSignUp() {
+      return this.act(async () => signupText(await this.client.signUp(this.data.id)));
+    },
+    actCancel() {
+      if (this.data.busy) return;
+      wx.showModal({
+        title: '代为取消报名',
+        content: `确定为 ${this.data.acting.name} 取消报名吗？`,
+        confirmText: '确定取消',
+        cancelText: '再想想',
+        success: (res) => {
+          if (!res || !res.confirm) return;
+          this.act(async () => {
+            await this.client.cancelSignup(this.data.id);
+            return '已取消报名';
+          });
+        },
+      });
+    },
+    // The organiser's code, scanned for the holder: 签到 or 签退 as the worker chose.
+    actScan(e) {
+      const { action } = e.currentTarget.dataset;
+      return this.act(async () => {
+        const outcome = await scanAndAttend(this.data.id, { client: this.client, action });
+        return outcome ? attendMessage(outcome) : '';
+      });
     },
   },
 });

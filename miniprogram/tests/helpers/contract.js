@@ -152,8 +152,15 @@ function requestErrors(operation, query, body, media) {
   return errors;
 }
 
+// The header parameter `name` an operation declares (X-Acting-For, Idempotency-Key), or null.
+function headerParameter(operation, name) {
+  const params = operation.parameters.map(deref);
+  return params.find((p) => p.in === 'header' && p.name === name) || null;
+}
+
 module.exports = {
   CONTRACT_PATH,
+  headerParameter,
   load,
   findOperation,
   matchOperation,

@@ -36,6 +36,10 @@ const DEFAULTS = {
   'GET /api/v1/grid/service-items': 'service_items',
   'GET /api/v1/grid/residents': 'grid_residents',
   'GET /api/v1/grid/performance/me': 'performance_me',
+  // point cards: card holders, their acts
+  'GET /api/v1/card-holders': 'card_holders_page1',
+  'GET /api/v1/card-holders/{holder_id}': 'card_holder',
+  'GET /api/v1/acts-on-behalf': 'acts_page1',
 };
 
 function serveDemo(fake, extra = {}) {

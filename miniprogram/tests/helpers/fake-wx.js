@@ -20,6 +20,14 @@ function parseQuery(qs) {
   return query;
 }
 
+// A string's UTF-8 bytes as an ArrayBuffer, as wx.request hands over a binary body.
+function bytesOf(text) {
+  const raw = unescape(encodeURIComponent(text));
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
+  return bytes.buffer;
+}
+
 function clone(value) {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
@@ -61,6 +69,9 @@ function createFakeWx() {
     uploadProgress: [30, 100], // percentages reported by each upload
     canvases: {}, // canvas-id -> {draws: [ops of each draw()]}
     previews: [],
+    files: {}, // path -> ArrayBuffer written through wx.getFileSystemManager()
+    documents: [], // wx.openDocument calls
+    writeFails: false,
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -180,6 +191,15 @@ function createFakeWx() {
     } else {
       fake.violations.push(...contract.requestErrors(operation, query, body));
     }
+    // X-Acting-For only where the contract takes it (the server refuses it elsewhere).
+    const acting = header['X-Acting-For'];
+    if (acting !== undefined) {
+      const declared = contract.headerParameter(operation, 'X-Acting-For');
+      if (!declared) fake.violations.push(`${operation.key}: does not take X-Acting-For`);
+      else if (!/^[0-9]{1,12}$/.test(String(acting))) {
+        fake.violations.push(`${operation.key}: X-Acting-For ${acting} is not a user id`);
+      }
+    }
 
     const auth = String(header.Authorization || '');
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
@@ -227,7 +247,14 @@ function createFakeWx() {
       }
       const { response } = routed;
       deliver(() => {
-        const res = { statusCode: response.status, data: response.body, header: {} };
+        let data = response.body;
+        if (options.responseType === 'arraybuffer') {
+          // A binary success carries `bytes` (a PDF's text); a refusal its JSON envelope.
+          const text =
+            response.status < 300 ? response.bytes || '%PDF-1.4 fake' : JSON.stringify(data);
+          data = bytesOf(text);
+        }
+        const res = { statusCode: response.status, data, header: {} };
         if (options.success) options.success(res);
         if (options.complete) options.complete(res);
       });
@@ -325,6 +352,30 @@ function createFakeWx() {
           if (callback) deliver(callback);
         },
       };
+    },
+    // Files the mini-program writes (a printed PDF) and the documents it opens.
+    env: { USER_DATA_PATH: 'wxfile://usr' },
+    getFileSystemManager() {
+      return {
+        writeFile(options) {
+          deliver(() => {
+            if (fake.writeFails) {
+              if (options.fail) options.fail({ errMsg: 'writeFile:fail no space' });
+              return;
+            }
+            fake.files[options.filePath] = options.data;
+            if (options.success) options.success({ errMsg: 'writeFile:ok' });
+          });
+        },
+      };
+    },
+    openDocument(options) {
+      fake.documents.push({
+        filePath: options.filePath,
+        fileType: options.fileType,
+        showMenu: !!options.showMenu,
+      });
+      deliver(() => options.success && options.success({ errMsg: 'openDocument:ok' }));
     },
     vibrateShort() {},
     login(options) {

@@ -69,6 +69,7 @@ const QUERIES = {
   redemption: { id: '31' },
   'report-detail': { id: '501' },
   'wish-detail': { id: '601' },
+  'card-holder': { id: '41' },
 };
 
 test.each(pageNames)('page %s renders Chinese text for a member', async (name) => {

@@ -6,6 +6,7 @@ const { renderPage, screenText, text, texts, exists, tap, find } = require('../h
 async function showMe(fixtureName, options) {
   const fake = installFakeWx(options);
   fake.on('GET /api/v1/me', fixtureName);
+  fake.on('GET /api/v1/acts-on-behalf', 'acts_not_holder');
   const page = renderPage('me');
   await fake.settle();
   return { fake, page };
@@ -34,29 +35,31 @@ test('a merchant sees the masked phone and only the 商家核销 entry', async (
   expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/merchant/index' }]);
 });
 
-test('a reviewer sees 积分审核, 问题处理 and 心愿审核', async () => {
+test('a reviewer sees 积分审核, 问题处理, 心愿审核 and 持卡居民代办', async () => {
   const { fake, page } = await showMe('me_reviewer');
-  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核']);
+  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核', '持卡居民代办']);
   expect(exists(page, '.entry--merchant')).toBe(false);
   tap(page, '.entry--review');
   tap(page, '.entry--report-queue');
   tap(page, '.entry--wish-review');
+  tap(page, '.entry--card-holders');
   await fake.settle();
   expect(fake.navigations.map((n) => n.url)).toEqual([
     '/pages/review/index',
     '/pages/report-queue/index',
     '/pages/wish-review/index',
+    '/pages/card-holders/index',
   ]);
 });
 
-test('an admin sees 问题处理 and 心愿审核', async () => {
+test('an admin sees 问题处理, 心愿审核 and 持卡居民代办', async () => {
   const { page } = await showMe('me_admin');
-  expect(texts(page, '.entry')).toEqual(['问题处理', '心愿审核']);
+  expect(texts(page, '.entry')).toEqual(['问题处理', '心愿审核', '持卡居民代办']);
 });
 
 test('an admin who is also a reviewer sees each entry once', async () => {
   const { page } = await showMe('me_admin_reviewer');
-  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核']);
+  expect(texts(page, '.entry')).toEqual(['积分审核', '问题处理', '心愿审核', '持卡居民代办']);
 });
 
 test('someone new is asked to join a community', async () => {
@@ -128,6 +131,7 @@ test('a network failure says so on the page and 重试 loads it', async () => {
   const fake = installFakeWx();
   fake.once('GET /api/v1/me', { network: true });
   fake.on('GET /api/v1/me', 'me_resident');
+  fake.on('GET /api/v1/acts-on-behalf', 'acts_not_holder');
   const page = renderPage('me');
   await fake.settle();
   expect(screenText(page)).toContain('网络连接失败，请检查网络后重试');
@@ -182,4 +186,46 @@ test('a grid worker has the 网格工作台 entry', async () => {
 test('someone new has no records card', async () => {
   const { page } = await showMe('me_newcomer');
   expect(exists(page, '.records')).toBe(false);
+});
+
+describe('point cards', () => {
+  test('someone without a community can bind a point card', async () => {
+    const { fake, page } = await showMe('me_newcomer');
+    expect(text(page, '.card-bind-entry .cell__label')).toBe('绑定积分卡');
+    tap(page, '.card-bind-entry');
+    await fake.settle();
+    expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/card-bind/index' }]);
+    // Nobody without a community is a card holder: their acts are not asked for.
+    expect(fake.requestsTo('GET /api/v1/acts-on-behalf')).toHaveLength(0);
+  });
+
+  test('a member has no 绑定积分卡, a resident who holds no card no 代办记录', async () => {
+    const { fake, page } = await showMe('me_resident');
+    expect(exists(page, '.card-bind')).toBe(false);
+    expect(exists(page, '.my-acts')).toBe(false);
+    expect(fake.requestsTo('GET /api/v1/acts-on-behalf')[0].query).toEqual({ limit: '1' });
+    // Asked once: coming back to the tab does not ask again.
+    page.instance.onShow();
+    await fake.settle();
+    expect(fake.requestsTo('GET /api/v1/acts-on-behalf')).toHaveLength(1);
+  });
+
+  test('a card holder bound to this WeChat has 代办记录', async () => {
+    const { fake, page } = await showMe('me_resident');
+    fake.on('GET /api/v1/acts-on-behalf', 'acts_page1');
+    const holderPage = renderPage('me');
+    await fake.settle();
+    expect(exists(page, '.my-acts')).toBe(false);
+    expect(text(holderPage, '.my-acts .cell__label')).toBe('代办记录');
+    tap(holderPage, '.my-acts');
+    await fake.settle();
+    expect(fake.navigations).toEqual([
+      { type: 'navigateTo', url: '/pages/acts-on-behalf/index' },
+    ]);
+  });
+
+  test('staff are never asked for acts of their own', async () => {
+    const { fake } = await showMe('me_grid_worker');
+    expect(fake.requestsTo('GET /api/v1/acts-on-behalf')).toHaveLength(0);
+  });
 });
