@@ -173,7 +173,8 @@ def list_redemptions(args):
 
 
 @blp.route("/redemptions/<int:redemption_id>", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, **ACTING_DOC)
+@acting_allowed
 @blp.response(200, RedemptionSchema)
 def get_redemption(redemption_id):
     """One of the caller's redemptions."""

@@ -82,7 +82,8 @@ def publish(body):
 
 
 @blp.route("/me/signups", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, **ACTING_DOC)
+@acting_allowed
 @blp.arguments(TaskSignupQuerySchema, location="query")
 @blp.response(200, MyTaskSignupPageSchema)
 def my_signups(args):
@@ -117,7 +118,8 @@ def my_record(args):
 
 
 @blp.route("/<int:task_id>", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(security=BEARER, **ACTING_DOC)
+@acting_allowed
 @blp.response(200, TaskSchema)
 def get_task(task_id):
     """One task of my community, with my sign-up and attendance."""

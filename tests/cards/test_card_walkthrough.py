@@ -97,6 +97,9 @@ def test_a_card_holder_is_served_redeems_is_locked_replaced_and_binds(
     task = create_task(web, query, capacity=2, latitude=None, longitude=None, radius_m=None)
     signup = web.post(f"/api/v1/tasks/{task['id']}/signups", "grid-1", headers=dict(as_worker))
     assert signup.status_code == 201 and signup.get_json()["status"] == "confirmed"
+    seen = web.get(f"/api/v1/tasks/{task['id']}", "grid-1", headers=dict(as_worker)).get_json()
+    assert seen["my_signup"]["status"] == "confirmed"  # the task as the holder sees it
+    assert web.get(f"/api/v1/tasks/{task['id']}", "grid-1").get_json()["my_signup"] is None
     clock.set(T0 + timedelta(days=1, minutes=5))
     token = web.get(f"/api/v1/tasks/{task['id']}/checkin-code", "admin").get_json()["token"]
     checkin = web.post(
