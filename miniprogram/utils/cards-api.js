@@ -33,12 +33,15 @@ const ACTING_ENDPOINTS = [
   'uploadPhoto',
   'getBalance',
   'listLedger',
+  'getTask',
+  'listMySignups',
   'signUp',
   'cancelSignup',
   'checkin',
   'checkout',
   'reserve',
   'listRedemptions',
+  'getRedemption',
   'cancelRedemption',
 ];
 
