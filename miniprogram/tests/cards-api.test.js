@@ -46,7 +46,7 @@ describe('acting for a card holder', () => {
       message: '此操作不能代办',
     });
     await expect(
-      api.call('getTask', { params: { task_id: 11 }, actingFor: 41 })
+      api.call('getRedemptionCode', { params: { redemption_id: 11 }, actingFor: 41 })
     ).rejects.toMatchObject({ code: 'acting_not_allowed' });
     expect(fake.requests).toHaveLength(0);
   });

@@ -76,6 +76,9 @@ function cardFunctions(call, { attendanceBody }) {
       reserve: (offerId, idempotencyKey) =>
         call('reserve', as({ data: { offer_id: offerId }, idempotencyKey })),
       listRedemptions: (query) => call('listRedemptions', as({ query })),
+      getRedemption: (id) => call('getRedemption', as({ params: { redemption_id: id } })),
+      getTask: task('getTask'),
+      listMySignups: (query) => call('listMySignups', as({ query })),
       cancelRedemption: (id) => call('cancelRedemption', as({ params: { redemption_id: id } })),
     };
   }
