@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from server import create_app
 from server.db.session import db
 from server.http import rate_limits
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.wechat.emulator import create_emulator
 from tests import dbutil
 from tests.message_contract import outbox_event_problems

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from server.notify.outbox import event_problems
+from server.outbox.emit import event_problems
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 

@@ -11,7 +11,7 @@ from server.auth.tokens import issue_access_token
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Forbidden
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.wechat import client as wechat
 
 

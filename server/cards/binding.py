@@ -26,7 +26,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Conflict, Unprocessable
 from server.http.rate_limits import hit
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 
 CODE_DIGITS = 8
 CODE_TTL = timedelta(hours=72)

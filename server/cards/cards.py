@@ -14,7 +14,7 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 
 MAX_REASON = 64
 REPLACE_REASONS = ("lost", "damaged", "other")

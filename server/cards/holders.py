@@ -21,7 +21,7 @@ from server.db.audit import record_audit
 from server.db.session import db, get_by_id
 from server.http.errors import Forbidden, Unprocessable
 from server.http.pagination import Page, paginate_by_id
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.masking import mask_name, mask_phone
 
 PIN = re.compile(r"^[0-9]{4,6}$")

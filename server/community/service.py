@@ -15,7 +15,7 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.masking import mask_phone
 
 PROFILE_FIELDS = ("nickname", "real_name", "avatar_url")

@@ -11,7 +11,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.grid.report_models import Report
 from server.http.errors import Conflict, Forbidden
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 
 
 class WrongState(Conflict):

@@ -17,7 +17,7 @@ from server.db.types import utcnow
 from server.grid.service_log_models import ServiceItem, ServiceLog
 from server.grid.service_log_queue import REVIEWER_ROLES, ServiceLogNotFound
 from server.http.errors import Conflict, Forbidden, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.points import ledger
 
 CAUSE_TYPE = "service_log"  # counted for the grid_worker ranking (points/rankings.py)

@@ -20,7 +20,7 @@ from server.grid.service_log_queue import ATTACHED_TYPE
 from server.grid.service_log_review import credit_log, emit_approved
 from server.http.errors import Forbidden, Unprocessable
 from server.http.pagination import paginate_by_id
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.localtime import month_of
 from server.platform.masking import mask_name
 from server.uploads import service as uploads

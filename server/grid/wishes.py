@@ -18,7 +18,7 @@ from server.db.types import utcnow
 from server.grid.wish_access import WishViewer, visible_wish
 from server.grid.wish_models import REVIEW_STATUSES, UNCLAIMED_OPEN_STATUSES, Wish
 from server.http.errors import Conflict, Forbidden, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.localtime import local_today
 from server.uploads import service as uploads
 from server.wechat.content_security import check_text

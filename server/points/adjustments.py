@@ -10,7 +10,7 @@ from server.community.models import Merchant, Organisation
 from server.db.audit import jsonable, record_audit
 from server.db.session import db
 from server.http.errors import Forbidden, NotFound, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.points import ledger
 from server.points.balance import entry_view
 from server.points.holders import staffs

@@ -14,7 +14,7 @@ from server.db.audit import record_audit
 from server.db.session import db, get_by_id
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, Forbidden, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.points.claim_models import OPEN_STATUSES, PointClaim
 from server.points.claim_queue import REVIEWER_ROLES, ClaimNotFound, is_org_staff
 from server.points.models import PointItem, PointItemVersion

@@ -16,7 +16,7 @@ from server.community.authz import grants_of, has_role, require_membership
 from server.community.models import Organisation
 from server.db.session import db, get_by_id
 from server.http.errors import Conflict, Forbidden, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.localtime import local_today
 from server.points.catalogue import item_in
 from server.points.claim_models import LIVE_STATUSES, PointClaim

@@ -16,7 +16,7 @@ from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, NotFound
 from server.http.pagination import paginate_by_id
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.points import ledger
 from server.rewards import gates
 from server.rewards.models import Redemption

@@ -17,7 +17,7 @@ from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.localtime import local_today
 from server.points import ledger
 from server.rewards import gates

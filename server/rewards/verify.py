@@ -23,7 +23,7 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Forbidden
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.masking import mask_name
 from server.points import ledger
 from server.rewards import gates

@@ -11,7 +11,7 @@ from server.auth.models import User
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform import profile_versions
 from server.platform.localtime import local_date
 from server.points.ledger import account_for_user, credit

@@ -9,7 +9,7 @@ from server.community.models import PARTY_KINDS, Grid
 from server.db.audit import record_audit
 from server.db.session import db
 from server.http.errors import Conflict, Unprocessable
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.platform.localtime import local_date
 from server.points.models import PointItem
 from server.tasks import clock
@@ -166,7 +166,12 @@ def publish_task(user: User, community_id: int, fields: dict) -> Task:
         aggregate_type="task",
         aggregate_id=task.id,
         community_id=community_id,
-        payload={"task_id": task.id, "title": task.title, "starts_at": after["starts_at"]},
+        payload={
+            "task_id": task.id,
+            "title": task.title,
+            "starts_at": after["starts_at"],
+            "grid_id": task.audience_grid_id,  # its grid's group hears of it too
+        },
     )
     db.session.commit()
     return task

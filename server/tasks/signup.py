@@ -17,7 +17,7 @@ from server.community.authz import NotAMember
 from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import AppError, Conflict, Forbidden, NotFound
-from server.notify.outbox import emit_event
+from server.outbox.emit import emit_event
 from server.tasks import clock
 from server.tasks.models import Task, TaskSignup
 from server.tasks.signup_statements import statements

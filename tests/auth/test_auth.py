@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from server.auth.models import User
 from server.db.types import utcnow
 from server.http import rate_limits
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from tests.conftest import error_code
 
 

@@ -13,7 +13,7 @@ from server.db.session import db
 from server.grid.report_models import Report
 from server.grid.service_log_models import ServiceLog
 from server.grid.wish_models import Wish
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger_models import Account, LedgerEntry
 from tests.ledger_helpers import check_invariants, user_id_of
 

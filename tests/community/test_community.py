@@ -3,7 +3,7 @@ from sqlalchemy import select
 from server.community.models import Community, Grid, RoleGrant
 from server.db.audit import AuditLog
 from server.db.session import db
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from tests.conftest import error_code
 from tests.factories import add_other_community
 

@@ -19,7 +19,7 @@ from server.grid.report_models import Report
 from server.grid.service_log_models import ServiceLog
 from server.grid.wish_models import Wish
 from server.http.idempotency import IdempotencyRecord
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.claim_models import PointClaim
 from server.points.ledger_models import Hold, LedgerEntry
 from server.rewards.models import Redemption

@@ -9,7 +9,7 @@ from server.community.models import Membership
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.grid.report_points import closed_reports_by_worker
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from tests import claims_helpers
 from tests.claims_helpers import upload

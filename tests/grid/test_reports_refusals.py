@@ -10,7 +10,7 @@ from server.db.session import db
 from server.grid import report_handling
 from server.grid.report_models import Report
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.wechat.emulator import stable_id
 from tests.conftest import APPID, error_code
 from tests.factories import add_other_community

@@ -9,7 +9,7 @@ from server.db.session import db
 from server.grid import service_log_review
 from server.grid.service_log_models import ServiceLog
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from tests.conftest import error_code
 from tests.grid import service_log_helpers as h
 

@@ -12,7 +12,7 @@ from server.db.audit import AuditLog
 from server.db.session import db
 from server.grid import wish_claims, wishes
 from server.grid.wish_models import Wish
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from tests import claims_helpers
 from tests.concurrency import run_n_together as run_together

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from server.db.audit import AuditLog
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.uploads.models import Upload
 from tests import claims_helpers
 from tests.grid import wish_helpers

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from server.community.models import Merchant, Organisation
 from server.db.audit import AuditLog
 from server.grid.wish_models import Wish
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from tests import claims_helpers
 from tests.grid import wish_helpers
 from tests.grid.wish_helpers import (

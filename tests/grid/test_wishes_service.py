@@ -10,7 +10,7 @@ from server.db.session import db
 from server.grid import wish_claims, wish_expiry, wishes
 from server.grid.wish_models import Wish
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from tests import claims_helpers
 from tests.grid.wish_helpers import today, uid

@@ -7,7 +7,7 @@ from server.community import service as community_service
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.http.idempotency import IdempotencyRecord
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points import ledger
 from server.points.ledger_models import Account, LedgerEntry
 from tests.conftest import error_code

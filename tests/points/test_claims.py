@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from server.auth.models import User
 from server.db.audit import AuditLog
 from server.db.session import db
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points import claim_review
 from server.points import claims as claims_service
 from server.points.claim_models import PointClaim

@@ -11,7 +11,7 @@ from server.db.audit import AuditLog
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import Conflict
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger import Hold, LedgerEntry
 from server.rewards import closing, codes
 from server.rewards import redemption as redemption_service

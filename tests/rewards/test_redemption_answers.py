@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from server.auth.models import User
 from server.db.audit import AuditLog
 from server.db.session import db
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.platform import redis_after_commit
 from server.platform.localtime import local_today
 from server.points.ledger import Hold, LedgerEntry

@@ -19,7 +19,7 @@ from server.db.audit import AuditLog
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.platform.localtime import local_today
 from server.points import ledger
 from server.points.ledger import Account, Hold, LedgerEntry

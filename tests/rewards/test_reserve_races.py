@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text, update
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.platform.localtime import local_today
 from server.points.ledger import Account, Hold
 from server.rewards import redemption as service

@@ -10,7 +10,7 @@ from server.admin.workbook_template import write_template
 from server.community.models import Community, Grid, Merchant, Street
 from server.db.audit import AuditLog
 from server.db.session import db
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.models import PointCategory, PointItem, PointItemVersion
 from server.rewards.models import Offer
 from tests.setup.helpers import TEMPLATE, edited_template, run_cli, table_counts, with_code

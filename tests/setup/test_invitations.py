@@ -16,7 +16,7 @@ from server.db.audit import AuditLog
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from tests.conftest import error_code
 from tests.factories import add_other_community
 from tests.setup.helpers import TEMPLATE, run_cli

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from server.db.audit import AuditLog
 from server.db.session import db
 from server.http.errors import Conflict, Forbidden
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.tasks import signup as signup_service
 from server.tasks.models import Task, TaskSignup
 from tests.conftest import error_code

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from server.auth.models import User
 from server.db.session import db
 from server.http.errors import AppError
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.points.ledger_models import LedgerEntry
 from server.tasks import completion, signup
 from server.tasks.models import TaskAttendance, TaskSignup

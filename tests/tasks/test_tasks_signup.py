@@ -15,7 +15,7 @@ from server.auth.tokens import issue_access_token
 from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import AppError, Conflict, NotFound
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.tasks import signup
 from server.tasks.models import Task, TaskSignup
 from tests.conftest import error_code

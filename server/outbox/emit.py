@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from server.db.session import db
 from server.db.types import utcnow
-from server.notify.models import OutboxEvent
+from server.outbox.models import OutboxEvent
 from server.platform.config import PROJECT_ROOT
 
 EVENTS_SCHEMA = PROJECT_ROOT / "schemas" / "events.json"
