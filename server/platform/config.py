@@ -11,6 +11,7 @@ from server.platform.production import (
 )
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
+REAL_WECOM_ROBOT_BASE = "https://qyapi.weixin.qq.com/"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 S3_SETTINGS = (
     "S3_BUCKET",
@@ -77,6 +78,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The named escape that lets production use the emulator (server/platform/production.py).
         "WECHAT_EMULATOR_STAND_IN": _flag("WECHAT_EMULATOR_STAND_IN"),
         "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
+        # WeCom group robots (server/notify/robot.py): WeCom in production; elsewhere the
+        # emulator at WECHAT_API_BASE, filled in below so an override of that moves both.
+        "WECOM_ROBOT_BASE": os.environ.get("WECOM_ROBOT_BASE")
+        or (REAL_WECOM_ROBOT_BASE if env == "production" else None),
+        "WECOM_ROBOT_TIMEOUT": _float("WECOM_ROBOT_TIMEOUT", 5.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         # Login limits (server/auth/login_limits.py). Per address it is high: a community hall's
         # Wi-Fi or a carrier NAT puts hundreds of residents behind one address. Per device and
@@ -140,6 +146,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    cfg["WECOM_ROBOT_BASE"] = cfg["WECOM_ROBOT_BASE"] or cfg["WECHAT_API_BASE"]
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]

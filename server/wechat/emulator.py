@@ -4,12 +4,13 @@ It behaves like WeChat where the project depends on it: login codes expire after
 and work once, errors come back as errcodes, and faults (45011, -1, slowness) can be switched
 on through the `/_emulator` control endpoints. A login code `<identity>.<anything>` logs in as
 `<identity>`; a phone code `<11 digits>.<anything>` yields that number. msg_sec_check flags
-words of SEC_RISKY_WORDS, SEC_REVIEW_WORDS; getwxacodeunlimit draws a PNG (emulator_wxacode).
+words of SEC_RISKY_WORDS, SEC_REVIEW_WORDS. emulator_wxacode draws codes; emulator_robot is WeCom.
 """
 
 import argparse
 import base64
 import hashlib
+import os
 import re
 import secrets
 import threading
@@ -18,10 +19,10 @@ from dataclasses import dataclass, field
 
 from flask import Flask, jsonify, request
 
+from server.wechat.emulator_robot import register_robot
 from server.wechat.emulator_wxacode import register_wxacode
 
-CODE_TTL_SECONDS = 300
-TOKEN_TTL_SECONDS = 7200
+CODE_TTL_SECONDS, TOKEN_TTL_SECONDS = 300, 7200
 LOGIN_CODE = re.compile(r"^(?P<identity>[A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_.-]{1,64}$")
 PHONE_CODE = re.compile(r"^(?P<phone>1\d{10})\.[A-Za-z0-9_.-]{1,64}$")
 
@@ -279,12 +280,11 @@ def create_emulator(appid: str = "wxdemo0000000000", secret: str = "demo-secret"
         with state.lock:
             return jsonify(dict(state.calls))
 
+    register_robot(app, state=state, error=error, apply_fault=apply_fault)  # wraps reset too
     return app
 
 
 def main() -> None:
-    import os
-
     parser = argparse.ArgumentParser(description="Run the local WeChat emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
