@@ -21,12 +21,17 @@ from server.notify.channel_models import GroupChannel
 
 
 class RobotKeyRejected(Unprocessable):
-    code, message = "robot_key_rejected", "企业微信拒绝了这个群机器人地址，请在群里重新复制 Webhook 地址"
+    code, message = (
+        "robot_key_rejected",
+        "企业微信拒绝了这个群机器人地址，请在群里重新复制 Webhook 地址",
+    )
 
 
 def _admin_community(actor: User) -> int:
     community_id = require_membership(actor).community_id
-    authorize(actor, community_id=community_id, roles=("admin",), message="只有社区管理员可以管理群机器人")
+    authorize(
+        actor, community_id=community_id, roles=("admin",), message="只有社区管理员可以管理群机器人"
+    )
     return community_id
 
 
@@ -44,7 +49,9 @@ def channel_view(channel: GroupChannel, grids: dict[int, str] | None = None) -> 
     }
 
 
-def register_channel(actor: User, *, key: str, name: str, grid_id: int | None = None) -> GroupChannel:
+def register_channel(
+    actor: User, *, key: str, name: str, grid_id: int | None = None
+) -> GroupChannel:
     """Add a group robot for the community (or one of its grids), after a test message."""
     community_id = _admin_community(actor)
     robot_key = robot.parse_key(key)
@@ -98,7 +105,11 @@ def list_channels(actor: User, limit: int, cursor: str | None) -> Page:
     community_id = _admin_community(actor)
     stmt = select(GroupChannel).where(GroupChannel.community_id == community_id)
     page = paginate_by_id(db.session, stmt, GroupChannel.id, limit, cursor)
-    grids = dict(db.session.execute(select(Grid.id, Grid.name).where(Grid.community_id == community_id)).all())
+    grids = dict(
+        db.session.execute(
+            select(Grid.id, Grid.name).where(Grid.community_id == community_id)
+        ).all()
+    )
     page.items = [channel_view(c, grids) for c in page.items]
     return page
 

@@ -155,7 +155,9 @@ def give_up_channel(channel_id: int, reason: str) -> None:
 
 def _community(actor: User) -> int:
     community_id = require_membership(actor).community_id
-    authorize(actor, community_id=community_id, roles=("admin",), message="只有社区管理员可以查看推送记录")
+    authorize(
+        actor, community_id=community_id, roles=("admin",), message="只有社区管理员可以查看推送记录"
+    )
     return community_id
 
 
@@ -175,7 +177,10 @@ def delivery_view(d: Delivery, channels: dict[int, GroupChannel], events: dict[i
 
 
 def one_view(d: Delivery) -> dict:
-    channel, event = db.session.get(GroupChannel, d.channel_id), db.session.get(OutboxEvent, d.event_id)
+    channel, event = (
+        db.session.get(GroupChannel, d.channel_id),
+        db.session.get(OutboxEvent, d.event_id),
+    )
     return delivery_view(d, {channel.id: channel}, {event.id: event})
 
 
@@ -203,7 +208,9 @@ def retry_dead(actor: User, delivery_id: int) -> Delivery:
     if delivery is None or delivery.community_id != community_id:
         raise NotFound("推送记录不存在", code="delivery_not_found")
     if delivery.status != "dead":
-        raise Conflict("只有失败的推送可以重试", code="delivery_not_dead", details={"status": delivery.status})
+        raise Conflict(
+            "只有失败的推送可以重试", code="delivery_not_dead", details={"status": delivery.status}
+        )
     if not db.session.get(GroupChannel, delivery.channel_id).active:
         raise Conflict("群机器人已停用，不能重试", code="channel_inactive")
     before = {"status": "dead", "attempts": delivery.attempts, "last_error": delivery.last_error}

@@ -19,7 +19,7 @@ class ChannelCreateSchema(StrictSchema):
     )
 
 
-class _Ref(ma.Schema):
+class ChannelGridSchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
 
@@ -27,7 +27,7 @@ class _Ref(ma.Schema):
 class ChannelSchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
-    grid = ma.fields.Nested(_Ref, required=True, allow_none=True)
+    grid = ma.fields.Nested(ChannelGridSchema, required=True, allow_none=True)
     key_hint = ma.fields.String(required=True, metadata={"description": "key 的后 4 位"})
     active = Boolean(required=True)
     created_at = AwareDateTime(required=True)
@@ -36,7 +36,7 @@ class ChannelSchema(ma.Schema):
 ChannelPageSchema = page_schema(ChannelSchema, "GroupChannelPage")
 
 
-class _ChannelRef(ma.Schema):
+class DeliveryChannelSchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
     key_hint = ma.fields.String(required=True)
@@ -44,7 +44,7 @@ class _ChannelRef(ma.Schema):
 
 class DeliverySchema(ma.Schema):
     id = IdField(required=True)
-    channel = ma.fields.Nested(_ChannelRef, required=True)
+    channel = ma.fields.Nested(DeliveryChannelSchema, required=True)
     event_type = ma.fields.String(required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(DELIVERY_STATUSES))
     attempts = ma.fields.Integer(required=True)

@@ -16,7 +16,7 @@ def test_an_admin_registers_a_robot_from_a_pasted_url_and_the_group_hears_it(
     api, seeded, query, emulator
 ):
     channel, key = register(api, emulator)
-    assert channel["key_hint"] == key[-4:] and channel["active"] is True
+    assert channel["key_hint"] == f"…{key[-4:]}" and channel["active"] is True
     assert channel["grid"] is None
     messages = received(emulator, key)
     assert len(messages) == 1 and "已接入" in messages[0]["content"]
@@ -26,7 +26,7 @@ def test_an_admin_registers_a_robot_from_a_pasted_url_and_the_group_hears_it(
     audit = query(
         lambda s: s.scalars(select(AuditLog).where(AuditLog.action == "group_channel.create")).one()
     )
-    assert audit.after["key_hint"] == key[-4:] and key not in str(audit.after)
+    assert audit.after["key_hint"] == f"…{key[-4:]}" and key not in str(audit.after)
 
 
 def test_refusals_store_nothing(api, seeded, query, emulator):

@@ -12,7 +12,13 @@ from server.notify.channel_models import Delivery
 from tests.concurrency import run_n_together
 from tests.conftest import error_code
 from tests.notify.channel_helpers import DELIVERIES, received, register
-from tests.tasks.test_tasks_support import create_task, grid_id
+from tests.tasks.test_tasks_support import Clock, create_task, grid_id
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch):
+    """Tasks are published against the tasks' frozen clock (their start must be ahead)."""
+    return Clock(monkeypatch)
 
 
 def drain(app, now=None) -> dict:
@@ -27,7 +33,9 @@ def rows(query) -> list[Delivery]:
     return query(lambda s: s.scalars(select(Delivery).order_by(Delivery.id)).all())
 
 
-def test_a_published_task_reaches_the_community_and_its_grid_once(api, seeded, query, app, emulator):
+def test_a_published_task_reaches_the_community_and_its_grid_once(
+    api, seeded, query, app, emulator
+):
     _community, community_key = register(api, emulator, name="社区群")
     g1 = grid_id(query, "g1")
     _grid1, g1_key = register(api, emulator, name="第一网格群", grid_id=g1)
@@ -75,7 +83,7 @@ def test_a_delivery_failing_every_time_ends_dead_after_the_last_attempt(
     register(api, emulator)
     emulator.fault("webhook/send", errcode=-1)
     create_task(api, query, title="治安巡逻")
-    now = utcnow()
+    now = utcnow() + timedelta(seconds=1)  # after the delivery is planned
     for _ in range(deliveries.MAX_ATTEMPTS):
         drain(app, now)
         now += timedelta(hours=2)

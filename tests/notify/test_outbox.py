@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.session import db
-from server.outbox.models import OutboxEvent
 from server.outbox.emit import InvalidEvent, emit_event
+from server.outbox.models import OutboxEvent
 
 GOOD = {"task_id": 7, "user_id": 3, "title": "垃圾分类志愿督导"}
 
