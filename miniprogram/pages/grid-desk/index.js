@@ -3,8 +3,8 @@
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
-const { paged, empty } = require('../../utils/paged');
-const { reportView } = require('../../utils/reports');
+const { empty } = require('../../utils/paged');
+const { filteredReports } = require('../../utils/report-lists');
 
 const FILTERS = [
   { key: 'open', name: '待处理', query: { open_only: true } },
@@ -36,15 +36,7 @@ Component({
   },
   methods: {
     onLoad() {
-      this.list = paged(
-        this,
-        'queue',
-        (cursor) => {
-          const { query } = FILTERS.find((f) => f.key === this.data.filter);
-          return api.listReports(Object.assign({ scope: 'grid', limit: 20, cursor }, query));
-        },
-        (r) => reportView(r)
-      );
+      this.list = filteredReports(this, 'grid', FILTERS);
       this.refresh();
     },
     onShow() {

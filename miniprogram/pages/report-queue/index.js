@@ -3,8 +3,8 @@
 // everything) with overdue marks; a report opens with the community's steps.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
-const { reportView } = require('../../utils/reports');
+const { empty } = require('../../utils/paged');
+const { filteredReports } = require('../../utils/report-lists');
 
 // in_review: texts WeChat flagged; unassigned: reports with no grid (none given, or escalated).
 const FILTERS = [
@@ -46,15 +46,7 @@ Component({
   },
   methods: {
     onLoad() {
-      this.list = paged(
-        this,
-        'queue',
-        (cursor) => {
-          const { query } = FILTERS.find((f) => f.key === this.data.filter);
-          return api.listReports(Object.assign({ scope: 'community', limit: 20, cursor }, query));
-        },
-        (r) => reportView(r)
-      );
+      this.list = filteredReports(this, 'community', FILTERS);
       this.refresh();
     },
     // Back from a report: its state (and the counts) may have changed.
