@@ -7,11 +7,11 @@ from server.platform.production import (
     DEMO_WECHAT_APPID,
     DEMO_WECHAT_SECRET,
     REAL_WECHAT_API_BASE,
+    REAL_WECOM_ROBOT_BASE,
     production_problems,
 )
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
-REAL_WECOM_ROBOT_BASE = "https://qyapi.weixin.qq.com/"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 S3_SETTINGS = (
     "S3_BUCKET",

@@ -1,4 +1,5 @@
-"""What production refuses to start with: demo WeChat settings, a loopback WeChat, a weak key.
+"""What production refuses to start with: demo WeChat settings, a loopback WeChat or WeCom
+robot address, a weak key.
 
 WECHAT_EMULATOR_STAND_IN=1 is the one named escape: it lets a production configuration talk
 to the local WeChat emulator on a loopback address (to try the production steps on one
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 DEMO_WECHAT_APPID = "wxdemo0000000000"
 DEMO_WECHAT_SECRET = "demo-secret"
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
+REAL_WECOM_ROBOT_BASE = "https://qyapi.weixin.qq.com/"
 SECRET_KEY_MIN_LENGTH = 32
 SECRET_KEY_MIN_BITS = 128
 STAND_IN_WARNING = (
@@ -62,22 +64,33 @@ def wechat_problems(cfg: dict) -> list[str]:
         problems.append(f"WECHAT_APPID is the demo id {DEMO_WECHAT_APPID} (set your AppID)")
     if cfg.get("WECHAT_SECRET") in (None, "", DEMO_WECHAT_SECRET):
         problems.append("WECHAT_SECRET is not set (the demo secret is refused)")
-    base = urlsplit(cfg.get("WECHAT_API_BASE") or "")
-    if cfg.get("WECHAT_EMULATOR_STAND_IN"):
-        if not is_loopback_host(base.hostname):
-            problems.append(
-                "WECHAT_EMULATOR_STAND_IN=1 allows only a loopback WECHAT_API_BASE "
-                f"(got {base.hostname!r}); remove the setting for real WeChat"
-            )
-    elif is_loopback_host(base.hostname):
-        problems.append(
-            "WECHAT_API_BASE points at a loopback address (the local emulator); use "
-            f"{REAL_WECHAT_API_BASE}, or set WECHAT_EMULATOR_STAND_IN=1 to try production "
-            "against the emulator"
-        )
-    elif base.scheme != "https":
-        problems.append("WECHAT_API_BASE must be an https:// URL (the emulator speaks only http)")
+    for name, real in (
+        ("WECHAT_API_BASE", REAL_WECHAT_API_BASE),
+        ("WECOM_ROBOT_BASE", REAL_WECOM_ROBOT_BASE),
+    ):
+        problems += _base_problems(cfg, name, real)
     return problems
+
+
+def _base_problems(cfg: dict, name: str, real: str) -> list[str]:
+    """A WeChat or WeCom address: https and not loopback, or loopback under the stand-in."""
+    base = urlsplit(cfg.get(name) or "")
+    if cfg.get("WECHAT_EMULATOR_STAND_IN"):
+        if is_loopback_host(base.hostname) or base.geturl() == real:
+            return []
+        return [
+            f"WECHAT_EMULATOR_STAND_IN=1 allows only a loopback {name} "
+            f"(got {base.hostname!r}); remove the setting for real WeChat"
+        ]
+    if is_loopback_host(base.hostname):
+        return [
+            f"{name} points at a loopback address (the local emulator); use "
+            f"{real}, or set WECHAT_EMULATOR_STAND_IN=1 to try production "
+            "against the emulator"
+        ]
+    if base.scheme != "https":
+        return [f"{name} must be an https:// URL (the emulator speaks only http)"]
+    return []
 
 
 def production_problems(cfg: dict, default_key: str) -> list[str]:

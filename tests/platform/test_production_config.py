@@ -49,6 +49,8 @@ def test_a_real_configuration_starts_and_talks_to_real_wechat(production, tmp_pa
         ("WECHAT_API_BASE", "http://[::1]:8001/", "WECHAT_API_BASE points at a loopback"),
         ("WECHAT_API_BASE", "http://0.0.0.0:8001/", "WECHAT_API_BASE points at a loopback"),
         ("WECHAT_API_BASE", "http://10.0.0.5:8001/", "must be an https:// URL"),
+        ("WECOM_ROBOT_BASE", "http://127.0.0.1:8001/", "WECOM_ROBOT_BASE points at a loopback"),
+        ("WECOM_ROBOT_BASE", "http://10.0.0.5:8001/", "WECOM_ROBOT_BASE must be an https://"),
         ("SECRET_KEY", "dev-insecure-secret-key-do-not-use-in-production", "SECRET_KEY is not"),
         ("SECRET_KEY", "Sh0rt-but-random-9f8e7d", "shorter than 32"),
         ("SECRET_KEY", "k" * 48, "SECRET_KEY repeats"),
