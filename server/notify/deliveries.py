@@ -116,7 +116,12 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
     delivery = db.session.get(Delivery, delivery_id)
     channel = db.session.get(GroupChannel, delivery.channel_id)
     event = db.session.get(OutboxEvent, delivery.event_id)
-    key, body = channel.robot_key, message_for(event)
+    key = channel.robot_key
+    try:
+        body = message_for(event)
+    except (KeyError, ValueError) as exc:  # a message WeCom would refuse: never sendable
+        db.session.rollback()
+        return _record(delivery_id, "permanent", f"message: {exc}"[:200], now)
     db.session.rollback()  # no transaction held across WeCom's answer
     result = robot.send(key, body)
     error = None if result.outcome == "ok" else f"{result.errcode}: {result.errmsg}"[:200]

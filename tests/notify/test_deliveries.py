@@ -102,3 +102,20 @@ def test_two_workers_racing_for_one_delivery_send_it_once(api, seeded, query, ap
     results = run_n_together(app, 2, lambda _i: deliveries.deliver_one(row.id))
     assert sorted(str(r[1]) for r in results) == ["None", "sent"]
     assert len([m for m in received(emulator, key) if "邻里节" in m["content"]]) == 1
+
+
+def test_a_message_that_cannot_be_built_is_a_dead_letter_not_a_crash(
+    api, seeded, query, app, emulator, monkeypatch
+):
+    from server.notify import messages
+
+    register(api, emulator)
+    create_task(api, query, title="邻里议事会")
+
+    def too_long(_payload):
+        raise messages.robot.MessageTooLong("文本超过 2048 字节")
+
+    monkeypatch.setitem(messages.ROUTED, "task.published", too_long)
+    assert drain(app) == {"dead": 1}
+    (row,) = rows(query)
+    assert row.last_error.startswith("message:") and row.attempts == 1
