@@ -124,8 +124,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _authenticate_before_parsing(app)
     init_query_checks(app)
     from server.community.acting import refuse_unaccepted_acting
+    from server.notify.drain import init_drain
 
     app.before_request(refuse_unaccepted_acting)
+    init_drain(app)
 
     from server.commands.cli import register_cli
 

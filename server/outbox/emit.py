@@ -18,6 +18,9 @@ from server.outbox.models import OutboxEvent
 from server.platform.config import PROJECT_ROOT
 
 EVENTS_SCHEMA = PROJECT_ROOT / "schemas" / "events.json"
+# session.info key: the event types this transaction wrote (server/notify/drain.py reads it
+# after commit to wake the deliveries).
+EMITTED = "outbox_emitted"
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
@@ -81,3 +84,4 @@ def emit_event(
     db.session.connection().execute(
         _INSERT_EVENT, {**event, "created_at": utcnow(), "published_at": None}
     )
+    db.session.info.setdefault(EMITTED, set()).add(event_type)

@@ -83,6 +83,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WECOM_ROBOT_BASE": os.environ.get("WECOM_ROBOT_BASE")
         or (REAL_WECOM_ROBOT_BASE if env == "production" else None),
         "WECOM_ROBOT_TIMEOUT": _float("WECOM_ROBOT_TIMEOUT", 5.0),
+        # Group-chat deliveries drained by a thread of each process (server/notify/drain.py):
+        # unset means on without Redis (the embedded default), off in tests.
+        "NOTIFY_IN_PROCESS": _flag("NOTIFY_IN_PROCESS")
+        if os.environ.get("NOTIFY_IN_PROCESS")
+        else None,
+        "NOTIFY_DRAIN_INTERVAL": _float("NOTIFY_DRAIN_INTERVAL", 30.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         # Login limits (server/auth/login_limits.py). Per address it is high: a community hall's
         # Wi-Fi or a carrier NAT puts hundreds of residents behind one address. Per device and
@@ -147,6 +153,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if overrides:
         cfg.update(overrides)
     cfg["WECOM_ROBOT_BASE"] = cfg["WECOM_ROBOT_BASE"] or cfg["WECHAT_API_BASE"]
+    if cfg["NOTIFY_IN_PROCESS"] is None:
+        cfg["NOTIFY_IN_PROCESS"] = not cfg["REDIS_URL"] and not cfg.get("TESTING")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]

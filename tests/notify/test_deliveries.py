@@ -119,3 +119,38 @@ def test_a_message_that_cannot_be_built_is_a_dead_letter_not_a_crash(
     assert drain(app) == {"dead": 1}
     (row,) = rows(query)
     assert row.last_error.startswith("message:") and row.attempts == 1
+
+
+def test_the_in_process_drain_posts_a_published_task_soon_after_commit(
+    api, seeded, query, app, emulator, monkeypatch
+):
+    """The embedded default (no Redis): a thread of the process drains after the commit."""
+    import time
+
+    from server.notify.drain import Drainer
+
+    _channel, key = register(api, emulator)
+    drainer = Drainer(app, interval=60)  # only a commit wakes it within this test
+    monkeypatch.setitem(app.extensions, "notify_drainer", drainer)
+    try:
+        create_task(api, query, title="重阳敬老")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if [m for m in received(emulator, key) if "重阳敬老" in m["content"]]:
+                break
+            time.sleep(0.05)
+    finally:
+        drainer.stop()
+    assert len([m for m in received(emulator, key) if "重阳敬老" in m["content"]]) == 1
+    assert [(r.status, r.attempts) for r in rows(query)] == [("sent", 1)]
+
+
+def test_the_drain_is_on_by_default_only_without_redis_and_outside_tests(tmp_path):
+    from server.platform.config import load_config
+
+    base = {"SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    assert load_config(str(tmp_path), {**base, "REDIS_URL": None})["NOTIFY_IN_PROCESS"] is True
+    with_redis = load_config(str(tmp_path), {**base, "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert with_redis["NOTIFY_IN_PROCESS"] is False
+    testing = load_config(str(tmp_path), {**base, "REDIS_URL": None, "TESTING": True})
+    assert testing["NOTIFY_IN_PROCESS"] is False
