@@ -124,7 +124,8 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
         return _record(delivery_id, "permanent", f"message: {exc}"[:200], now)
     db.session.rollback()  # no transaction held across WeCom's answer
     result = robot.send(key, body)
-    error = None if result.outcome == "ok" else f"{result.errcode}: {result.errmsg}"[:200]
+    code = result.errcode if result.errcode is not None else result.http_status or "-"
+    error = None if result.outcome == "ok" else f"{code}: {result.errmsg}"[:200]
     return _record(delivery_id, result.outcome, error, now)
 
 
