@@ -16,7 +16,7 @@ from server.db.session import db, get_by_id
 from server.db.types import utcnow
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import Page, paginate_by_id
-from server.notify import robot
+from server.notify import robot, robot_rate
 from server.notify.channel_models import GroupChannel
 
 
@@ -72,7 +72,10 @@ def register_channel(
     community = db.session.get(Community, community_id)
     db.session.rollback()  # no transaction held across WeCom's answer
     hello = robot.text(f"【红色积分】{community.name}「{name}」已接入，任务和公示将推送到本群。")
-    result = robot.send(robot_key, hello)
+    if robot_rate.admit(robot_key):  # the robot's minute is full: no test message now
+        result = robot.SendResult("skipped")
+    else:
+        result = robot.send(robot_key, hello)
     if result.outcome == "permanent":
         raise RobotKeyRejected(details={"errcode": result.errcode})
     channel = GroupChannel(

@@ -4,7 +4,8 @@ that admins see and can retry.
 
 A worker owns a due delivery by one conditional UPDATE that moves its next attempt a lease
 ahead (`status = 'pending' AND next_attempt_at <= now`): of two workers one wins, and a worker
-killed mid-send leaves it to be retried when the lease runs out. Transient failures (WeCom's
+killed mid-send leaves it to be retried when the lease runs out. Each robot's 20 a minute is
+counted before a send (robot_rate.py); a delivery over it waits. Transient failures (WeCom's
 45009, -1, 5xx, timeouts) back off exponentially with jitter; permanent ones (93000 bad key,
 40058 too long) and the eighth failure make a dead letter.
 """
@@ -22,7 +23,7 @@ from server.db.session import db, get_by_id
 from server.db.types import utcnow
 from server.http.errors import Conflict, NotFound
 from server.http.pagination import Page, paginate_by_id
-from server.notify import robot
+from server.notify import robot, robot_rate
 from server.notify.channel_models import Delivery, GroupChannel
 from server.notify.messages import ROUTED, message_for
 from server.outbox.models import OutboxEvent
@@ -117,6 +118,15 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
     channel = db.session.get(GroupChannel, delivery.channel_id)
     event = db.session.get(OutboxEvent, delivery.event_id)
     key = channel.robot_key
+    wait = robot_rate.admit(key)
+    if wait:  # the robot's minute is full: queued until it admits one, no attempt spent
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(next_attempt_at=now + timedelta(seconds=wait))
+        )
+        db.session.commit()
+        return "pending"
     try:
         body = message_for(event)
     except (KeyError, ValueError) as exc:  # a message WeCom would refuse: never sendable

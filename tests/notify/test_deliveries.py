@@ -154,3 +154,24 @@ def test_the_drain_is_on_by_default_only_without_redis_and_outside_tests(tmp_pat
     assert with_redis["NOTIFY_IN_PROCESS"] is False
     testing = load_config(str(tmp_path), {**base, "REDIS_URL": None, "TESTING": True})
     assert testing["NOTIFY_IN_PROCESS"] is False
+
+
+def test_a_burst_to_one_robot_goes_at_twenty_a_minute_queued_not_dropped(
+    api, seeded, query, app, emulator
+):
+    from server.http import rate_limits
+
+    rate_limits.reset(app)
+    _channel, key = register(api, emulator)  # its test message is the minute's first send
+    for n in range(25):
+        create_task(api, query, title=f"楼栋议事 {n:02d}")
+    assert drain(app) == {"sent": 19, "pending": 6}
+    waiting = [r for r in rows(query) if r.status == "pending"]
+    assert {r.attempts for r in waiting} == {0}  # waiting spends no attempt
+    assert all(r.next_attempt_at > utcnow() for r in waiting)
+    rate_limits.reset(app)  # a minute later, as far as our window knows
+    emulator.advance(61)  # and WeCom's
+    assert drain(app, utcnow() + timedelta(minutes=2)) == {"sent": 6}
+    titles = [m["content"] for m in received(emulator, key) if "楼栋议事" in m["content"]]
+    assert len(titles) == 25 and len(set(titles)) == 25  # none lost, none twice
+    assert not [r for r in rows(query) if r.last_error]  # WeCom never had to say 45009
