@@ -3,7 +3,7 @@
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
-const { renderPage, screenText, text, texts, exists, tap, find } = require('../helpers/page');
+const { renderPage, screenText, text, texts, exists, tap, find, queryAll } = require('../helpers/page');
 
 async function open(name, extra, query) {
   const fake = serveDemo(installFakeWx(), extra);
@@ -194,4 +194,13 @@ test('my claims: status, points and the rejection reason', async () => {
   expect(text(page, '.claim__points')).toBe('已获得 5 积分');
   expect(text(page, '.claim__reason')).toBe('未通过原因：照片无法证明事项');
   expect(screenText(page)).not.toMatch(/undefined|null/);
+});
+
+test('my claims: a rejected claim is tagged grey, never green; an approved one green', async () => {
+  const { page } = await open('my-claims');
+  const classes = queryAll(page, '.claim__status').map((el) => el.dom.className);
+  expect(classes[0]).not.toMatch(/tag--green|tag--grey/);
+  expect(classes[1]).toMatch(/tag--green/);
+  expect(classes[2]).toMatch(/tag--grey/);
+  expect(classes[2]).not.toMatch(/tag--green/);
 });
