@@ -18,7 +18,7 @@ describe('points tab', () => {
     expect(text(page, '.balance__value')).toBe('120');
     expect(text(page, '.balance__available')).toBe('100');
     expect(text(page, '.balance__held')).toBe('20');
-    expect(text(page, '.my-rank')).toBe('本月第 3 名');
+    expect(text(page, '.my-rank')).toBe('11月 · 我的排名 第 3 名');
     expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({
       kind: 'person',
       limit: '1',
@@ -64,6 +64,7 @@ describe('rankings', () => {
       });
       expect(texts(page, '.rank__name')).toEqual(['1. 李*', '2. 王*', '3. 张*明']);
       expect(text(page, '.my-rank__value')).toBe('第 3 名 · 120 分');
+      expect(text(page, '.my-rank__period')).toBe('11月 · 我的排名');
       expect(exists(page, '.rank.cell--selected')).toBe(true);
 
       fake.on('GET /api/v1/rankings', 'rankings_quarter_party');
@@ -74,6 +75,7 @@ describe('rankings', () => {
       const last = fake.requestsTo('GET /api/v1/rankings').pop().query;
       expect(last).toEqual({ kind: 'party_member', period: '2026-Q4', limit: '50' });
       expect(text(page, '.my-rank__value')).toBe('暂未上榜');
+      expect(text(page, '.my-rank__period')).toBe('第四季度 · 我的排名');
       expect(texts(page, '.rank__name')).toEqual(['1. 赵*']);
     } finally {
       jest.useRealTimers();
