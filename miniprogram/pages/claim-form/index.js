@@ -153,7 +153,7 @@ Component({
           description: this.data.description.trim().slice(0, 500),
           photo_ids: this.data.photos.map((p) => p.id),
         });
-        wx.showToast({ title: '已提交，等待审核', icon: 'success' });
+        wx.showToast({ title: '已提交审核', icon: 'success' });
         // The holder's claims are theirs: back to their page, not to my claims.
         if (this.data.acting) wx.navigateBack();
         else wx.redirectTo({ url: '/pages/my-claims/index' });

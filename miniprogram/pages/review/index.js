@@ -75,7 +75,7 @@ Component({
           if (!res || !res.confirm) return;
           const reason = String(res.content || '').trim();
           if (!reason) {
-            wx.showToast({ title: '驳回时请填写原因', icon: 'none' });
+            wx.showToast({ title: '请填写驳回原因', icon: 'none' });
             return;
           }
           this.decide(claim.id, 'reject', reason.slice(0, 200));

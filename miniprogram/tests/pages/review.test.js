@@ -87,7 +87,7 @@ test('reject needs a reason, which is sent', async () => {
   fake.modalAnswer = { confirm: true, content: '  ' };
   tap(page, '.reject-btn');
   await fake.settle();
-  expect(fake.lastToast().title).toBe('驳回时请填写原因');
+  expect(fake.lastToast().title).toBe('请填写驳回原因');
   expect(fake.requestsTo('POST /api/v1/points/claims/{claim_id}/reject')).toHaveLength(0);
 
   fake.modalAnswer = { confirm: true, content: '照片不清晰' };

@@ -192,7 +192,7 @@ describe('the redemption code', () => {
     await fake.settle();
     expect(text(page, '.result__title')).toBe('已取消');
     expect(screenText(page)).toContain('冻结的积分已退回');
-    expect(fake.lastToast().title).toBe('已取消，积分已退回');
+    expect(fake.lastToast().title).toBe('积分已退回');
   });
 });
 

@@ -99,7 +99,10 @@ describe('claiming and fulfilling', () => {
     const { fake, page } = await open('wish-detail', {}, { id: '601' });
     tap(page, '.claim-btn');
     await fake.settle();
-    expect(fake.lastToast().title).toBe('党员或驻区单位、信用店铺的工作人员可以认领');
+    expect(fake.modals[fake.modals.length - 1]).toMatchObject({
+      title: '暂不能认领',
+      content: '党员或驻区单位、信用店铺的工作人员可以认领',
+    });
     expect(fake.requestsTo('POST /api/v1/wishes/{wish_id}/claim')).toHaveLength(0);
   });
 
