@@ -146,13 +146,21 @@ Component({
         return;
       }
       this.setData({ submitting: true, formError: '' });
+      const body = {
+        item_id: this.data.item.id,
+        occurred_on: this.data.date,
+        description: this.data.description.trim().slice(0, 500),
+        photo_ids: this.data.photos.map((p) => p.id),
+      };
+      // After a timeout the claim may already be filed: 重试 of the same claim sends the same
+      // key so the server answers with it instead of filing twice; a changed claim is new.
+      const text = JSON.stringify(body);
+      if (!this.pendingClaim || this.pendingClaim.body !== text) {
+        this.pendingClaim = { body: text, key: api.newIdempotencyKey() };
+      }
       try {
-        await this.client.createClaim({
-          item_id: this.data.item.id,
-          occurred_on: this.data.date,
-          description: this.data.description.trim().slice(0, 500),
-          photo_ids: this.data.photos.map((p) => p.id),
-        });
+        await this.client.createClaim(body, this.pendingClaim.key);
+        this.pendingClaim = null;
         wx.showToast({ title: '已提交审核', icon: 'success' });
         // The holder's claims are theirs: back to their page, not to my claims.
         if (this.data.acting) wx.navigateBack();
@@ -161,6 +169,7 @@ Component({
         // cap_reached, duplicate_claim, a too old date…: the server says which, in Chinese.
         this.setData({ formError: api.errorMessage(err) });
         if (err && err.isNetwork) api.showError(err, { onRetry: () => this.submit() });
+        else this.pendingClaim = null; // refused, so nothing was filed under that key
       } finally {
         this.setData({ submitting: false });
       }

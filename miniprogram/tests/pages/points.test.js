@@ -177,6 +177,26 @@ describe('claim form', () => {
     expect(fake.navigations).toEqual([]);
   });
 
+  test('重试 after a timeout sends the same Idempotency-Key; a new claim gets a new one', async () => {
+    const { fake, page } = await open('claim-form');
+    await fill(page, fake);
+    fake.once('POST /api/v1/points/claims', { network: true });
+    fake.on('POST /api/v1/points/claims', 'claim_created');
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(fake.modals[fake.modals.length - 1]).toMatchObject({ confirmText: '重试' });
+    let keys = fake.requestsTo('POST /api/v1/points/claims').map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^mp-/);
+    expect(keys[1]).toBe(keys[0]);
+
+    tap(page, '.submit-btn'); // the next claim
+    await fake.settle();
+    keys = fake.requestsTo('POST /api/v1/points/claims').map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(3);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
   test('nothing is sent without an item or a description', async () => {
     const { fake, page } = await open('claim-form');
     tap(page, '.submit-btn');
