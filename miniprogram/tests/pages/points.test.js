@@ -197,6 +197,28 @@ describe('claim form', () => {
     expect(keys[2]).not.toBe(keys[0]);
   });
 
+  test('a 422 shows each field\'s message beside that field', async () => {
+    const { fake, page } = await open('claim-form');
+    await fill(page, fake);
+    fake.once('POST /api/v1/points/claims', {
+      status: 422,
+      body: {
+        error: {
+          code: 'validation_error',
+          message: '提交的内容有误，请检查后重试',
+          details: { fields: { json: { description: ['长度应在 1 到 500 之间'] } } },
+        },
+      },
+    });
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.error-description')).toBe('长度应在 1 到 500 之间');
+    expect(exists(page, '.form-error')).toBe(false);
+    find(page, '.description-input').dispatchEvent('input', { detail: { value: '新的说明' } });
+    await fake.settle();
+    expect(exists(page, '.error-description')).toBe(false);
+  });
+
   test('nothing is sent without an item or a description', async () => {
     const { fake, page } = await open('claim-form');
     tap(page, '.submit-btn');
