@@ -252,4 +252,25 @@ describe('my wish', () => {
       { type: 'redirectTo', url: '/pages/wishes/index?scope=mine' },
     ]);
   });
+
+  test("a 422's field messages show beside their fields", async () => {
+    const { fake, page } = await open('wish-form');
+    fake.on('POST /api/v1/wishes', {
+      status: 422,
+      body: {
+        error: {
+          code: 'validation_error',
+          message: '提交的内容有误，请检查后重试',
+          details: { fields: { json: { beneficiary: ['长度应在 1 到 64 之间'] } } },
+        },
+      },
+    });
+    find(page, '.title-input').dispatchEvent('input', { detail: { value: '陪同就医' } });
+    find(page, '.date-picker').dispatchEvent('change', { detail: { value: '2099-12-20' } });
+    await fake.settle();
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.error-beneficiary')).toBe('长度应在 1 到 64 之间');
+    expect(exists(page, '.form-error')).toBe(false);
+  });
 });
