@@ -148,6 +148,7 @@ describe('errors', () => {
     expect(fake.lastToast()).toEqual({
       title: '您已加入其他社区，如需迁移请联系原社区管理员',
       icon: 'none',
+      duration: 2500,
     });
   });
 

@@ -72,6 +72,17 @@ function period(kind, now = Date.now()) {
   return `${p.year}-${pad(p.month)}`;
 }
 
+// A ranking period as people say it: 2026-12 -> 12月, 2026-Q4 -> 第四季度, 2026 -> 2026年.
+function periodName(value) {
+  const v = String(value || '');
+  let m = v.match(/^\d{4}-(\d{2})$/);
+  if (m) return `${Number(m[1])}月`;
+  m = v.match(/^\d{4}-Q([1-4])$/);
+  if (m) return `第${'一二三四'[Number(m[1]) - 1]}季度`;
+  if (/^\d{4}$/.test(v)) return `${v}年`;
+  return v;
+}
+
 function sameShanghaiDay(a, b) {
   return today(typeof a === 'number' ? a : Date.parse(a)) === today(b);
 }
@@ -102,6 +113,7 @@ module.exports = {
   today,
   thisMonth,
   period,
+  periodName,
   sameShanghaiDay,
   countdown,
   signed,

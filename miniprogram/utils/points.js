@@ -9,6 +9,13 @@ const CLAIM_STATUS = {
   rejected: '未通过',
 };
 
+// Tag colour per claim status: approved green, rejected grey, waiting the default red.
+const CLAIM_TAG = { approved: 'tag--green', rejected: 'tag--grey' };
+
+function claimTag(status) {
+  return CLAIM_TAG[status] || '';
+}
+
 const RANKING_KINDS = [
   { key: 'person', name: '居民' },
   { key: 'party_member', name: '党员' },
@@ -48,6 +55,7 @@ function claimView(c) {
     photoCount: c.photos.length,
     status: c.status,
     statusText: CLAIM_STATUS[c.status] || c.status,
+    tagClass: claimTag(c.status),
     points: c.points,
     reason: c.decision_reason || '',
     decidedBy: c.decided_by ? c.decided_by.name : '',
@@ -63,4 +71,4 @@ function capsText(item) {
   return parts.join('，');
 }
 
-module.exports = { CLAIM_STATUS, RANKING_KINDS, PERIODS, ledgerView, claimView, capsText };
+module.exports = { CLAIM_STATUS, claimTag, RANKING_KINDS, PERIODS, ledgerView, claimView, capsText };

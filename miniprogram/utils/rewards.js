@@ -24,6 +24,8 @@ function offerView(o) {
     points: o.points_cost,
     stock: o.stock,
     stockText: o.stock > 0 ? `库存 ${o.stock}` : '已兑完',
+    // The detail page's 库存 cell already has its label: the value is the count alone.
+    stockLeft: o.stock > 0 ? String(o.stock) : '已兑完',
     soldOut: o.stock <= 0,
     limit,
     validUntil: o.valid_until ? format.date(o.valid_until) : '',

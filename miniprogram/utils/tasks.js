@@ -140,8 +140,18 @@ function attendMessage({ action, result }) {
   return `签退成功，服务 ${result.minutes || 0} 分钟`;
 }
 
+// A toast is cut after 7 characters: 签到 is a toast, 签退 with its minutes a modal.
+function showAttendResult(outcome) {
+  if (outcome.action === 'checkin') {
+    wx.showToast({ title: '签到成功', icon: 'success' });
+    return;
+  }
+  wx.showModal({ title: '签退成功', content: attendMessage(outcome), showCancel: false });
+}
+
 module.exports = {
   CHECKIN_PREFIX,
+  showAttendResult,
   checkinPayload,
   parseCheckinPayload,
   taskView,

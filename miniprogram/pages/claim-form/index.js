@@ -7,6 +7,7 @@ const api = require('../../utils/api');
 const format = require('../../utils/format');
 const { capsText } = require('../../utils/points');
 const { actingTarget } = require('../../utils/card-holders');
+const { formErrors } = require('../../utils/form-errors');
 
 const MAX_PHOTOS = 9;
 let photoSeq = 0;
@@ -36,6 +37,7 @@ Component({
     maxPhotos: MAX_PHOTOS,
     submitting: false,
     formError: '',
+    errors: {}, // field -> the server's message, shown beside the field
     acting: null, // {id, name} of the card holder this is filed for
   },
   methods: {
@@ -64,13 +66,18 @@ Component({
     },
     onItem(e) {
       const index = Number(e.detail.value);
-      this.setData({ itemIndex: index, item: this.data.items[index] || null, formError: '' });
+      this.setData({
+        itemIndex: index,
+        item: this.data.items[index] || null,
+        formError: '',
+        'errors.item_id': '',
+      });
     },
     onDate(e) {
-      this.setData({ date: e.detail.value, formError: '' });
+      this.setData({ date: e.detail.value, formError: '', 'errors.occurred_on': '' });
     },
     onDescription(e) {
-      this.setData({ description: e.detail.value });
+      this.setData({ description: e.detail.value, 'errors.description': '' });
     },
     addPhotos() {
       const room = MAX_PHOTOS - this.data.photos.length;
@@ -145,22 +152,37 @@ Component({
         this.setData({ formError: problem });
         return;
       }
-      this.setData({ submitting: true, formError: '' });
+      this.setData({ submitting: true, formError: '', errors: {} });
+      const body = {
+        item_id: this.data.item.id,
+        occurred_on: this.data.date,
+        description: this.data.description.trim().slice(0, 500),
+        photo_ids: this.data.photos.map((p) => p.id),
+      };
+      // After a timeout the claim may already be filed: 重试 of the same claim sends the same
+      // key so the server answers with it instead of filing twice; a changed claim is new.
+      const text = JSON.stringify(body);
+      if (!this.pendingClaim || this.pendingClaim.body !== text) {
+        this.pendingClaim = { body: text, key: api.newIdempotencyKey() };
+      }
       try {
-        await this.client.createClaim({
-          item_id: this.data.item.id,
-          occurred_on: this.data.date,
-          description: this.data.description.trim().slice(0, 500),
-          photo_ids: this.data.photos.map((p) => p.id),
-        });
-        wx.showToast({ title: '已提交，等待审核', icon: 'success' });
+        await this.client.createClaim(body, this.pendingClaim.key);
+        this.pendingClaim = null;
+        wx.showToast({ title: '已提交审核', icon: 'success' });
         // The holder's claims are theirs: back to their page, not to my claims.
         if (this.data.acting) wx.navigateBack();
         else wx.redirectTo({ url: '/pages/my-claims/index' });
       } catch (err) {
         // cap_reached, duplicate_claim, a too old date…: the server says which, in Chinese.
-        this.setData({ formError: api.errorMessage(err) });
-        if (err && err.isNetwork) api.showError(err, { onRetry: () => this.submit() });
+        if (err && err.isNetwork) {
+          this.setData({ formError: api.errorMessage(err) });
+          api.showError(err, { onRetry: () => this.submit() });
+        } else {
+          // A 422 names its fields (shown beside them); cap_reached and the like the whole form.
+          const { fields, message } = formErrors(err);
+          this.setData({ errors: fields, formError: message });
+          this.pendingClaim = null; // refused, so nothing was filed under that key
+        }
       } finally {
         this.setData({ submitting: false });
       }

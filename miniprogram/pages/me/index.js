@@ -143,7 +143,7 @@ Component({
         code = `${cfg.devPhone}.${Date.now()}`;
       }
       if (!code) {
-        wx.showToast({ title: '未获得手机号授权', icon: 'none' });
+        wx.showToast({ title: '未授权手机号', icon: 'none' });
         return;
       }
       if (this.data.binding) return;

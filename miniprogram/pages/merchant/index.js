@@ -8,10 +8,11 @@ const format = require('../../utils/format');
 const { paged, empty } = require('../../utils/paged');
 const { cardCounterData, cardCounterMethods } = require('../../utils/card-counter');
 
-// What each refusal looks like: a title, and a hint on what to do next.
+// What each refusal looks like: a title, and a hint on what to do next. A known code's
+// screen says it once in its own words; the server's message repeats the same phrases.
 const SCREENS = {
   code_expired: { title: '二维码已过期', hint: '请让居民在「我的兑换」中刷新兑换码后重新扫描' },
-  already_redeemed: { title: '该兑换已核销', hint: '请勿重复核销' },
+  already_redeemed: { title: '该兑换已核销', hint: '积分已扣除，无需再次核销' },
   not_your_merchant: { title: '不是本店的兑换码', hint: '该兑换属于其他商家，本店不能核销' },
   code_invalid: { title: '无法识别的二维码', hint: '请扫描居民「兑换码」页面上的二维码' },
   code_already_used: { title: '二维码刚刚已被扫描', hint: '请让居民刷新兑换码后重试' },
@@ -20,9 +21,10 @@ const SCREENS = {
 };
 
 function refusalScreen(err) {
-  const screen = SCREENS[err.code] || { title: '无法核销', hint: '' };
+  const known = SCREENS[err.code];
+  const screen = known || { title: '无法核销', hint: '' };
   const d = err.details || {};
-  const lines = [err.message];
+  const lines = known ? [] : [err.message];
   if (err.code === 'already_redeemed' && d.redeemed_at) {
     lines.push(`核销时间：${format.dateTime(d.redeemed_at)}`);
     if (d.redeemed_by) lines.push(`核销人：${d.redeemed_by}`);

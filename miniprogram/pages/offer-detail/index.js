@@ -66,7 +66,7 @@ Component({
           api.showError(err, { onRetry: () => this.doReserve(key) });
         }
         if (err && err.code === 'out_of_stock') {
-          this.setData({ 'offer.soldOut': true, 'offer.stockText': '已兑完' });
+          this.setData({ 'offer.soldOut': true, 'offer.stockLeft': '已兑完' });
         }
       } finally {
         this.setData({ reserving: false });

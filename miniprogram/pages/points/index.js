@@ -2,6 +2,7 @@
 // and the ways to rankings, a new claim and my claims.
 
 const api = require('../../utils/api');
+const format = require('../../utils/format');
 const { tabPage } = require('../../utils/tab-page');
 const { paged, empty } = require('../../utils/paged');
 const { ledgerView } = require('../../utils/points');
@@ -44,7 +45,13 @@ Component(
       async loadRank() {
         try {
           const r = await api.getRankings({ kind: 'person', limit: 1 });
-          this.setData({ rank: r.me ? { rank: r.me.rank, points: r.me.points } : { rank: 0 } });
+          // Name the period the server ranked (its default, this month), as the rankings page does.
+          const periodName = format.periodName(r.period);
+          this.setData({
+            rank: r.me
+              ? { rank: r.me.rank, points: r.me.points, periodName }
+              : { rank: 0, periodName },
+          });
         } catch (err) {
           // The rank is a nicety: the balance and history still show without it.
           this.setData({ rank: null });

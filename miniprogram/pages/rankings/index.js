@@ -31,7 +31,7 @@ Component({
           if (!cursor) {
             this.setData({
               me: page.me ? { rank: page.me.rank, points: page.me.points } : null,
-              periodLabel: page.period,
+              periodLabel: format.periodName(page.period),
             });
           }
           return page;

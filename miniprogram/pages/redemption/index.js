@@ -148,7 +148,7 @@ Component({
         this.show(r);
         this.setData({ 'code.shown': false });
         profile.clear();
-        wx.showToast({ title: '已取消，积分已退回', icon: 'none' });
+        wx.showToast({ title: '积分已退回', icon: 'none' });
       } catch (err) {
         api.showError(err);
         if (err && CLOSED.indexOf(err.code) >= 0) this.poll();

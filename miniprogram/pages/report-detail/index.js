@@ -97,7 +97,7 @@ Component({
     },
     async answer() {
       const note = await askReason('补充说明', '回复网格员的问题');
-      if (note) this.step('resume', () => api.resumeReport(this.data.id, { note }), '已补充，恢复处理');
+      if (note) this.step('resume', () => api.resumeReport(this.data.id, { note }), '已补充并恢复');
     },
   }),
 });

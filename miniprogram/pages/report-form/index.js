@@ -62,7 +62,8 @@ Component({
         type: 'gcj02',
         success: (res) =>
           this.setData({ location: { latitude: res.latitude, longitude: res.longitude } }),
-        fail: () => wx.showToast({ title: '未能获取位置，可只填写地点', icon: 'none' }),
+        fail: () =>
+          wx.showModal({ title: '未能获取位置', content: '可只填写地点', showCancel: false }),
       });
     },
     check() {
@@ -95,7 +96,7 @@ Component({
       if (!this.key) this.key = api.newIdempotencyKey();
       try {
         await api.createReport(body, this.key);
-        wx.showToast({ title: '已上报，等待受理', icon: 'success' });
+        wx.showToast({ title: '已上报', icon: 'success' });
         wx.redirectTo({ url: '/pages/my-reports/index' });
       } catch (err) {
         const { fields, message } = formErrors(err, CODE_FIELDS);

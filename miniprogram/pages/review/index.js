@@ -3,7 +3,7 @@
 
 const api = require('../../utils/api');
 const { paged, empty } = require('../../utils/paged');
-const { claimView } = require('../../utils/points');
+const { claimView, claimTag, CLAIM_STATUS } = require('../../utils/points');
 const { loadListPhotos, photoSlots, previewListPhoto } = require('../../utils/list-photos');
 
 function queueItem(c) {
@@ -75,7 +75,7 @@ Component({
           if (!res || !res.confirm) return;
           const reason = String(res.content || '').trim();
           if (!reason) {
-            wx.showToast({ title: '驳回时请填写原因', icon: 'none' });
+            wx.showToast({ title: '请填写驳回原因', icon: 'none' });
             return;
           }
           this.decide(claim.id, 'reject', reason.slice(0, 200));
@@ -92,7 +92,13 @@ Component({
             : await api.rejectClaim(claimId, reason);
         const text =
           claim.status === 'approved' ? `已通过，发放 ${claim.points} 积分` : `已驳回：${reason}`;
-        this.setData({ [at('decided')]: text, [at('status')]: claim.status });
+        // The card's tag follows the decision, not the 待审核 it was loaded with.
+        this.setData({
+          [at('decided')]: text,
+          [at('status')]: claim.status,
+          [at('statusText')]: CLAIM_STATUS[claim.status] || claim.status,
+          [at('tagClass')]: claimTag(claim.status),
+        });
         wx.showToast({ title: claim.status === 'approved' ? '已通过' : '已驳回', icon: 'none' });
       } catch (err) {
         api.showError(err);

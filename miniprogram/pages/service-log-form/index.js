@@ -162,7 +162,7 @@ Component({
       if (!this.key) this.key = api.newIdempotencyKey();
       try {
         const log = await api.createServiceLog(body, this.key);
-        const title = log.status === 'approved' ? `已登记，+${log.points} 分` : '已登记，等待审核';
+        const title = log.status === 'approved' ? `已登记 +${log.points}` : '已提交审核';
         wx.showToast({ title, icon: 'none' });
         wx.navigateBack();
       } catch (err) {

@@ -5,7 +5,13 @@
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
-const { taskView, signupText, scanAndAttend, attendMessage } = require('../../utils/tasks');
+const {
+  taskView,
+  signupText,
+  scanAndAttend,
+  attendMessage,
+  showAttendResult,
+} = require('../../utils/tasks');
 const { actingTarget } = require('../../utils/card-holders');
 
 // Codes after which what is on screen is stale: reload the task to show the truth.
@@ -77,7 +83,7 @@ Component({
           'task.waitlisted': this.data.task.waitlisted + (confirmed ? 0 : 1),
         });
         wx.showToast({
-          title: confirmed ? '报名成功' : `已进入候补第 ${signup.waitlist_position} 位`,
+          title: confirmed ? '报名成功' : '已进入候补', // the page shows 候补第 N 位
           icon: 'none',
         });
       } catch (err) {
@@ -123,7 +129,7 @@ Component({
       try {
         const outcome = await scanAndAttend(this.data.id);
         if (outcome) {
-          wx.showToast({ title: attendMessage(outcome), icon: 'none' });
+          showAttendResult(outcome);
           profile.clear();
           await this.load({ quiet: true });
         }

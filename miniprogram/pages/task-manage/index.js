@@ -135,7 +135,7 @@ Component({
           [`attendees.items[${index}].present`]: true,
           [`attendees.items[${index}].canMark`]: false,
         });
-        wx.showToast({ title: `已登记${person.name}到场`, icon: 'none' });
+        wx.showToast({ title: '已登记到场', icon: 'none' });
       } catch (err) {
         api.showError(err);
       } finally {

@@ -5,7 +5,7 @@ const api = require('../../utils/api');
 const profile = require('../../utils/profile');
 const { tabPage } = require('../../utils/tab-page');
 const { paged, empty } = require('../../utils/paged');
-const { taskView, scanAndAttend, attendMessage } = require('../../utils/tasks');
+const { taskView, scanAndAttend, showAttendResult } = require('../../utils/tasks');
 
 const ORGANISER_ROLES = ['admin', 'reviewer', 'grid_worker', 'org_staff'];
 const WHEN = [
@@ -90,7 +90,7 @@ Component(
         try {
           const outcome = await scanAndAttend();
           if (outcome) {
-            wx.showToast({ title: attendMessage(outcome), icon: 'none' });
+            showAttendResult(outcome);
             profile.clear(); // hours and points on 我的 changed
           }
         } catch (err) {

@@ -76,7 +76,11 @@ Component({
     claim() {
       const { options } = this.data;
       if (!options.length) {
-        wx.showToast({ title: '党员或驻区单位、信用店铺的工作人员可以认领', icon: 'none' });
+        wx.showModal({
+          title: '暂不能认领',
+          content: '党员或驻区单位、信用店铺的工作人员可以认领',
+          showCancel: false,
+        });
         return;
       }
       const go = (option) => this.act(() => api.claimWish(this.data.id, option.body), '已认领');
@@ -99,7 +103,7 @@ Component({
           if (!res || !res.confirm) return;
           const reason = String(res.content || '').trim().slice(0, 200);
           const body = reason ? { reason } : {};
-          this.act(() => api.handBackWish(this.data.id, body), '已退回，心愿重新待认领');
+          this.act(() => api.handBackWish(this.data.id, body), '心愿已退回');
         },
       });
     },
@@ -126,7 +130,7 @@ Component({
     confirm() {
       const thanks = this.data.thanks.trim().slice(0, 200);
       const body = thanks ? { thanks } : {};
-      this.act(() => api.confirmWish(this.data.id, body), '已确认，感谢已送达');
+      this.act(() => api.confirmWish(this.data.id, body), '已确认送达');
     },
     cancel() {
       wx.showModal({

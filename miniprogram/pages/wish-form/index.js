@@ -60,7 +60,7 @@ Component({
       if (!this.key) this.key = api.newIdempotencyKey();
       try {
         await api.createWish(body, this.key);
-        wx.showToast({ title: '已提交，等待社区审核', icon: 'none' });
+        wx.showToast({ title: '已提交审核', icon: 'none' });
         wx.redirectTo({ url: '/pages/wishes/index?scope=mine' });
       } catch (err) {
         const { fields, message } = formErrors(err, CODE_FIELDS);

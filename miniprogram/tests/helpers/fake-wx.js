@@ -402,7 +402,7 @@ function createFakeWx() {
       storage.clear();
     },
     showToast(options) {
-      fake.toasts.push({ title: options.title, icon: options.icon });
+      fake.toasts.push({ title: options.title, icon: options.icon, duration: options.duration });
     },
     showModal(options) {
       fake.modals.push({

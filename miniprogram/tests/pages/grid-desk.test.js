@@ -258,7 +258,7 @@ describe('登记服务', () => {
       photo_ids: [],
     });
     expect(sent.header['Idempotency-Key']).toMatch(/^mp-/);
-    expect(fake.lastToast().title).toBe('已登记，+2 分');
+    expect(fake.lastToast().title).toBe('已登记 +2');
     expect(fake.navigations).toEqual([{ type: 'navigateBack', delta: 1 }]);
   });
 

@@ -94,7 +94,7 @@ test('declining the phone prompt sends nothing', async () => {
   });
   await fake.settle();
   expect(fake.requestsTo('POST /api/v1/auth/phone')).toHaveLength(0);
-  expect(fake.lastToast().title).toBe('未获得手机号授权');
+  expect(fake.lastToast().title).toBe('未授权手机号');
 });
 
 test('against the local server the dev phone code goes to the emulator', async () => {

@@ -2,7 +2,7 @@
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
-const { renderPage, text, texts, exists, tap } = require('../helpers/page');
+const { renderPage, screenText, text, texts, exists, tap } = require('../helpers/page');
 
 async function openMerchant(extra) {
   jest.useFakeTimers({ now: Date.parse('2026-11-20T06:00:00Z'), doNotFake: ['setTimeout'] });
@@ -58,12 +58,47 @@ test('already redeemed: when and by whom', async () => {
   await fake.settle();
   expect(exists(page, '.refused--already_redeemed')).toBe(true);
   expect(text(page, '.refused__title')).toBe('该兑换已核销');
-  expect(texts(page, '.refused__line')).toEqual([
-    '该兑换已核销，请勿重复核销',
-    '核销时间：11月20日 10:03',
-    '核销人：刘*',
-  ]);
-  expect(text(page, '.refused__hint')).toBe('请勿重复核销');
+  expect(texts(page, '.refused__line')).toEqual(['核销时间：11月20日 10:03', '核销人：刘*']);
+  expect(text(page, '.refused__hint')).toBe('积分已扣除，无需再次核销');
+});
+
+// The clauses of a refusal screen (title, lines, hint split at Chinese punctuation).
+function refusalClauses(page) {
+  const parts = [text(page, '.refused__title'), ...texts(page, '.refused__line')];
+  if (exists(page, '.refused__hint')) parts.push(text(page, '.refused__hint'));
+  return parts.flatMap((p) => p.split(/[，。；]/)).filter(Boolean);
+}
+
+test.each([
+  ['preview_already_redeemed'],
+  ['preview_code_expired'],
+  ['preview_wrong_merchant'],
+  ['preview_code_invalid'],
+])('%s says each thing once', async (fixture) => {
+  const { fake, page } = await openMerchant({ 'POST /api/v1/merchant/verify/preview': fixture });
+  await scan(fake, page);
+  const clauses = refusalClauses(page);
+  expect(clauses.length).toBeGreaterThan(0);
+  expect(new Set(clauses).size).toBe(clauses.length);
+  expect(screenText(page).match(/请勿重复核销/g) || []).toHaveLength(0);
+  expect(screenText(page).match(/二维码已过期/g) || []).toHaveLength(
+    fixture === 'preview_code_expired' ? 1 : 0
+  );
+});
+
+test('an unknown refusal shows the server message under 无法核销', async () => {
+  const { fake, page } = await openMerchant({
+    'POST /api/v1/merchant/verify/preview': 'preview_code_invalid',
+  });
+  fake.on('POST /api/v1/merchant/verify/preview', (req) => {
+    const f = require('../helpers/fixtures').fixture('preview_code_invalid');
+    f.body.error.code = 'something_new';
+    f.body.error.message = '暂时无法核销';
+    return { status: f.status, body: f.body };
+  });
+  await scan(fake, page);
+  expect(text(page, '.refused__title')).toBe('无法核销');
+  expect(texts(page, '.refused__line')).toEqual(['暂时无法核销']);
 });
 
 test.each([

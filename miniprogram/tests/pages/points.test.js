@@ -3,7 +3,7 @@
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
-const { renderPage, screenText, text, texts, exists, tap, find } = require('../helpers/page');
+const { renderPage, screenText, text, texts, exists, tap, find, queryAll } = require('../helpers/page');
 
 async function open(name, extra, query) {
   const fake = serveDemo(installFakeWx(), extra);
@@ -18,7 +18,7 @@ describe('points tab', () => {
     expect(text(page, '.balance__value')).toBe('120');
     expect(text(page, '.balance__available')).toBe('100');
     expect(text(page, '.balance__held')).toBe('20');
-    expect(text(page, '.my-rank')).toBe('本月第 3 名');
+    expect(text(page, '.my-rank')).toBe('11月 · 我的排名 第 3 名');
     expect(fake.requestsTo('GET /api/v1/rankings')[0].query).toEqual({
       kind: 'person',
       limit: '1',
@@ -64,6 +64,7 @@ describe('rankings', () => {
       });
       expect(texts(page, '.rank__name')).toEqual(['1. 李*', '2. 王*', '3. 张*明']);
       expect(text(page, '.my-rank__value')).toBe('第 3 名 · 120 分');
+      expect(text(page, '.my-rank__period')).toBe('11月 · 我的排名');
       expect(exists(page, '.rank.cell--selected')).toBe(true);
 
       fake.on('GET /api/v1/rankings', 'rankings_quarter_party');
@@ -74,6 +75,7 @@ describe('rankings', () => {
       const last = fake.requestsTo('GET /api/v1/rankings').pop().query;
       expect(last).toEqual({ kind: 'party_member', period: '2026-Q4', limit: '50' });
       expect(text(page, '.my-rank__value')).toBe('暂未上榜');
+      expect(text(page, '.my-rank__period')).toBe('第四季度 · 我的排名');
       expect(texts(page, '.rank__name')).toEqual(['1. 赵*']);
     } finally {
       jest.useRealTimers();
@@ -175,6 +177,48 @@ describe('claim form', () => {
     expect(fake.navigations).toEqual([]);
   });
 
+  test('重试 after a timeout sends the same Idempotency-Key; a new claim gets a new one', async () => {
+    const { fake, page } = await open('claim-form');
+    await fill(page, fake);
+    fake.once('POST /api/v1/points/claims', { network: true });
+    fake.on('POST /api/v1/points/claims', 'claim_created');
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(fake.modals[fake.modals.length - 1]).toMatchObject({ confirmText: '重试' });
+    let keys = fake.requestsTo('POST /api/v1/points/claims').map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^mp-/);
+    expect(keys[1]).toBe(keys[0]);
+
+    tap(page, '.submit-btn'); // the next claim
+    await fake.settle();
+    keys = fake.requestsTo('POST /api/v1/points/claims').map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(3);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
+  test('a 422 shows each field\'s message beside that field', async () => {
+    const { fake, page } = await open('claim-form');
+    await fill(page, fake);
+    fake.once('POST /api/v1/points/claims', {
+      status: 422,
+      body: {
+        error: {
+          code: 'validation_error',
+          message: '提交的内容有误，请检查后重试',
+          details: { fields: { json: { description: ['长度应在 1 到 500 之间'] } } },
+        },
+      },
+    });
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.error-description')).toBe('长度应在 1 到 500 之间');
+    expect(exists(page, '.form-error')).toBe(false);
+    find(page, '.description-input').dispatchEvent('input', { detail: { value: '新的说明' } });
+    await fake.settle();
+    expect(exists(page, '.error-description')).toBe(false);
+  });
+
   test('nothing is sent without an item or a description', async () => {
     const { fake, page } = await open('claim-form');
     tap(page, '.submit-btn');
@@ -194,4 +238,13 @@ test('my claims: status, points and the rejection reason', async () => {
   expect(text(page, '.claim__points')).toBe('已获得 5 积分');
   expect(text(page, '.claim__reason')).toBe('未通过原因：照片无法证明事项');
   expect(screenText(page)).not.toMatch(/undefined|null/);
+});
+
+test('my claims: a rejected claim is tagged grey, never green; an approved one green', async () => {
+  const { page } = await open('my-claims');
+  const classes = queryAll(page, '.claim__status').map((el) => el.dom.className);
+  expect(classes[0]).not.toMatch(/tag--green|tag--grey/);
+  expect(classes[1]).toMatch(/tag--green/);
+  expect(classes[2]).toMatch(/tag--grey/);
+  expect(classes[2]).not.toMatch(/tag--green/);
 });

@@ -2,7 +2,7 @@
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
-const { renderPage, text, texts, exists, tap } = require('../helpers/page');
+const { renderPage, text, texts, exists, tap, queryAll } = require('../helpers/page');
 
 async function openReview(extra) {
   const fake = serveDemo(
@@ -76,6 +76,8 @@ test('approve: confirm, credit, and the card says so', async () => {
   expect(sent.header['Idempotency-Key']).toMatch(/^mp-/);
   expect(text(page, '.claim__decided')).toBe('已通过，发放 5 积分');
   expect(texts(page, '.approve-btn')).toHaveLength(1); // only the other claim still has one
+  expect(texts(page, '.claim__status')[0]).toBe('已通过');
+  expect(queryAll(page, '.claim__status')[0].dom.className).toMatch(/tag--green/);
 });
 
 test('reject needs a reason, which is sent', async () => {
@@ -85,7 +87,7 @@ test('reject needs a reason, which is sent', async () => {
   fake.modalAnswer = { confirm: true, content: '  ' };
   tap(page, '.reject-btn');
   await fake.settle();
-  expect(fake.lastToast().title).toBe('驳回时请填写原因');
+  expect(fake.lastToast().title).toBe('请填写驳回原因');
   expect(fake.requestsTo('POST /api/v1/points/claims/{claim_id}/reject')).toHaveLength(0);
 
   fake.modalAnswer = { confirm: true, content: '照片不清晰' };
@@ -95,6 +97,10 @@ test('reject needs a reason, which is sent', async () => {
     reason: '照片不清晰',
   });
   expect(text(page, '.claim__decided')).toBe('已驳回：照片不清晰');
+  expect(texts(page, '.claim__status')[0]).toBe('未通过');
+  const tag = queryAll(page, '.claim__status')[0].dom.className;
+  expect(tag).toMatch(/tag--grey/);
+  expect(tag).not.toMatch(/tag--green/);
 });
 
 test('a claim someone else decided meanwhile (409) says so', async () => {

@@ -44,6 +44,27 @@ describe('rewards tab', () => {
 });
 
 describe('reserving', () => {
+  test('the stock line says 库存 once, then the count', async () => {
+    const { fake, page } = await open('offer-detail', {}, { id: '21' });
+    const stock = text(page, '.offer-stock');
+    expect(stock).toMatch(/^\d+$/);
+    const screen = screenText(page);
+    expect(screen.match(/库存/g)).toHaveLength(1);
+    expect(screen).toContain(`库存${stock}`); // the cell's label, then its value
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('a sold-out answer turns the stock line to 已兑完', async () => {
+    const { fake, page } = await open(
+      'offer-detail',
+      { 'POST /api/v1/redemptions': 'reserve_out_of_stock' },
+      { id: '21' }
+    );
+    tap(page, '.reserve-btn');
+    await fake.settle();
+    expect(text(page, '.offer-stock')).toBe('已兑完');
+  });
+
   test('confirming reserves with a fresh Idempotency-Key per tap and opens the code', async () => {
     const { fake, page } = await open(
       'offer-detail',
@@ -171,7 +192,7 @@ describe('the redemption code', () => {
     await fake.settle();
     expect(text(page, '.result__title')).toBe('已取消');
     expect(screenText(page)).toContain('冻结的积分已退回');
-    expect(fake.lastToast().title).toBe('已取消，积分已退回');
+    expect(fake.lastToast().title).toBe('积分已退回');
   });
 });
 

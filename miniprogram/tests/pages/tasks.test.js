@@ -236,7 +236,10 @@ describe('scan to check in and out', () => {
     tap(page, '.scan-btn');
     await fake.settle();
     expect(fake.requestsTo('POST /api/v1/tasks/{task_id}/checkout')).toHaveLength(1);
-    expect(fake.lastToast().title).toBe('签退成功，服务 148 分钟');
+    expect(fake.modals[fake.modals.length - 1]).toMatchObject({
+      title: '签退成功',
+      content: '签退成功，服务 148 分钟',
+    });
   });
 
   test('outside the radius: the server message is shown', async () => {

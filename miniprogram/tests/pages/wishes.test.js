@@ -99,7 +99,10 @@ describe('claiming and fulfilling', () => {
     const { fake, page } = await open('wish-detail', {}, { id: '601' });
     tap(page, '.claim-btn');
     await fake.settle();
-    expect(fake.lastToast().title).toBe('党员或驻区单位、信用店铺的工作人员可以认领');
+    expect(fake.modals[fake.modals.length - 1]).toMatchObject({
+      title: '暂不能认领',
+      content: '党员或驻区单位、信用店铺的工作人员可以认领',
+    });
     expect(fake.requestsTo('POST /api/v1/wishes/{wish_id}/claim')).toHaveLength(0);
   });
 
@@ -248,5 +251,26 @@ describe('my wish', () => {
     expect(fake.navigations).toEqual([
       { type: 'redirectTo', url: '/pages/wishes/index?scope=mine' },
     ]);
+  });
+
+  test("a 422's field messages show beside their fields", async () => {
+    const { fake, page } = await open('wish-form');
+    fake.on('POST /api/v1/wishes', {
+      status: 422,
+      body: {
+        error: {
+          code: 'validation_error',
+          message: '提交的内容有误，请检查后重试',
+          details: { fields: { json: { beneficiary: ['长度应在 1 到 64 之间'] } } },
+        },
+      },
+    });
+    find(page, '.title-input').dispatchEvent('input', { detail: { value: '陪同就医' } });
+    find(page, '.date-picker').dispatchEvent('change', { detail: { value: '2099-12-20' } });
+    await fake.settle();
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(text(page, '.error-beneficiary')).toBe('长度应在 1 到 64 之间');
+    expect(exists(page, '.form-error')).toBe(false);
   });
 });
