@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.cards.cards import scanned_holder
 from server.cards.pins import verify_pin
-from server.community.acting import record_act
+from server.community.authz import grants_of
 from server.db.session import db, get_by_id
 from server.http.errors import NotFound, Unprocessable
 from server.platform.masking import mask_name
@@ -21,9 +21,21 @@ from server.rewards.codes import sign_code
 from server.rewards.merchants import staff_merchant
 from server.rewards.models import Offer, Redemption
 from server.rewards.redemption import reserve
-from server.rewards.verify import preview_view, verify
+from server.rewards.verify import NotMerchantStaff, preview_view, verify
 
 MAX_LISTED = 20
+
+
+def _require_counter_staff(staff: User) -> None:
+    """Someone who staffs no merchant hears first that only staff take cards."""
+    if not any(g.role == "merchant_staff" for g in grants_of(staff)):
+        raise NotMerchantStaff("只有商家店员可以刷积分卡")
+
+
+def _counter(staff: User, merchant_id: int | None):
+    """The merchant whose counter this is."""
+    _require_counter_staff(staff)
+    return staff_merchant(staff, merchant_id)
 
 
 def _reservations(holder_id: int, merchant_id: int) -> list[dict]:
@@ -47,7 +59,7 @@ def _reservations(holder_id: int, merchant_id: int) -> list[dict]:
 def scan_card(staff: User, qr: str, merchant_id: int | None = None) -> dict:
     """Who the card belongs to (masked), whether it is locked, what they can spend and the
     reservations waiting at this merchant. Nothing is spent without the PIN."""
-    merchant = staff_merchant(staff, merchant_id)
+    merchant = _counter(staff, merchant_id)
     holder = scanned_holder(qr, merchant.community_id)
     user = db.session.get(User, holder.user_id)
     account = find_account(holder.community_id, "user", holder.user_id)
@@ -70,6 +82,7 @@ def redeem_with_card(
     client_key: str | None = None,
 ) -> dict:
     """Verify the PIN, then redeem an offer now or a waiting reservation, exactly once."""
+    _require_counter_staff(staff)
     if (offer_id is None) == (redemption_id is None):
         raise Unprocessable("请选择兑换的商品或预约", code="offer_or_redemption_required")
     if offer_id is not None:
@@ -82,7 +95,7 @@ def redeem_with_card(
         if redemption is None:
             raise NotFound("预约不存在", code="redemption_not_found")
         merchant_id = redemption.merchant_id
-    merchant = staff_merchant(staff, merchant_id)
+    merchant = _counter(staff, merchant_id)
     holder = scanned_holder(qr, merchant.community_id)
     if redemption_id is not None and redemption.user_id != holder.user_id:
         raise NotFound("预约不存在", code="redemption_not_found")
@@ -93,7 +106,4 @@ def redeem_with_card(
             holder_id, offer_id, client_key=client_key, acted_by=staff_id
         )
         redemption_id = reservation.id
-    scanned = verify(staff_id, sign_code(redemption_id)["token"])
-    record_act(staff_id, holder_id, "redemption.card_verify", "redemption", redemption_id)
-    db.session.commit()
-    return preview_view(scanned)
+    return preview_view(verify(staff_id, sign_code(redemption_id)["token"], by_card=True))

@@ -83,8 +83,11 @@ def verify_pin(holder: CardHolder, pin: str, merchant_id: int) -> None:
     raise PinWrong(details={"tries_left": MAX_PIN_TRIES - tries})
 
 
-def unlock(actor: User, holder_id: int, new_pin_hash: str | None = None) -> CardHolder:
+def unlock(actor: User, holder_id: int, new_pin: str | None = None) -> CardHolder:
     """Staff unlock a card (and may set a new PIN the holder chose, with them present)."""
+    from server.cards.holders import pin_hash
+
+    new_pin_hash = pin_hash(new_pin) if new_pin else None
     holder = holder_for(actor, holder_id)
     before = {"failed_pins": holder.failed_pins, "locked": holder.locked_at is not None}
     values = {"failed_pins": 0, "locked_at": None}

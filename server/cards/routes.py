@@ -78,8 +78,8 @@ def replace_card(body, holder_id):
 @blp.response(200, CardHolderSchema)
 def unlock(body, holder_id):
     """Unlock a card after wrong PINs, optionally with a new PIN the holder chose."""
-    new_hash = holders.pin_hash(body["pin"]) if body.get("pin") else None
-    return holders.holder_view(pins.unlock(current_user(), holder_id, new_hash), with_phone=True)
+    holder = pins.unlock(current_user(), holder_id, body.get("pin"))
+    return holders.holder_view(holder, with_phone=True)
 
 
 @blp.route("/card-holders/<int:holder_id>/bind-code", methods=["POST"])

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 from server.auth.models import User
 from server.auth.tokens import TokenInvalid
+from server.community.acting import record_act
 from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import utcnow
@@ -158,15 +159,18 @@ def preview(staff: User | int, token: str, *, now: datetime | None = None) -> di
     return preview_view(r)
 
 
-def verify(staff: User | int, token: str, *, now: datetime | None = None) -> Scanned:
+def verify(
+    staff: User | int, token: str, *, now: datetime | None = None, by_card: bool = False
+) -> Scanned:
     """Settle a reserved redemption once: status redeemed, the hold becomes a debit entry.
 
     `staff` is the caller or their id (checked active here, like current_user()). Returns the
-    redemption as verified, for preview_view. Commits; any refusal rolls back.
+    redemption as verified, for preview_view. Commits; any refusal rolls back. `by_card`: the
+    holder showed a point card, so the act is recorded for them in the same transaction.
     """
     now = now or utcnow()
     try:
-        return _verify(_staff_id(staff), token, now)
+        return _verify(_staff_id(staff), token, now, by_card)
     except Exception:
         db.session.rollback()
         raise
@@ -192,7 +196,7 @@ def _redeem(conn, q, r: Scanned, staff_id: int, now: datetime) -> int | None:
     return entry.id
 
 
-def _verify(staff_id: int, token: str, now: datetime) -> Scanned:
+def _verify(staff_id: int, token: str, now: datetime, by_card: bool = False) -> Scanned:
     conn, q = session_queries()
     r = _redemption_for_staff(conn, q, staff_id, token, now)
     entry_id = _redeem(conn, q, r, staff_id, now)
@@ -221,5 +225,7 @@ def _verify(staff_id: int, token: str, now: datetime) -> Scanned:
         community_id=r.community_id,
         payload={"user_id": r.user_id, "merchant_id": r.merchant_id, **after},
     )
+    if by_card:
+        record_act(staff_id, r.user_id, "redemption.card_verify", "redemption", r.id)
     db.session.commit()
     return replace(r, status="redeemed", redeemed_at=now, redeemed_by=staff_id, verifiable=False)

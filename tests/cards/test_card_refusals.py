@@ -126,7 +126,10 @@ def test_forged_altered_and_foreign_cards_are_refused(api, seeded, query, app):
             number_from_qr(forged[0])
     # Only merchant staff scan cards.
     resp = api.post(SCAN, "resident-1", json={"card": qr})
-    assert resp.status_code in (403, 422)
+    assert resp.status_code == 403 and error_code(resp) == "not_merchant_staff"
+    body = {"card": qr, "pin": PIN, "redemption_id": 1}
+    resp = api.post(REDEEM, "resident-1", json=body)
+    assert resp.status_code == 403 and error_code(resp) == "not_merchant_staff"
 
 
 def test_nobody_approves_a_claim_they_filed_for_a_holder(api, seeded, query, upload_dir):
@@ -191,3 +194,21 @@ def test_pin_tries_are_limited_per_merchant_across_cards(api, seeded, query, app
     assert holder_row(query, holders[1]["id"]).failed_pins == 1
     right = {"card": card_qr(query, holders[1]["id"]), "pin": PIN, "offer_id": offer_id}
     assert api.post(SCAN, "merchant-1", json={"card": right["card"]}).status_code == 200
+
+
+def test_staff_reset_the_pin_and_a_weak_one_changes_nothing(api, seeded, query):
+    from tests.cards.test_card_walkthrough import cheapest_offer
+
+    holder = registered(api, "grid-1")
+    url = f"{HOLDERS}/{holder['id']}/unlock"
+    before = holder_row(query, holder["id"]).pin_hash
+    weak = api.post(url, "grid-1", json={"pin": "0000"})
+    assert weak.status_code == 422 and error_code(weak) == "weak_pin"
+    assert holder_row(query, holder["id"]).pin_hash == before
+    assert api.post(url, "grid-1", json={"pin": "1357"}).status_code == 200
+    offer_id, _cost = cheapest_offer(query)
+    body = {"card": card_qr(query, holder["id"]), "offer_id": offer_id}
+    old = api.post(REDEEM, "merchant-1", json={**body, "pin": PIN})
+    assert old.status_code == 403 and error_code(old) == "pin_wrong"
+    new = api.post(REDEEM, "merchant-1", json={**body, "pin": "1357"})
+    assert new.status_code == 409 and error_code(new) == "insufficient_points"  # PIN accepted
