@@ -4,7 +4,7 @@ due, once (run it every minute from cron or a systemd timer until the RQ workers
 import click
 from flask.cli import AppGroup
 
-from server.notify.deliveries import deliver_due, plan_deliveries
+from server.notify.pump import pump
 
 notify_cli = AppGroup("notify", help="Group-chat notifications.")
 
@@ -12,6 +12,5 @@ notify_cli = AppGroup("notify", help="Group-chat notifications.")
 @notify_cli.command("drain")
 def drain_command():
     """Plan deliveries for new events, then send every due one."""
-    planned = plan_deliveries()
-    sent = deliver_due()
-    click.echo(f"planned {planned}; " + ", ".join(f"{k} {v}" for k, v in sorted(sent.items())))
+    counts = pump()
+    click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -14,8 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.db.session import db
-from server.notify.deliveries import deliver_due, plan_deliveries
-from server.notify.messages import ROUTED
+from server.notify.pump import WAKES, pump
 from server.outbox.emit import EMITTED
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,7 @@ class Drainer:
                 return
             with self.app.app_context():
                 try:
-                    plan_deliveries()
-                    deliver_due()
+                    pump()
                 except Exception:  # noqa: BLE001 - logged; the next wake tries again
                     log.exception("notify drain failed")
                 finally:
@@ -69,7 +67,7 @@ def init_drain(app: Flask) -> None:
 def _wake_after_commit(session: Session) -> None:
     emitted = session.info.pop(EMITTED, None)
     # Requests only: a CLI run (seed-demo, notify drain) must not leave a thread behind.
-    if emitted and emitted & ROUTED.keys() and has_request_context():
+    if emitted and emitted & WAKES and has_request_context():
         drainer = current_app.extensions.get(_EXTENSION)
         if drainer is not None:
             drainer.wake()
