@@ -20,6 +20,7 @@ ROOMS = [
     "rewards",
     "grid",
     "cards",
+    "notices",
     "notify",
     "admin",
     "profile",
