@@ -146,6 +146,7 @@ def _import_models() -> None:
     import server.grid.wish_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.channel_models  # noqa: F401
+    import server.notify.job_models  # noqa: F401
     import server.outbox.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
     import server.points.ledger_models  # noqa: F401

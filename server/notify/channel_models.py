@@ -12,17 +12,26 @@ from server.db.types import UTCDateTime, utcnow
 
 DELIVERY_STATUSES = ("pending", "sent", "dead")
 MAX_CHANNEL_NAME = 32
+# Who is in the group: residents (the community's or a grid's group, which hears of tasks and
+# notices) or staff (the reviewers' and office group, which hears of digests and overdue reports).
+AUDIENCES = ("residents", "staff")
 
 
 class GroupChannel(db.Model):
     __tablename__ = "group_channels"
-    __table_args__ = (UniqueConstraint("community_id", "robot_key"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "robot_key"),
+        CheckConstraint("audience IN ('residents','staff')", name="audience_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     # None: the community's own group; else one grid's group.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     name: Mapped[str] = mapped_column(String(MAX_CHANNEL_NAME))
+    audience: Mapped[str] = mapped_column(
+        String(12), default="residents", server_default="residents"
+    )
     # The webhook key is the robot's only credential: never serialised or logged; the API and
     # the console show key_hint (its last 4 characters).
     robot_key: Mapped[str] = mapped_column(String(64))
@@ -39,7 +48,9 @@ class GroupChannel(db.Model):
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("event_id", "channel_id"),
+        # One row per message: an event that is posted as several messages (a notice's text and
+        # its poster) has one part each, sent and retried on its own.
+        UniqueConstraint("event_id", "channel_id", "part"),
         CheckConstraint("status IN ('pending','sent','dead')", name="status_known"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
@@ -49,6 +60,7 @@ class Delivery(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("group_channels.id"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    part: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,7 @@ from server.db.types import utcnow
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import Page, paginate_by_id
 from server.notify import robot, robot_rate
-from server.notify.channel_models import GroupChannel
+from server.notify.channel_models import AUDIENCES, GroupChannel
 
 
 class RobotKeyRejected(Unprocessable):
@@ -43,6 +43,7 @@ def channel_view(channel: GroupChannel, grids: dict[int, str] | None = None) -> 
         "id": channel.id,
         "name": channel.name,
         "grid": {"id": channel.grid_id, "name": grid_name} if channel.grid_id else None,
+        "audience": channel.audience,
         "key_hint": channel.key_hint,
         "active": channel.active,
         "created_at": channel.created_at,
@@ -50,14 +51,18 @@ def channel_view(channel: GroupChannel, grids: dict[int, str] | None = None) -> 
 
 
 def register_channel(
-    actor: User, *, key: str, name: str, grid_id: int | None = None
+    actor: User, *, key: str, name: str, grid_id: int | None = None, audience: str = "residents"
 ) -> GroupChannel:
-    """Add a group robot for the community (or one of its grids), after a test message."""
+    """Add a group robot for the community (or one of its grids), after a test message.
+    `audience` says who is in the group: residents (tasks, notices) or staff (the weekly
+    review digest, overdue reports)."""
     community_id = _admin_community(actor)
     robot_key = robot.parse_key(key)
     name = name.strip()
     if not name:
         raise Unprocessable("请填写群名称", code="name_required")
+    if audience not in AUDIENCES:
+        raise Unprocessable("群类型只能是居民群或工作群", code="unknown_audience")
     if grid_id is not None:
         grid = get_by_id(Grid, grid_id)
         if grid is None or grid.community_id != community_id:
@@ -71,7 +76,8 @@ def register_channel(
         raise Conflict("这个群机器人已经登记过了", code="channel_exists", details={"id": exists})
     community = db.session.get(Community, community_id)
     db.session.rollback()  # no transaction held across WeCom's answer
-    hello = robot.text(f"【红色积分】{community.name}「{name}」已接入，任务和公示将推送到本群。")
+    what = "任务和公示" if audience == "residents" else "每周待审核汇总和超时问题提醒"
+    hello = robot.text(f"【红色积分】{community.name}「{name}」已接入，{what}将推送到本群。")
     if robot_rate.admit(robot_key):  # the robot's minute is full: no test message now
         result = robot.SendResult("skipped")
     else:
@@ -82,6 +88,7 @@ def register_channel(
         community_id=community_id,
         grid_id=grid_id,
         name=name,
+        audience=audience,
         robot_key=robot_key,
         key_hint=robot.key_hint(robot_key),
         created_by=actor.id,
@@ -97,7 +104,7 @@ def register_channel(
         target_type="group_channel",
         target_id=channel.id,
         community_id=community_id,
-        after={"name": name, "grid_id": grid_id, "key_hint": channel.key_hint,
+        after={"name": name, "grid_id": grid_id, "audience": audience, "key_hint": channel.key_hint,
                "test_message": result.outcome},
     )  # fmt: skip
     db.session.commit()

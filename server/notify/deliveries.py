@@ -13,6 +13,7 @@ counted before a send (robot_rate.py); a delivery over it waits. Transient failu
 import random
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -29,7 +30,6 @@ from server.notify.messages import ROUTED, message_for
 from server.outbox.models import OutboxEvent
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=60)
 BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 3600
 
@@ -42,13 +42,17 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _channels_for(event: OutboxEvent) -> list[int]:
-    """The community's active channels, and the grid's when the event names one."""
-    grid_id = (event.payload or {}).get("grid_id")
+    """The active channels of the route's audience: the community's, and the grid's the
+    payload names (or every grid's, for a route to all)."""
+    route = ROUTED[event.event_type]
     stmt = select(GroupChannel.id).where(
         GroupChannel.community_id == event.community_id,
         GroupChannel.active.is_(True),
-        GroupChannel.grid_id.is_(None) | (GroupChannel.grid_id == grid_id),
+        GroupChannel.audience == route.audience,
     )
+    if route.grids == "named":
+        grid_id = (event.payload or {}).get("grid_id")
+        stmt = stmt.where(GroupChannel.grid_id.is_(None) | (GroupChannel.grid_id == grid_id))
     return list(db.session.scalars(stmt))
 
 
@@ -66,9 +70,10 @@ def plan_deliveries(limit: int = 500) -> int:
     for event in events:
         if event.event_type in ROUTED and event.community_id is not None:
             rows = [
-                {"event_id": event.id, "channel_id": channel_id,
+                {"event_id": event.id, "channel_id": channel_id, "part": part,
                  "community_id": event.community_id, "next_attempt_at": now}
                 for channel_id in _channels_for(event)
+                for part in range(ROUTED[event.event_type].parts)
             ]  # fmt: skip
             if rows:
                 stmt = insert(Delivery).values(rows).on_conflict_do_nothing()
@@ -86,7 +91,7 @@ def _claim(delivery_id: int, now: datetime) -> bool:
             Delivery.status == "pending",
             Delivery.next_attempt_at <= now,
         )
-        .values(next_attempt_at=now + LEASE)
+        .values(next_attempt_at=now + timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"]))
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -128,7 +133,7 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
         db.session.commit()
         return "pending"
     try:
-        body = message_for(event)
+        body = message_for(event, delivery.part)
     except (KeyError, ValueError) as exc:  # a message WeCom would refuse: never sendable
         db.session.rollback()
         return _record(delivery_id, "permanent", f"message: {exc}"[:200], now)

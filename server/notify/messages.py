@@ -1,5 +1,8 @@
-"""What a group is told about an event: the robot message for each routed event type."""
+"""What a group is told about an event: which groups hear of each routed event type, and the
+robot messages it is posted as."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from server.notify import robot
@@ -7,12 +10,22 @@ from server.outbox.models import OutboxEvent
 from server.platform.localtime import SHANGHAI
 
 
+@dataclass(frozen=True)
+class Route:
+    audience: str  # residents' groups or staff groups (GroupChannel.audience)
+    # "named": the community's groups and the grid's named in the payload (grid_id);
+    # "all": the community's groups and every grid's.
+    grids: str
+    build: Callable[[dict, int], dict]  # (payload, part) -> the robot message
+    parts: int = 1  # messages an event is posted as, each its own delivery
+
+
 def _when(iso: str) -> str:
     at = datetime.fromisoformat(iso).astimezone(SHANGHAI)
     return f"{at.month}月{at.day}日 {at:%H:%M}"
 
 
-def _task_published(payload: dict) -> dict:
+def _task_published(payload: dict, _part: int) -> dict:
     return robot.markdown(
         "**新的志愿服务任务**\n"
         f"> {payload['title']}\n"
@@ -21,9 +34,33 @@ def _task_published(payload: dict) -> dict:
     )
 
 
-# Event types posted to the groups (the community's, and the grid's when the payload names one).
-ROUTED = {"task.published": _task_published}
+def _weekly_digest(payload: dict, _part: int) -> dict:
+    year, week = payload["week"].split("-W")
+    oldest = payload.get("oldest_submitted_at")
+    return robot.markdown(
+        f"**一周一审核｜{year}年第{int(week)}周**\n"
+        f'> 待审核的积分申请：<font color="warning">{payload["pending"]}</font> 条\n'
+        + (f"> 最早一条提交于：{_when(oldest)}\n" if oldest else "")
+        + "请考评监督小组在「红色积分」小程序或办公台审核。"
+    )
 
 
-def message_for(event: OutboxEvent) -> dict:
-    return ROUTED[event.event_type](event.payload)
+def _report_overdue(payload: dict, _part: int) -> dict:
+    waiting = "受理" if payload["status"] == "submitted" else "办结"
+    return robot.markdown(
+        "**随手拍超时提醒**\n"
+        f"> 问题 #{payload['report_id']} 已超过{waiting}时限（{_when(payload['due_at'])}）\n"
+        "请网格员尽快处理，社区跟进督办。"
+    )
+
+
+# Event types posted to groups. Personal notices (subscribe messages) are routed elsewhere.
+ROUTED: dict[str, Route] = {
+    "task.published": Route("residents", "named", _task_published),
+    "claims.weekly_digest": Route("staff", "named", _weekly_digest),
+    "report.overdue": Route("staff", "named", _report_overdue),
+}
+
+
+def message_for(event: OutboxEvent, part: int = 0) -> dict:
+    return ROUTED[event.event_type].build(event.payload, part)

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from server.http.pagination import PageArgsSchema, page_schema
 from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
-from server.notify.channel_models import DELIVERY_STATUSES, MAX_CHANNEL_NAME
+from server.notify.channel_models import AUDIENCES, DELIVERY_STATUSES, MAX_CHANNEL_NAME
 
 
 class ChannelCreateSchema(StrictSchema):
@@ -17,6 +17,13 @@ class ChannelCreateSchema(StrictSchema):
     grid_id = IdField(
         load_default=None, allow_none=True, metadata={"description": "网格群；不填为社区群"}
     )
+    audience = ma.fields.String(
+        load_default="residents",
+        validate=ma.validate.OneOf(AUDIENCES),
+        metadata={
+            "description": "residents 居民群（任务、公示）；staff 工作群（审核汇总、超时提醒）"
+        },
+    )
 
 
 class ChannelGridSchema(ma.Schema):
@@ -28,6 +35,7 @@ class ChannelSchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
     grid = ma.fields.Nested(ChannelGridSchema, required=True, allow_none=True)
+    audience = ma.fields.String(required=True, validate=ma.validate.OneOf(AUDIENCES))
     key_hint = ma.fields.String(required=True, metadata={"description": "key 的后 4 位"})
     active = Boolean(required=True)
     created_at = AwareDateTime(required=True)

@@ -89,6 +89,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         if os.environ.get("NOTIFY_IN_PROCESS")
         else None,
         "NOTIFY_DRAIN_INTERVAL": _float("NOTIFY_DRAIN_INTERVAL", 30.0),
+        # With Redis, RQ workers do it (server/notify/rq_jobs.py): a commit that wrote an event
+        # queues a pump job; unset means on with Redis, off in tests.
+        "NOTIFY_RQ": _flag("NOTIFY_RQ") if os.environ.get("NOTIFY_RQ") else None,
+        # How long a worker owns a delivery it is sending; a killed worker's delivery is sent
+        # by another when it ends.
+        "NOTIFY_LEASE_SECONDS": _float("NOTIFY_LEASE_SECONDS", 60.0),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         # Login limits (server/auth/login_limits.py). Per address it is high: a community hall's
         # Wi-Fi or a carrier NAT puts hundreds of residents behind one address. Per device and
@@ -155,6 +161,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     cfg["WECOM_ROBOT_BASE"] = cfg["WECOM_ROBOT_BASE"] or cfg["WECHAT_API_BASE"]
     if cfg["NOTIFY_IN_PROCESS"] is None:
         cfg["NOTIFY_IN_PROCESS"] = not cfg["REDIS_URL"] and not cfg.get("TESTING")
+    if cfg["NOTIFY_RQ"] is None:
+        cfg["NOTIFY_RQ"] = bool(cfg["REDIS_URL"]) and not cfg.get("TESTING")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]

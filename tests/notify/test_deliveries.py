@@ -112,10 +112,13 @@ def test_a_message_that_cannot_be_built_is_a_dead_letter_not_a_crash(
     register(api, emulator)
     create_task(api, query, title="邻里议事会")
 
-    def too_long(_payload):
+    def too_long(_payload, _part):
         raise messages.robot.MessageTooLong("文本超过 2048 字节")
 
-    monkeypatch.setitem(messages.ROUTED, "task.published", too_long)
+    route = messages.ROUTED["task.published"]
+    monkeypatch.setitem(
+        messages.ROUTED, "task.published", messages.Route(route.audience, route.grids, too_long)
+    )
     assert drain(app) == {"dead": 1}
     (row,) = rows(query)
     assert row.last_error.startswith("message:") and row.attempts == 1
