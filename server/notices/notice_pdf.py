@@ -64,6 +64,7 @@ def render_notice_pdf(sheet: NoticeSheet) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
+        initialFontName=font,  # else the page names Helvetica, a font it does not embed
     )
     # shrink rather than run on: the notice board holds one sheet per notice
     doc.build([KeepInFrame(width, height - 1, story, mode="shrink")])
@@ -102,7 +103,7 @@ def _correction(note: str, styles) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (0, 0), styles["note"].fontName, 12),
+                ("FONT", (0, 0), (-1, -1), styles["note"].fontName, 12),
                 ("BACKGROUND", (0, 0), (0, 0), RED),
                 ("TEXTCOLOR", (0, 0), (0, 0), colors.white),
                 ("ALIGN", (0, 0), (0, 0), "CENTER"),
@@ -162,13 +163,22 @@ def _footer(sheet: NoticeSheet, styles) -> Table:
     note = Paragraph("公示名单姓名已作脱敏处理 · 红色积分平台", styles["small"])
     if not sheet.link:
         caption = Paragraph("打开「红色积分」小程序查看完整公示", styles["caption"])
-        return Table([[caption], [note]], colWidths=[A4[0] - 2 * MARGIN])
+        table = Table([[caption], [note]], colWidths=[A4[0] - 2 * MARGIN])
+        table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), styles["note"].fontName, 11)]))
+        return table
     caption = Paragraph("扫码查看完整公示<br/>或打开「红色积分」小程序查看", styles["caption"])
     table = Table(
         [[_qr(sheet.link), [caption, Spacer(1, 3 * mm), note]]],
         colWidths=[QR_SIZE + 6 * mm, A4[0] - 2 * MARGIN - QR_SIZE - 6 * mm],
     )
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), styles["note"].fontName, 11),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
     return table
 
 

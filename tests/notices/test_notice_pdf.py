@@ -43,6 +43,8 @@ def test_the_cjk_font_is_embedded(tmp_path):
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "CJK" in line]
     assert cjk, fonts
     assert all(" yes " in line for line in cjk)  # the emb column
+    listed = fonts.splitlines()[2:]  # below the header and its rule
+    assert listed == cjk  # no other font: a printer needs nothing the file lacks
 
 
 def test_the_qr_code_reads_as_the_notice_link(tmp_path):
