@@ -80,7 +80,7 @@ def render_poster(sheet: NoticeSheet) -> bytes:
     image = Image.new("RGB", (WIDTH, plan.height), PAPER)
     draw = ImageDraw.Draw(image)
     pen = _Pen(draw, regular, bold)
-    _header(image, pen, sheet)
+    _header(pen, sheet)
     if plan.correction:
         _correction(pen, sheet.correction_note, plan.correction)
     card_top = plan.rows[0][0] - TABLE_HEAD_H
@@ -128,7 +128,7 @@ def _mid(band: tuple[int, int]) -> int:
     return (band[0] + band[1]) // 2
 
 
-def _header(image: Image.Image, pen: _Pen, sheet: NoticeSheet) -> None:
+def _header(pen: _Pen, sheet: NoticeSheet) -> None:
     # a vertical red gradient, darker at the top, like the mini-program's banners
     for y in range(HEADER_H):
         t = y / HEADER_H

@@ -58,7 +58,7 @@ def test_a_file_that_is_not_a_font_is_a_clear_error(monkeypatch, tmp_path):
         assert "junk.ttf" in message and "CJK_FONT_PATH" in message
 
 
-def test_a_configured_truetype_font_draws_both(monkeypatch, tmp_path):
+def test_a_configured_truetype_font_draws_both(monkeypatch):
     monkeypatch.setenv("CJK_FONT_PATH", str(fonts.WQY_ZENHEI))
     regular, bold = fonts.poster_faces()
     assert regular == bold == fonts.FontFace(fonts.WQY_ZENHEI, 0)
