@@ -122,6 +122,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Photo store (server/uploads/storage.py, docs/storage.md): "local" or "s3".
         "UPLOAD_STORAGE": os.environ.get("UPLOAD_STORAGE", "local"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or None,  # None: instance/uploads
+        # The CJK font notices are drawn in (server/notices/fonts.py); unset: Debian's packages.
+        "CJK_FONT_PATH": os.environ.get("CJK_FONT_PATH") or None,
         **{name: os.environ.get(name) or None for name in S3_SETTINGS},
         # flask-smorest / OpenAPI
         "API_TITLE": "Red Points API",
