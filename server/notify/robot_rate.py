@@ -15,7 +15,6 @@ from limits.strategies import MovingWindowRateLimiter
 from server.http.rate_limits import storage
 
 log = logging.getLogger(__name__)
-ROBOT_RATE = parse("20 per minute")
 _EXTENSION = "notify_robot_limiter"
 
 
@@ -31,12 +30,13 @@ def admit(robot_key: str) -> float:
     """0 when a send to the robot may go now (and is counted), else the seconds to wait.
     Counted per robot (a digest of its key, never the key), whichever channel posts to it."""
     limiter = _limiter()
+    rate = parse(current_app.config["NOTIFY_ROBOT_RATE"])
     robot_id = hashlib.sha256(robot_key.encode()).hexdigest()[:24]
     try:
-        if limiter.hit(ROBOT_RATE, "robot", robot_id):
+        if limiter.hit(rate, "robot", robot_id):
             return 0.0
-        reset_at = limiter.get_window_stats(ROBOT_RATE, "robot", robot_id).reset_time
+        reset_at = limiter.get_window_stats(rate, "robot", robot_id).reset_time
     except limiter.storage.base_exceptions:
         log.warning("robot rate storage unreachable; sending, WeCom's 45009 is the backstop")
         return 0.0
-    return max(1.0, reset_at - time.time())
+    return max(0.2, reset_at - time.time())

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import re
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ def register_robot(app: Flask, *, state, error, apply_fault) -> None:
     """Add the robot and its control endpoints; call after the emulator's own routes."""
     robots: dict[str, Robot] = {}
     outages: list[dict] = []  # {"status", "times"}: HTTP errors before WeCom answers
+    holds: list[dict] = []  # {"seconds", "times"}: sends stuck in the network before WeCom
+    window = {"seconds": 60.0}  # WeCom's minute; a test may compress it
 
     def take_outage() -> int | None:
         with state.lock:
@@ -102,6 +105,41 @@ def register_robot(app: Flask, *, state, error, apply_fault) -> None:
                     outages.pop(0)
             return outage["status"]
 
+    def take_hold() -> float:
+        with state.lock:
+            if not holds:
+                return 0.0
+            hold = holds[0]
+            hold["times"] -= 1
+            if hold["times"] <= 0:
+                holds.pop(0)
+            return hold["seconds"]
+
+    def accept(key: str, record) -> Response:
+        with state.lock:
+            robot = robots.get(key)
+            if robot is None:
+                return error(INVALID_KEY, "invalid webhook url")
+            now = state.now()
+            while robot.accepted_at and now - robot.accepted_at[0] >= window["seconds"]:
+                robot.accepted_at.popleft()
+            if len(robot.accepted_at) >= PER_MINUTE:
+                return error(RATE_LIMITED, "api freq out of limit")
+            if isinstance(record, Refused):
+                return error(record.errcode, record.errmsg)
+            robot.accepted_at.append(now)
+            robot.messages.append({**record, "received_at": now})
+        return jsonify({"errcode": 0, "errmsg": "ok"})
+
+    def held(seconds: float, key: str, record):
+        """The send waits in the network: WeCom sees it only if the sender is still there
+        when the wait ends (a sender that died meanwhile fails a write and is dropped)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            yield b" "  # JSON allows leading whitespace; a dead peer makes a write fail
+            time.sleep(0.05)
+        yield accept(key, record).get_data()
+
     @app.post("/cgi-bin/webhook/send")
     def webhook_send():
         if (failed := apply_fault("webhook/send")) is not None:
@@ -112,20 +150,10 @@ def register_robot(app: Flask, *, state, error, apply_fault) -> None:
             record = check_message(request.get_json(force=True, silent=True))
         except Refused as refused:
             record = refused
-        with state.lock:
-            robot = robots.get(request.args.get("key", ""))
-            if robot is None:
-                return error(INVALID_KEY, "invalid webhook url")
-            now = state.now()
-            while robot.accepted_at and now - robot.accepted_at[0] >= 60:
-                robot.accepted_at.popleft()
-            if len(robot.accepted_at) >= PER_MINUTE:
-                return error(RATE_LIMITED, "api freq out of limit")
-            if isinstance(record, Refused):
-                return error(record.errcode, record.errmsg)
-            robot.accepted_at.append(now)
-            robot.messages.append({**record, "received_at": now})
-        return jsonify({"errcode": 0, "errmsg": "ok"})
+        key = request.args.get("key", "")
+        if seconds := take_hold():
+            return Response(held(seconds, key, record), mimetype="application/json")
+        return accept(key, record)
 
     # --- control endpoints (not part of WeCom) ---
 
@@ -167,6 +195,31 @@ def register_robot(app: Flask, *, state, error, apply_fault) -> None:
             outages.append({"status": status, "times": times})
         return jsonify({"ok": True})
 
+    @app.post("/_emulator/robots/hold")
+    def robot_hold():
+        """The next `times` sends wait `seconds` in the network before WeCom sees them; one
+        whose sender is gone by then never arrives (a worker killed mid-send)."""
+        body = request.get_json(force=True, silent=True) or {}
+        seconds, times = body.get("seconds"), body.get("times", 1)
+        if not isinstance(seconds, int | float) or not 0 < seconds <= 60:
+            return jsonify({"error": "seconds must be in (0, 60]"}), 400
+        if not isinstance(times, int) or times < 1:
+            return jsonify({"error": "times must be a positive integer"}), 400
+        with state.lock:
+            holds.append({"seconds": float(seconds), "times": times})
+        return jsonify({"ok": True})
+
+    @app.post("/_emulator/robots/window")
+    def robot_window():
+        """Compress WeCom's minute (20 messages per `seconds`) for tests of a long burst."""
+        body = request.get_json(force=True, silent=True) or {}
+        seconds = body.get("seconds")
+        if not isinstance(seconds, int | float) or not 0 < seconds <= 60:
+            return jsonify({"error": "seconds must be in (0, 60]"}), 400
+        with state.lock:
+            window["seconds"] = float(seconds)
+        return jsonify({"ok": True})
+
     reset_view = app.view_functions["reset"]
 
     def reset_with_robots():
@@ -175,6 +228,8 @@ def register_robot(app: Flask, *, state, error, apply_fault) -> None:
                 robot.messages.clear()
                 robot.accepted_at.clear()
             outages.clear()
+            holds.clear()
+            window["seconds"] = 60.0
         return reset_view()
 
     app.view_functions["reset"] = reset_with_robots
