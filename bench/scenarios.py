@@ -120,6 +120,12 @@ def _grid(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return grid_reports.bench_rows(ctx, opts)
 
 
+def _notices(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import notices_bench
+
+    return notices_bench.bench_rows(ctx, opts)
+
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="healthz",
@@ -195,6 +201,14 @@ SCENARIOS: list[Scenario] = [
         "per-grid open and overdue counts with 1,000, then 100,000 reports in the database "
         "(bulk-loaded by bench/grid_rows.py in the services' shape)",
         runner=_grid,
+    ),
+    Scenario(
+        name="notices",
+        method="-",
+        path="server.notices.snapshot.snapshot_notice",
+        description="a month's notice snapshot (top 100 of each kind, rows and event written, "
+        "rolled back) in-process with 10 thousand, then 1 million ledger entries",
+        runner=_notices,
     ),
 ]
 

@@ -9,6 +9,7 @@ const config = require('../config');
 const session = require('./session');
 const grid = require('./grid-api');
 const cards = require('./cards-api');
+const notices = require('./notices-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -71,8 +72,8 @@ const ENDPOINTS = {
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
-// The grid's and the point cards' endpoints live in their own tables.
-Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS);
+// The grid's, the point cards' and the notices' endpoints live in their own tables.
+Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS, notices.ENDPOINTS);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -440,6 +441,11 @@ function attendanceBody(token, location) {
   return body;
 }
 
-Object.assign(api, grid.gridFunctions(call), cards.cardFunctions(call, { attendanceBody }));
+Object.assign(
+  api,
+  grid.gridFunctions(call),
+  cards.cardFunctions(call, { attendanceBody }),
+  notices.noticeFunctions(call)
+);
 
 module.exports = api;

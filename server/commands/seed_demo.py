@@ -241,4 +241,9 @@ def seed_demo() -> dict[str, int]:
 
     _counts.update(seed_cards(community))
     db.session.commit()
+    from server.notices.snapshot import publish_due_notices
+
+    # The history's finished months (and quarters) get their notices, as the scheduler would.
+    if published := publish_due_notices():
+        _counts["notices"] = published
     return dict(_counts)

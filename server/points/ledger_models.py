@@ -149,7 +149,11 @@ class PeriodTotal(db.Model):
     __tablename__ = "point_period_totals"
     __table_args__ = (
         UniqueConstraint("account_id", "kind", "month"),
-        Index("ix_point_period_totals_rank", "community_id", "kind", "month", "points"),
+        # account_id last: a month's top N in ranking order (points, then account_id, both
+        # descending) is a plain backward index scan, however many accounts tie.
+        Index(
+            "ix_point_period_totals_rank", "community_id", "kind", "month", "points", "account_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -138,7 +138,8 @@ def _drop_after_rollback(session: Session, previous_transaction) -> None:
 # ------------------------------------------------------------ reads
 
 
-def _names(account_ids: list[int]) -> dict[int, str]:
+def display_names(account_ids: list[int]) -> dict[int, str]:
+    """Public names of accounts: masked for people, in full for organisations and shops."""
     accounts = db.session.execute(
         select(Account.id, Account.holder_type, Account.holder_id).where(
             Account.id.in_(account_ids)
@@ -244,7 +245,7 @@ def community_ranking(
     rows = rows[:limit]
     items = []
     if rows:
-        names = _names([account_id for account_id, _ in rows])
+        names = display_names([account_id for account_id, _ in rows])
         rank = src.count_above(community_id, kind, per, rows[0][1]) + 1
         previous = rows[0][1]
         for i, (account_id, points) in enumerate(rows):

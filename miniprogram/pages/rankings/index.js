@@ -61,5 +61,8 @@ Component({
     retry() {
       this.list.reload();
     },
+    openNotices() {
+      wx.navigateTo({ url: '/pages/notices/index' });
+    },
   },
 });

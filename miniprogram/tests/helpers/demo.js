@@ -40,6 +40,9 @@ const DEFAULTS = {
   'GET /api/v1/card-holders': 'card_holders_page1',
   'GET /api/v1/card-holders/{holder_id}': 'card_holder',
   'GET /api/v1/acts-on-behalf': 'acts_page1',
+  // public notices (公示)
+  'GET /api/v1/notices': 'notices_page1',
+  'GET /api/v1/notices/{notice_id}': 'notice_month_corrected',
 };
 
 function serveDemo(fake, extra = {}) {

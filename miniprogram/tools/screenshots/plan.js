@@ -36,6 +36,7 @@ const ID_FROM = {
     (w) => w.status === 'fulfilled',
   ],
   'card-holder': ['GET /api/v1/card-holders', { limit: 20 }],
+  notice: ['GET /api/v1/notices', { limit: 20 }],
 };
 
 // The tab pages and my-claims are also shown loading, empty, failing and offline; `list`
