@@ -145,6 +145,7 @@ def _import_models() -> None:
     import server.grid.report_models  # noqa: F401
     import server.grid.wish_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
+    import server.notices.display_models  # noqa: F401
     import server.notices.models  # noqa: F401
     import server.notify.channel_models  # noqa: F401
     import server.notify.job_models  # noqa: F401
@@ -203,8 +204,11 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
 
     api.register_blueprint(cards_blp)
     api.register_blueprint(notify_blp)
+    from server.notices.display_routes import admin_blp as display_admin_blp
+    from server.notices.display_routes import screen_bp as display_screen_bp
     from server.notices.routes import admin_blp as notices_admin_blp
     from server.notices.routes import blp as notices_blp
 
-    for blp in (notices_blp, notices_admin_blp):
+    for blp in (notices_blp, notices_admin_blp, display_admin_blp):
         api.register_blueprint(blp)
+    app.register_blueprint(display_screen_bp)

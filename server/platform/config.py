@@ -112,6 +112,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ),
         "CARD_PIN_CARD_RATE_LIMIT": os.environ.get("CARD_PIN_CARD_RATE_LIMIT", "10 per hour"),
         "CARD_BIND_RATE_LIMIT": os.environ.get("CARD_BIND_RATE_LIMIT", "10 per hour"),
+        # The hall screen (server/notices/display_routes.py) loads once and refreshes every
+        # minute; per address it is high because several screens may share one hall's network.
+        "DISPLAY_TOKEN_RATE_LIMIT": os.environ.get("DISPLAY_TOKEN_RATE_LIMIT", "30 per minute"),
+        "DISPLAY_ADDRESS_RATE_LIMIT": os.environ.get(
+            "DISPLAY_ADDRESS_RATE_LIMIT", "300 per minute"
+        ),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

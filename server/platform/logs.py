@@ -12,6 +12,12 @@ from pythonjsonlogger.json import JsonFormatter
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("redpoints.access")
+# A display link's path is its credential (server/notices/display_routes.py): logged without it.
+_DISPLAY_TOKEN = re.compile(r"^/display/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _DISPLAY_TOKEN.sub("/display/[token]", path)
 
 
 class RequestIdFilter(logging.Filter):
@@ -63,7 +69,7 @@ def init_request_logging(app: Flask) -> None:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": loggable_path(request.path),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)
                 if started
