@@ -146,6 +146,7 @@ def _import_models() -> None:
     import server.grid.wish_models  # noqa: F401
     import server.http.idempotency  # noqa: F401
     import server.notify.channel_models  # noqa: F401
+    import server.notify.subscribe_models  # noqa: F401
     import server.outbox.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
     import server.points.ledger_models  # noqa: F401
@@ -198,6 +199,8 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     api.register_blueprint(wishes_blp)
     from server.cards.routes import blp as cards_blp
     from server.notify.routes import blp as notify_blp
+    from server.notify.subscription_routes import blp as subscriptions_blp
 
     api.register_blueprint(cards_blp)
     api.register_blueprint(notify_blp)
+    api.register_blueprint(subscriptions_blp)

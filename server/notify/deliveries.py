@@ -26,6 +26,7 @@ from server.http.pagination import Page, paginate_by_id
 from server.notify import robot, robot_rate
 from server.notify.channel_models import Delivery, GroupChannel
 from server.notify.messages import ROUTED, message_for
+from server.notify.personal_plan import plan_personal
 from server.outbox.models import OutboxEvent
 
 MAX_ATTEMPTS = 8
@@ -73,6 +74,7 @@ def plan_deliveries(limit: int = 500) -> int:
             if rows:
                 stmt = insert(Delivery).values(rows).on_conflict_do_nothing()
                 made += db.session.execute(stmt).rowcount or 0
+        plan_personal(event)  # subscribe messages to the people it concerns
         event.published_at = now
     db.session.commit()
     return made
