@@ -34,7 +34,6 @@ class SubscriptionMomentsSchema(ma.Schema):
     wish = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "微心愿"})
 
 
-
 class SubscriptionKindSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
     title = ma.fields.String(required=True, metadata={"description": "模板标题"})

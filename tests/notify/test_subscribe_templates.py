@@ -10,7 +10,7 @@ from server.wechat.emulator import stable_id
 from server.wechat.subscribe_templates import DEV_TEMPLATE_IDS, TEMPLATES, build_data, fit
 from tests.conftest import APPID
 
-TITLE_30 = "社区红色志愿服务队周末清洁家园美化环境共建文明幸福小区活动"  # 30 characters
+TITLE_30 = "社区红色志愿服务队周末清洁家园美化环境共建文明幸福小区活动日"  # 30 characters
 OPENID = stable_id(APPID, "resident-1", "openid")
 
 
