@@ -96,7 +96,5 @@ def plan_personal(event: OutboxEvent) -> int:
     if not rows:
         return 0
     insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert
-    return (
-        db.session.execute(insert(PersonalNotice).values(rows).on_conflict_do_nothing()).rowcount
-        or 0
-    )
+    stmt = insert(PersonalNotice).values(rows).on_conflict_do_nothing()
+    return len(db.session.execute(stmt.returning(PersonalNotice.id)).all())
