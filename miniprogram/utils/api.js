@@ -9,6 +9,7 @@ const config = require('../config');
 const session = require('./session');
 const grid = require('./grid-api');
 const cards = require('./cards-api');
+const subscribe = require('./subscribe-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -72,7 +73,7 @@ const ENDPOINTS = {
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
 // The grid's and the point cards' endpoints live in their own tables.
-Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS);
+Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS, subscribe.ENDPOINTS);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -440,6 +441,11 @@ function attendanceBody(token, location) {
   return body;
 }
 
-Object.assign(api, grid.gridFunctions(call), cards.cardFunctions(call, { attendanceBody }));
+Object.assign(
+  api,
+  grid.gridFunctions(call),
+  cards.cardFunctions(call, { attendanceBody }),
+  subscribe.subscribeFunctions(call)
+);
 
 module.exports = api;
