@@ -149,6 +149,7 @@ def _import_models() -> None:
     import server.notices.models  # noqa: F401
     import server.notify.channel_models  # noqa: F401
     import server.notify.job_models  # noqa: F401
+    import server.notify.subscribe_models  # noqa: F401
     import server.outbox.models  # noqa: F401
     import server.points.claim_models  # noqa: F401
     import server.points.ledger_models  # noqa: F401
@@ -201,6 +202,7 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     api.register_blueprint(wishes_blp)
     from server.cards.routes import blp as cards_blp
     from server.notify.routes import blp as notify_blp
+    from server.notify.subscription_routes import blp as subscriptions_blp
 
     api.register_blueprint(cards_blp)
     api.register_blueprint(notify_blp)
@@ -212,3 +214,4 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     for blp in (notices_blp, notices_admin_blp, display_admin_blp):
         api.register_blueprint(blp)
     app.register_blueprint(display_screen_bp)
+    api.register_blueprint(subscriptions_blp)

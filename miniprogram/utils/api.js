@@ -10,6 +10,7 @@ const session = require('./session');
 const grid = require('./grid-api');
 const cards = require('./cards-api');
 const notices = require('./notices-api');
+const subscribe = require('./subscribe-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -72,8 +73,8 @@ const ENDPOINTS = {
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
-// The grid's, the point cards' and the notices' endpoints live in their own tables.
-Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS, notices.ENDPOINTS);
+// The grid's, the point cards', the notices' and the subscriptions' endpoints live in their own tables.
+Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS, notices.ENDPOINTS, subscribe.ENDPOINTS);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -445,7 +446,8 @@ Object.assign(
   api,
   grid.gridFunctions(call),
   cards.cardFunctions(call, { attendanceBody }),
-  notices.noticeFunctions(call)
+  notices.noticeFunctions(call),
+  subscribe.subscribeFunctions(call)
 );
 
 module.exports = api;

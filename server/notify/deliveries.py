@@ -27,11 +27,17 @@ from server.http.pagination import Page, paginate_by_id
 from server.notify import robot, robot_rate
 from server.notify.channel_models import Delivery, GroupChannel
 from server.notify.messages import ROUTED, message_for
+from server.notify.personal_plan import plan_personal
 from server.outbox.models import OutboxEvent
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 3600
+
+
+def lease() -> timedelta:
+    """How long a worker owns what it is sending (NOTIFY_LEASE_SECONDS)."""
+    return timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -78,6 +84,7 @@ def plan_deliveries(limit: int = 500) -> int:
             if rows:
                 stmt = insert(Delivery).values(rows).on_conflict_do_nothing()
                 made += db.session.execute(stmt).rowcount or 0
+        plan_personal(event)  # subscribe messages to the people it concerns
         event.published_at = now
     db.session.commit()
     return made
@@ -91,7 +98,7 @@ def _claim(delivery_id: int, now: datetime) -> bool:
             Delivery.status == "pending",
             Delivery.next_attempt_at <= now,
         )
-        .values(next_attempt_at=now + timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"]))
+        .values(next_attempt_at=now + lease())
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()

@@ -6,14 +6,18 @@ from datetime import datetime
 
 from server.notify.deliveries import deliver_due, plan_deliveries
 from server.notify.messages import ROUTED
+from server.notify.personal_plan import PERSONAL
+from server.notify.personal_send import send_personal_due
 
 # Event types whose commit should wake a runner at once (the rest wait for the next tick).
-WAKES: frozenset[str] = frozenset(ROUTED)
+WAKES: frozenset[str] = frozenset(ROUTED) | frozenset(PERSONAL)
 
 
 def pump(now: datetime | None = None) -> dict:
-    """Plan, then send; a count per outcome (`planned`, `sent`, `pending`, `dead`)."""
+    """Plan, then send group deliveries and personal notices; a count per outcome
+    (`planned` deliveries, then `sent`, `pending`, `dead`, `no_consent` … of both)."""
     counts = {"planned": plan_deliveries()}
-    for status, n in deliver_due(now).items():
-        counts[status] = counts.get(status, 0) + n
+    for sent in (deliver_due(now), send_personal_due(now)):
+        for status, n in sent.items():
+            counts[status] = counts.get(status, 0) + n
     return counts

@@ -1,5 +1,6 @@
 """Configuration read from the environment; nothing secret is ever hard-coded for production."""
 
+import json
 import os
 from pathlib import Path
 
@@ -43,6 +44,22 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _json_object(name: str) -> dict | None:
+    """A JSON object of strings from the environment, or None when unset."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise ConfigError(f'{name} must be a JSON object of strings, like {{"kind": "id"}}')
+    return value
+
+
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'redpoints.sqlite3'}"
 
@@ -78,6 +95,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The named escape that lets production use the emulator (server/platform/production.py).
         "WECHAT_EMULATOR_STAND_IN": _flag("WECHAT_EMULATOR_STAND_IN"),
         "WECHAT_TIMEOUT": _float("WECHAT_TIMEOUT", 3.0),
+        # Subscribe-message template ids per kind (server/wechat/subscribe_templates.py);
+        # unset: the development ids the emulator knows.
+        "WECHAT_SUBSCRIBE_TEMPLATES": _json_object("WECHAT_SUBSCRIBE_TEMPLATES"),
         # WeCom group robots (server/notify/robot.py): WeCom in production; elsewhere the
         # emulator at WECHAT_API_BASE, filled in below so an override of that moves both.
         "WECOM_ROBOT_BASE": os.environ.get("WECOM_ROBOT_BASE")

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from dataclasses import dataclass
 
 import requests
 from flask import current_app
@@ -182,3 +183,29 @@ def get_unlimited_wxacode(scene: str, page: str | None = None, width: int = 430)
     if not isinstance(content, bytes) or not content.startswith((PNG_MAGIC, JPEG_MAGIC)):
         raise WeChatUnavailable()
     return content
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    """WeChat's answer to one subscribe message: errcode 0 is sent; None means no answer
+    (a timeout, no connection, an HTTP error), with what happened in errmsg."""
+
+    errcode: int | None
+    errmsg: str
+
+
+def send_subscribe_message(openid: str, template_id: str, data: dict, page: str) -> SubscribeResult:
+    """subscribeMessage.send through wechatpy; never raises for WeChat's or the network's
+    answer (the caller decides what to retry). The openid is never logged."""
+    try:
+        get_client().wxa.send_subscribe_message(openid, template_id, data, page=page)
+    except WeChatClientException as exc:
+        if exc.errcode is not None:
+            return SubscribeResult(int(exc.errcode), str(exc.errmsg or "")[:120])
+        status = getattr(exc.response, "status_code", None)
+        return SubscribeResult(None, f"http {status}" if status else "unreachable")
+    except requests.Timeout:
+        return SubscribeResult(None, "timeout")
+    except (requests.RequestException, ValueError) as exc:
+        return SubscribeResult(None, type(exc).__name__)
+    return SubscribeResult(0, "ok")

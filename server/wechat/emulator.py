@@ -2,9 +2,9 @@
 
 It behaves like WeChat where the project depends on it: login codes expire after five minutes
 and work once, errors come back as errcodes, and faults (45011, -1, slowness) can be switched
-on through the `/_emulator` control endpoints. A login code `<identity>.<anything>` logs in as
+on through `/_emulator` control endpoints. A login code `<identity>.<anything>` logs in as
 `<identity>`; a phone code `<11 digits>.<anything>` yields that number. msg_sec_check flags
-words of SEC_RISKY_WORDS, SEC_REVIEW_WORDS. emulator_wxacode draws codes; emulator_robot is WeCom.
+SEC_RISKY_WORDS, SEC_REVIEW_WORDS. Own modules: wxacode, robot (WeCom), subscribe messages.
 """
 
 import argparse
@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from flask import Flask, jsonify, request
 
 from server.wechat.emulator_robot import register_robot
+from server.wechat.emulator_subscribe import register_subscribe
 from server.wechat.emulator_wxacode import register_wxacode
 
-CODE_TTL_SECONDS, TOKEN_TTL_SECONDS = 300, 7200
+CODE_TTL_SECONDS, TOKEN_TTL_SECONDS, DEMO_APPID = 300, 7200, "wxdemo0000000000"
 LOGIN_CODE = re.compile(r"^(?P<identity>[A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_.-]{1,64}$")
 PHONE_CODE = re.compile(r"^(?P<phone>1\d{10})\.[A-Za-z0-9_.-]{1,64}$")
 
@@ -70,7 +71,7 @@ def stable_id(appid: str, identity: str, kind: str) -> str:
     return ("o" if kind == "openid" else "u") + base64.urlsafe_b64encode(digest).decode()[:27]
 
 
-def create_emulator(appid: str = "wxdemo0000000000", secret: str = "demo-secret") -> Flask:
+def create_emulator(appid: str = DEMO_APPID, secret: str = "demo-secret") -> Flask:
     app = Flask("wechat-emulator")
     state = EmulatorState(appid=appid, secret=secret)
     app.extensions["wechat_emulator"] = state
@@ -281,6 +282,7 @@ def create_emulator(appid: str = "wxdemo0000000000", secret: str = "demo-secret"
             return jsonify(dict(state.calls))
 
     register_robot(app, state=state, error=error, apply_fault=apply_fault)  # wraps reset too
+    register_subscribe(app, state, error, apply_fault, check_token)
     return app
 
 
@@ -289,10 +291,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
-    app = create_emulator(
-        os.environ.get("WECHAT_APPID", "wxdemo0000000000"),
-        os.environ.get("WECHAT_SECRET", "demo-secret"),
-    )
+    env = os.environ.get
+    app = create_emulator(env("WECHAT_APPID", DEMO_APPID), env("WECHAT_SECRET", "demo-secret"))
     app.run(host=args.host, port=args.port, threaded=True)
 
 

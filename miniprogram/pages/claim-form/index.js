@@ -4,6 +4,7 @@
 // X-Acting-For, under a banner saying for whom.
 
 const api = require('../../utils/api');
+const subscribe = require('../../utils/subscribe');
 const format = require('../../utils/format');
 const { capsText } = require('../../utils/points');
 const { actingTarget } = require('../../utils/card-holders');
@@ -42,6 +43,7 @@ Component({
   },
   methods: {
     onLoad(query) {
+      subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       const today = format.today();
       const acting = actingTarget(query);
       this.client = acting ? api.actingFor(acting.id) : api;
@@ -152,6 +154,8 @@ Component({
         this.setData({ formError: problem });
         return;
       }
+      // The claimant hears of the decision; a card holder's claim is not the staff's to hear.
+      if (!this.data.acting) subscribe.ask('claim');
       this.setData({ submitting: true, formError: '', errors: {} });
       const body = {
         item_id: this.data.item.id,

@@ -4,6 +4,7 @@
 // holder then redeems it at the counter with their card, so no QR code follows.
 
 const api = require('../../utils/api');
+const subscribe = require('../../utils/subscribe');
 const profile = require('../../utils/profile');
 const { offerView, refusalMessage } = require('../../utils/rewards');
 const { actingTarget } = require('../../utils/card-holders');
@@ -20,6 +21,7 @@ Component({
   },
   methods: {
     onLoad(query) {
+      subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       const acting = actingTarget(query);
       this.client = acting ? api.actingFor(acting.id) : api;
       this.setData({ id: Number(query && query.id), acting });
@@ -48,7 +50,9 @@ Component({
         confirmText: '确认兑换',
         success: (res) => {
           // One key per confirmed tap: a silent re-login retry reuses it, a new tap does not.
-          if (res && res.confirm) this.doReserve(api.newIdempotencyKey());
+          if (!res || !res.confirm) return;
+          if (!acting) subscribe.ask('reserve'); // verified / about to expire; never holds it
+          this.doReserve(api.newIdempotencyKey());
         },
       });
     },

@@ -2,6 +2,7 @@
 // description, the place (optionally the phone's location) and up to 9 photos.
 
 const api = require('../../utils/api');
+const subscribe = require('../../utils/subscribe');
 const { photoMethods } = require('../../utils/photo-upload');
 const { formErrors } = require('../../utils/form-errors');
 
@@ -29,6 +30,7 @@ Component({
   },
   methods: Object.assign(photoMethods(9), {
     onLoad() {
+      subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       this.loadCategories();
     },
     async loadCategories() {
@@ -84,6 +86,7 @@ Component({
         this.setData({ errors, formError: '' });
         return;
       }
+      subscribe.ask('report'); // accepted / resolved; never holds the report
       this.setData({ submitting: true, errors: {}, formError: '' });
       const body = {
         category_id: this.data.category.id,

@@ -4,6 +4,7 @@
 // holder is signed up: each step is offered and the server's answer shown.
 
 const api = require('../../utils/api');
+const subscribe = require('../../utils/subscribe');
 const profile = require('../../utils/profile');
 const {
   taskView,
@@ -38,6 +39,7 @@ Component({
   },
   methods: {
     onLoad(query) {
+      subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       const acting = actingTarget(query);
       this.client = acting ? api.actingFor(acting.id) : api;
       this.setData({ id: Number(query && query.id), acting });
@@ -72,6 +74,7 @@ Component({
     },
     async signUp() {
       if (this.data.busy) return;
+      subscribe.ask('signup'); // reminders and changes of this task; never holds the sign-up
       this.setData({ busy: true, actionError: '' });
       try {
         const signup = await api.signUp(this.data.id);

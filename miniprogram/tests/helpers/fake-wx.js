@@ -72,6 +72,10 @@ function createFakeWx() {
     files: {}, // path -> ArrayBuffer written through wx.getFileSystemManager()
     documents: [], // wx.openDocument calls
     writeFails: false,
+    // wx.requestSubscribeMessage: what the user answers ('accept', 'reject' … for every id,
+    // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
+    subscribeAnswer: 'reject',
+    subscribeCalls: [],
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -136,6 +140,9 @@ function createFakeWx() {
     return { status: 200, body, _code: req.data && req.data.code };
   }
   persistent.set('POST /api/v1/auth/wechat-login', defaultLogin);
+  // Subscribe messages: every page that asks reads the template ids (utils/subscribe.js).
+  persistent.set('GET /api/v1/me/subscriptions', 'subscriptions');
+  persistent.set('POST /api/v1/me/subscriptions', 'subscriptions_reported');
 
   function resolveResponder(key, req) {
     let responder;
@@ -377,6 +384,22 @@ function createFakeWx() {
       });
       deliver(() => options.success && options.success({ errMsg: 'openDocument:ok' }));
     },
+    requestSubscribeMessage(options) {
+      const ids = options.tmplIds || [];
+      fake.subscribeCalls.push(ids.slice());
+      const answer = fake.subscribeAnswer;
+      deliver(() => {
+        if (answer && answer.fail) {
+          if (options.fail) options.fail({ errMsg: 'requestSubscribeMessage:fail cancel' });
+          return;
+        }
+        const res = { errMsg: 'requestSubscribeMessage:ok' };
+        ids.forEach((id) => {
+          res[id] = typeof answer === 'string' ? answer : answer[id] || 'reject';
+        });
+        if (options.success) options.success(res);
+      });
+    },
     vibrateShort() {},
     login(options) {
       fake.loginCalls += 1;
@@ -451,6 +474,7 @@ function installFakeWx({ baseUrl = BASE_URL, config: overrides = {} } = {}) {
   config.reset();
   config.set(Object.assign({ baseUrl: fake.baseUrl }, overrides));
   profile.clear();
+  require('../../utils/subscribe').clear();
   return fake;
 }
 
