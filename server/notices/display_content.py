@@ -9,6 +9,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.db.session import db
 from server.grid.wish_models import Wish
+from server.notices.models import Notice
 from server.platform.localtime import SHANGHAI
 from server.platform.masking import mask_name
 from server.points.claim_models import PointClaim
@@ -119,8 +120,22 @@ def recent_thanks(community_id: int) -> list[dict]:
 
 def current_notice(community_id: int) -> dict | None:
     """The latest published notice as {"title", "items": [{"rank", "name", "points"}]} (its top
-    10, masked); None until notices are stored (issue 18) - the screen then skips the panel."""
-    return None
+    10 of 个人, masked); None before the first - the screen then skips the panel."""
+    from server.notices.renderings import sheet_for
+
+    notice = db.session.scalar(
+        select(Notice)
+        .where(Notice.community_id == community_id)
+        .order_by(Notice.published_at.desc(), Notice.id.desc())
+        .limit(1)
+    )
+    if notice is None:
+        return None
+    sheet = sheet_for(notice)
+    return {
+        "title": sheet.title,
+        "items": [{"rank": r.rank, "name": r.name, "points": r.points} for r in sheet.rows],
+    }
 
 
 def screen_content(community_id: int) -> dict:

@@ -54,11 +54,23 @@ def _report_overdue(payload: dict, _part: int) -> dict:
     )
 
 
+def _notice_published(payload: dict, part: int) -> dict:
+    """一月一公示 in the groups: the markdown text, then the poster image."""
+    from server.notices.poster import render_poster
+    from server.notices.renderings import group_markdown, notice_by_id, sheet_for
+
+    notice = notice_by_id(payload["notice_id"])
+    if part == 0:
+        return robot.markdown(group_markdown(notice))
+    return robot.image(render_poster(sheet_for(notice)))
+
+
 # Event types posted to groups. Personal notices (subscribe messages) are routed elsewhere.
 ROUTED: dict[str, Route] = {
     "task.published": Route("residents", "named", _task_published),
     "claims.weekly_digest": Route("staff", "named", _weekly_digest),
     "report.overdue": Route("staff", "named", _report_overdue),
+    "notice.published": Route("residents", "all", _notice_published, parts=2),
 }
 
 

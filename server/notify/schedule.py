@@ -75,12 +75,19 @@ def _rebuild_rankings(_now: datetime) -> dict:
     return {"redis_keys": sum(rebuild_redis(community_id) for community_id in ids)}
 
 
+def _publish_notices(now: datetime) -> dict:
+    from server.notices.snapshot import publish_due_notices
+
+    return {"notices": publish_due_notices(now)}
+
+
 JOBS: tuple[Job, ...] = (
     Job("expire_holds", "minute", _expire_holds),
     Job("task_reminders", "5min", occasions.remind_tasks),
     Job("expiring_reservations", "5min", occasions.warn_expiring_reservations),
     Job("overdue_reports", "5min", occasions.flag_overdue_reports),
     Job("weekly_digest", "hour", occasions.send_weekly_digests),
+    Job("public_notices", "hour", _publish_notices),
     Job("expire_wishes", "day", _expire_wishes),
     Job("purge_uploads", "day", _purge_uploads),
     Job("rankings_rebuild", "day", _rebuild_rankings),
