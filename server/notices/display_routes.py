@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, make_response, render_templat
 from flask_smorest import Blueprint as ApiBlueprint
 
 from server.auth.current import current_user
+from server.http.errors import NotFound
 from server.http.pagination import PageArgsSchema
 from server.http.rate_limits import hit
 from server.http.schemas import BEARER
@@ -18,6 +19,7 @@ from server.notices.display_schemas import (
     DisplayLinkPageSchema,
     DisplayLinkSchema,
 )
+from server.notices.notice_print import public_sheet
 
 admin_blp = ApiBlueprint(
     "display_links", __name__, url_prefix="/api/v1/admin", description="大屏展示链接（管理员）"
@@ -83,6 +85,21 @@ def page(token):
 def data(token):
     _count(token)
     return jsonify(display.display_data(token))
+
+
+@screen_bp.get("/n/<int:notice_id>")
+def public_notice(notice_id):
+    """A notice's public page: where the QR code on the printed notice leads."""
+    hit(
+        "public_notice",
+        current_app.config["DISPLAY_ADDRESS_RATE_LIMIT"],
+        request.remote_addr or "-",
+    )
+    try:
+        sheet = public_sheet(notice_id)
+    except NotFound:
+        return make_response(render_template("notice_public.html", sheet=None), 404)
+    return render_template("notice_public.html", sheet=sheet)
 
 
 @screen_bp.after_request

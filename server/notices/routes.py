@@ -1,11 +1,12 @@
 """HTTP routes: notices for members, publishing and correcting for admins (thin)."""
 
-from flask import Response
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user
 from server.http.schemas import BEARER
 from server.notices import corrections, queries, snapshot
+from server.notices.notice_print import notice_pdf
 from server.notices.notice_xlsx import notice_xlsx
 from server.notices.schemas import (
     NoticeCorrectionSchema,
@@ -18,6 +19,7 @@ from server.notices.schemas import (
 from server.rewards.schemas import binary_response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="积分公示")
 admin_blp = Blueprint(
@@ -52,6 +54,19 @@ def get_notice_xlsx(notice_id):
     """The notice as an xlsx workbook, one sheet per kind."""
     data, filename = notice_xlsx(current_user(), notice_id)
     response = Response(data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/<int:notice_id>/pdf", methods=["GET"])
+@blp.doc(security=BEARER, responses=binary_response(PDF, "公示栏用的 A4 PDF"))
+@blp.response(200)
+def get_notice_pdf(notice_id):
+    """The notice as one A4 page for the notice board, with a QR code to its public page."""
+    public_url = url_for("display.public_notice", notice_id=notice_id, _external=True)
+    data, filename = notice_pdf(current_user(), notice_id, public_url)
+    response = Response(data, mimetype=PDF)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
