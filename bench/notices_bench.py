@@ -3,7 +3,7 @@
 A snapshot reads the monthly ranking totals off their index (the top 100 of each kind), never
 the ledger, so its cost must not grow with history: target p99(1M) / p99(10k) <= 1.5.
 
-    scripts/bench --scenario notices                     # on the harness's stack
+    scripts/bench --scenario notify                      # on the harness stack, with deliveries
     python -m bench.notices_bench [--small 10000] [--big 1000000] [--pg URL]   # in-process
 
 In-process against PostgreSQL: the history_latency community (2,000 members) is filled

@@ -140,7 +140,7 @@ def test_python_driven_scenarios_are_registered_with_runners():
         "fused_writes",
         "history_latency",
         "grid",
-        "notices",
+        "notify",
     }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 
