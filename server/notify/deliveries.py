@@ -26,6 +26,7 @@ from server.http.errors import Conflict, NotFound
 from server.http.pagination import Page, paginate_by_id
 from server.notify import robot, robot_rate
 from server.notify.channel_models import Delivery, GroupChannel
+from server.notify.due import send_due
 from server.notify.messages import ROUTED, message_for
 from server.notify.personal_plan import plan_personal
 from server.outbox.models import OutboxEvent
@@ -152,21 +153,8 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
 
 
 def deliver_due(now: datetime | None = None, limit: int = 100) -> dict:
-    """Send what is due now, oldest first; a count per resulting status."""
-    now = now or utcnow()
-    due = db.session.scalars(
-        select(Delivery.id)
-        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-    ).all()
-    db.session.rollback()
-    counts: dict[str, int] = {}
-    for delivery_id in due:
-        status = deliver_one(delivery_id, now)
-        if status is not None:
-            counts[status] = counts.get(status, 0) + 1
-    return counts
+    """Send the group deliveries due now, oldest first; a count per resulting status."""
+    return send_due(Delivery, deliver_one, now, limit)
 
 
 def give_up_channel(channel_id: int, reason: str) -> None:

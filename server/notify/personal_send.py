@@ -11,12 +11,13 @@ with the notice across its retries. WeChat's answer arrives outside any transact
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from server.auth.models import User
 from server.db.session import db
 from server.db.types import utcnow
 from server.notify.deliveries import MAX_ATTEMPTS, backoff, lease
+from server.notify.due import send_due
 from server.notify.personal_messages import personal_message
 from server.notify.subscribe_models import PersonalNotice, SubscriptionCount
 from server.notify.subscriptions import template_ids
@@ -110,17 +111,4 @@ def send_personal_one(notice_id: int, now: datetime | None = None) -> str | None
 
 def send_personal_due(now: datetime | None = None, limit: int = 100) -> dict:
     """Send the personal notices due now, oldest first; a count per resulting status."""
-    now = now or utcnow()
-    due = db.session.scalars(
-        select(PersonalNotice.id)
-        .where(PersonalNotice.status == "pending", PersonalNotice.next_attempt_at <= now)
-        .order_by(PersonalNotice.next_attempt_at, PersonalNotice.id)
-        .limit(limit)
-    ).all()
-    db.session.rollback()
-    counts: dict[str, int] = {}
-    for notice_id in due:
-        status = send_personal_one(notice_id, now)
-        if status is not None:
-            counts[status] = counts.get(status, 0) + 1
-    return counts
+    return send_due(PersonalNotice, send_personal_one, now, limit)
