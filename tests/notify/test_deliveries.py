@@ -61,6 +61,25 @@ def test_a_busy_robot_is_retried_with_backoff_and_then_sent(api, seeded, query, 
     assert [m for m in received(emulator, key) if "反诈宣传" in m["content"]]
 
 
+def test_a_robot_behind_a_failing_gateway_is_retried_until_it_recovers(
+    api, seeded, query, app, emulator
+):
+    import requests
+
+    _channel, key = register(api, emulator)
+    outage = {"status": 502, "times": 2}
+    requests.post(emulator.base + "_emulator/robots/outage", json=outage).raise_for_status()
+    create_task(api, query, title="消防演练")
+    assert drain(app) == {"pending": 1}
+    (row,) = rows(query)
+    assert row.last_error.startswith("502")
+    assert drain(app, utcnow() + timedelta(hours=2)) == {"pending": 1}  # still down
+    assert drain(app, utcnow() + timedelta(hours=4)) == {"sent": 1}  # back
+    (row,) = rows(query)
+    assert row.status == "sent" and row.attempts == 3
+    assert len([m for m in received(emulator, key) if "消防演练" in m["content"]]) == 1
+
+
 def test_a_bad_key_is_a_dead_letter_admins_see_and_retry(api, seeded, query, app, emulator):
     _channel, key = register(api, emulator)
     emulator.fault("webhook/send", errcode=93000, times=1)
