@@ -84,7 +84,8 @@ def plan_deliveries(limit: int = 500) -> int:
             ]  # fmt: skip
             if rows:
                 stmt = insert(Delivery).values(rows).on_conflict_do_nothing()
-                made += db.session.execute(stmt).rowcount or 0
+                # Counted by RETURNING: a multi-row insert's rowcount is not reliable on psycopg.
+                made += len(db.session.execute(stmt.returning(Delivery.id)).all())
         plan_personal(event)  # subscribe messages to the people it concerns
         event.published_at = now
     db.session.commit()

@@ -4,6 +4,7 @@ robot messages it is posted as."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from server.notify import robot
 from server.outbox.models import OutboxEvent
@@ -54,15 +55,24 @@ def _report_overdue(payload: dict, _part: int) -> dict:
     )
 
 
-def _notice_published(payload: dict, part: int) -> dict:
-    """一月一公示 in the groups: the markdown text, then the poster image."""
+@lru_cache(maxsize=16)
+def _notice_messages(notice_id: int, _published_at: datetime) -> tuple[dict, dict]:
+    """A notice's two messages, built once per process: a notice never changes (a correction
+    is a new one), and drawing the poster costs far more than sending it to one more group.
+    Keyed with its publication time too, so a reused id (another database) is never mixed up."""
     from server.notices.poster import render_poster
     from server.notices.renderings import group_markdown, notice_by_id, sheet_for
 
+    notice = notice_by_id(notice_id)
+    return robot.markdown(group_markdown(notice)), robot.image(render_poster(sheet_for(notice)))
+
+
+def _notice_published(payload: dict, part: int) -> dict:
+    """一月一公示 in the groups: the markdown text, then the poster image."""
+    from server.notices.renderings import notice_by_id
+
     notice = notice_by_id(payload["notice_id"])
-    if part == 0:
-        return robot.markdown(group_markdown(notice))
-    return robot.image(render_poster(sheet_for(notice)))
+    return _notice_messages(notice.id, notice.published_at)[part]
 
 
 # Event types posted to groups. Personal notices (subscribe messages) are routed elsewhere.
