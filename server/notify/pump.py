@@ -13,11 +13,20 @@ from server.notify.personal_send import send_personal_due
 WAKES: frozenset[str] = frozenset(ROUTED) | frozenset(PERSONAL)
 
 
-def pump(now: datetime | None = None) -> dict:
-    """Plan, then send group deliveries and personal notices; a count per outcome
-    (`planned` deliveries, then `sent`, `pending`, `dead`, `no_consent` … of both)."""
-    counts = {"planned": plan_deliveries()}
-    for sent in (deliver_due(now), send_personal_due(now)):
-        for status, n in sent.items():
-            counts[status] = counts.get(status, 0) + n
+def pump(now: datetime | None = None, rounds: int = 50) -> dict:
+    """Plan, then send group deliveries and personal notices, again while a round found work
+    (each round takes at most a batch of each); a count per outcome (`planned` deliveries,
+    then `sent`, `pending`, `dead`, `no_consent` … of both). A row a round touched is not due
+    again in the next (sent, or rescheduled into the future), so the rounds end."""
+    counts: dict[str, int] = {}
+    for _ in range(rounds):
+        planned = plan_deliveries()
+        counts["planned"] = counts.get("planned", 0) + planned
+        worked = planned
+        for sent in (deliver_due(now), send_personal_due(now)):
+            for status, n in sent.items():
+                counts[status] = counts.get(status, 0) + n
+                worked += n
+        if not worked:
+            break
     return counts
