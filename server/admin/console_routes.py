@@ -11,6 +11,7 @@ from server.admin.console import LOGIN_COOKIE, SESSION_COOKIE, bp, console_page,
 from server.admin.console_login_log import OUTCOME_LABELS, list_login_log
 from server.admin.console_sessions import Client
 from server.http.errors import BadRequest
+from server.http.rate_limits import hit
 
 ROLE_LABELS = {
     "admin": "社区管理员",
@@ -47,6 +48,8 @@ def _signed_in(response, token: str):
 def login():
     if console_sessions.live_session(request.cookies.get(SESSION_COOKIE)):
         return redirect(url_for("console.home"))
+    # Each page asks WeChat for a code; bounded per address like the API's logins.
+    hit("console_login", current_app.config["CONSOLE_LOGIN_RATE_LIMIT"], request.remote_addr or "-")
     started, browser_id, png = console_login.start_login(_client())
     body = render_template(
         "console/login.html",

@@ -144,6 +144,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CONSOLE_ABSOLUTE_HOURS": _int("CONSOLE_ABSOLUTE_HOURS", 12),
         "CONSOLE_LOGIN_SECONDS": _int("CONSOLE_LOGIN_SECONDS", 120),
         "CONSOLE_LINK_MINUTES": _int("CONSOLE_LINK_MINUTES", 10),
+        # Each console login page asks WeChat for a code: bounded per address.
+        "CONSOLE_LOGIN_RATE_LIMIT": os.environ.get("CONSOLE_LOGIN_RATE_LIMIT", "30 per minute"),
         # Secure cookies need https; unset: on in production, off on development's plain http.
         "CONSOLE_COOKIE_SECURE": _flag("CONSOLE_COOKIE_SECURE")
         if os.environ.get("CONSOLE_COOKIE_SECURE")

@@ -52,3 +52,9 @@ def test_static_files_are_served_by_the_app(app, seeded, api):
     log_in(browser, api, "grid-1")
     page = browser.get("/console/").get_data(as_text=True)
     assert 'data-role="grid_worker"' in page and 'src="/console/static/htmx.min.js"' in page
+
+
+def test_login_pages_are_rate_limited_per_address(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONSOLE_LOGIN_RATE_LIMIT", "2 per minute")
+    browser = app.test_client()
+    assert [browser.get("/console/login").status_code for _ in range(3)] == [200, 200, 429]
