@@ -137,6 +137,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic autogenerate) sees all tables."""
+    import server.admin.console_models  # noqa: F401
     import server.auth.models  # noqa: F401
     import server.cards.models  # noqa: F401
     import server.community.card_holder_models  # noqa: F401
@@ -215,3 +216,9 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(display_screen_bp)
     api.register_blueprint(subscriptions_blp)
+    import server.admin.console_routes  # noqa: F401 - the console's pages, on its blueprint
+    from server.admin.console import bp as console_bp
+    from server.admin.console_api import blp as console_logins_blp
+
+    api.register_blueprint(console_logins_blp)
+    app.register_blueprint(console_bp)

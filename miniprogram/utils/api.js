@@ -11,6 +11,7 @@ const grid = require('./grid-api');
 const cards = require('./cards-api');
 const notices = require('./notices-api');
 const subscribe = require('./subscribe-api');
+const consoleLogin = require('./console-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -73,8 +74,16 @@ const ENDPOINTS = {
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
 };
-// The grid's, the point cards', the notices' and the subscriptions' endpoints live in their own tables.
-Object.assign(ENDPOINTS, grid.ENDPOINTS, cards.ENDPOINTS, notices.ENDPOINTS, subscribe.ENDPOINTS);
+// The grid's, the point cards', the notices', the subscriptions' and the console login's
+// endpoints live in their own tables.
+Object.assign(
+  ENDPOINTS,
+  grid.ENDPOINTS,
+  cards.ENDPOINTS,
+  notices.ENDPOINTS,
+  subscribe.ENDPOINTS,
+  consoleLogin.ENDPOINTS
+);
 
 // The methods wx.request accepts; anything else needs the override header.
 const WX_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
@@ -447,7 +456,8 @@ Object.assign(
   grid.gridFunctions(call),
   cards.cardFunctions(call, { attendanceBody }),
   notices.noticeFunctions(call),
-  subscribe.subscribeFunctions(call)
+  subscribe.subscribeFunctions(call),
+  consoleLogin.consoleFunctions(call)
 );
 
 module.exports = api;

@@ -43,12 +43,14 @@ def grid_cli(app: Flask) -> AppGroup:
 
 
 def register_cli(app: Flask) -> None:
+    from server.admin.console_cli import console_cli
     from server.commands.setup_cli import setup_cli
     from server.grid.wish_cli import expire_wishes_command
     from server.notices.cli import notices_cli
     from server.notify.cli import jobs_cli, notify_cli
     from server.points.cli import rankings_cli
 
+    app.cli.add_command(console_cli)
     app.cli.add_command(notices_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(jobs_cli)

@@ -20,6 +20,7 @@ from server.http.json_input import (
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MULTIPART = "multipart/form-data"
+FORM = "application/x-www-form-urlencoded"
 
 
 def _payload_too_large(limit: int | None) -> AppError:
@@ -66,6 +67,9 @@ def check_framing(app: Flask) -> None:
     if view is None or request.method not in WRITE_METHODS:
         return
     fits = request.mimetype == MULTIPART if uploads else request.is_json
+    if getattr(view, "accepts_form", False):
+        # Server-rendered pages (the office console) post HTML forms.
+        fits = fits or request.mimetype in (FORM, MULTIPART)
     if not fits and _has_body():
         raise unsupported_media_type(MULTIPART if uploads else JSON_MEDIA_TYPE)
 

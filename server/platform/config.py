@@ -138,6 +138,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPLAY_ADDRESS_RATE_LIMIT": os.environ.get(
             "DISPLAY_ADDRESS_RATE_LIMIT", "300 per minute"
         ),
+        # The office console (server/admin/console*.py, docs/console.md): sessions end after
+        # this long idle or this long after login, whichever comes first.
+        "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),
+        "CONSOLE_ABSOLUTE_HOURS": _int("CONSOLE_ABSOLUTE_HOURS", 12),
+        "CONSOLE_LOGIN_SECONDS": _int("CONSOLE_LOGIN_SECONDS", 120),
+        "CONSOLE_LINK_MINUTES": _int("CONSOLE_LINK_MINUTES", 10),
+        # Each console login page asks WeChat for a code: bounded per address.
+        "CONSOLE_LOGIN_RATE_LIMIT": os.environ.get("CONSOLE_LOGIN_RATE_LIMIT", "30 per minute"),
+        # Secure cookies need https; unset: on in production, off on development's plain http.
+        "CONSOLE_COOKIE_SECURE": _flag("CONSOLE_COOKIE_SECURE")
+        if os.environ.get("CONSOLE_COOKIE_SECURE")
+        else env == "production",
+        # Where `flask console login-link` points its one-time links.
+        "CONSOLE_BASE_URL": os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

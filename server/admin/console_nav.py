@@ -1,0 +1,51 @@
+"""The console's sidebar, in one place: a page adds itself with one `nav_link(...)` line below.
+Only links whose endpoint exists and whose roles the user holds are shown."""
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+
+# RuoYi-like sections, in sidebar order.
+SECTIONS = (
+    "工作台", "积分审核", "社区设置", "任务", "商家", "问题与心愿", "公示", "日志", "定时任务",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NavLink:
+    section: str
+    label: str
+    endpoint: str
+    roles: tuple[str, ...]  # empty: every console user
+
+
+NAV: list[NavLink] = []
+
+
+def nav_link(section: str, label: str, endpoint: str, roles: tuple[str, ...] = ()) -> None:
+    if section not in SECTIONS:
+        raise ValueError(f"unknown console section {section!r}; add it to SECTIONS")
+    NAV.append(NavLink(section, label, endpoint, tuple(roles)))
+
+
+def sidebar(roles: tuple[str, ...]) -> list[tuple[str, list[dict]]]:
+    """[(section, [{label, url, endpoint}])] for the user's roles, sections in order."""
+    endpoints = current_app.view_functions
+    shown = [
+        link
+        for link in NAV
+        if link.endpoint in endpoints and (not link.roles or set(link.roles) & set(roles))
+    ]
+    return [
+        (section, [
+            {"label": link.label, "url": url_for(link.endpoint), "endpoint": link.endpoint}
+            for link in shown if link.section == section
+        ])
+        for section in SECTIONS
+        if any(link.section == section for link in shown)
+    ]  # fmt: skip
+
+
+# The registry: one line per page.
+nav_link("工作台", "工作台", "console.home")
+nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
