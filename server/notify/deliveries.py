@@ -14,8 +14,9 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from server.auth.models import User
 from server.community.authz import authorize, require_membership
@@ -153,9 +154,20 @@ def deliver_one(delivery_id: int, now: datetime | None = None) -> str | None:
     return _record(delivery_id, result.outcome, error, now)
 
 
+_EARLIER = aliased(Delivery)
+# A later part of an event's messages (a notice's poster) waits until the earlier ones to the
+# same group are settled, so the group reads them in order.
+EARLIER_PARTS_SETTLED = ~exists().where(
+    _EARLIER.event_id == Delivery.event_id,
+    _EARLIER.channel_id == Delivery.channel_id,
+    _EARLIER.part < Delivery.part,
+    _EARLIER.status == "pending",
+)
+
+
 def deliver_due(now: datetime | None = None, limit: int = 100) -> dict:
     """Send the group deliveries due now, oldest first; a count per resulting status."""
-    return send_due(Delivery, deliver_one, now, limit)
+    return send_due(Delivery, deliver_one, now, limit, EARLIER_PARTS_SETTLED)
 
 
 def give_up_channel(channel_id: int, reason: str) -> None:
