@@ -146,6 +146,10 @@ def list_claims(user: User, limit: int, cursor: str | None, *, scope: str = "min
     for name in ("grid_id", "category_id", "item_id"):
         if filters.get(name):
             stmt = stmt.where(getattr(PointClaim, name) == filters[name])
+    if filters.get("claimant_name"):  # the console's 申报人 filter: part of the name
+        pattern = "%" + filters["claimant_name"].replace("%", "").replace("_", "") + "%"
+        named = select(User.id).where(User.display_name.like(pattern))
+        stmt = stmt.where(PointClaim.claimant_id.in_(named))
     page = paginate_by_id(db.session, stmt, PointClaim.id, limit, cursor, desc=desc)
     page.items = claim_views(page.items)
     return page
