@@ -12,9 +12,9 @@ from sqlalchemy import case, func, select
 from server.community.authz import authorize
 from server.db.session import db
 from server.db.types import utcnow
+from server.grid import report_sla
 from server.grid.report_models import OPEN_STATUSES as OPEN_REPORT_STATUSES
 from server.grid.report_models import Report
-from server.grid import report_sla
 from server.grid.report_queue import overdue_clause
 from server.platform.localtime import SHANGHAI, local_today
 from server.points.claim_models import OPEN_STATUSES as OPEN_CLAIM_STATUSES
