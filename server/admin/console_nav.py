@@ -48,4 +48,6 @@ def sidebar(roles: tuple[str, ...]) -> list[tuple[str, list[dict]]]:
 
 # The registry: one line per page.
 nav_link("工作台", "工作台", "console.home")
+# 积分审核 (console_claims.py)
+nav_link("积分审核", "申报审核", "console.claims", roles=("admin", "reviewer"))
 nav_link("日志", "登录日志", "console.login_log", roles=("admin",))

@@ -10,6 +10,7 @@ from server.admin import console_login, console_sessions
 from server.admin.console import LOGIN_COOKIE, SESSION_COOKIE, bp, console_page, page_args
 from server.admin.console_login_log import OUTCOME_LABELS, list_login_log
 from server.admin.console_sessions import Client
+from server.admin.dashboard import community_dashboard
 from server.http.errors import BadRequest
 from server.http.rate_limits import hit
 
@@ -91,7 +92,11 @@ def logout():
 @bp.get("/")
 @console_page()
 def home():
-    return render_template("console/home.html", role_labels=ROLE_LABELS)
+    # The community's figures are for its admins and reviewers; other staff see who they are.
+    figures = None
+    if g.console.has("admin", "reviewer"):
+        figures = community_dashboard(g.console.user, g.console.community_id)
+    return render_template("console/home.html", role_labels=ROLE_LABELS, figures=figures)
 
 
 def _day(name: str) -> date | None:

@@ -1,6 +1,6 @@
 """Who sees a claim (the claimant, their unit's staff, reviewers) and the review queue."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from server.auth.models import User
@@ -146,6 +146,14 @@ def list_claims(user: User, limit: int, cursor: str | None, *, scope: str = "min
     for name in ("grid_id", "category_id", "item_id"):
         if filters.get(name):
             stmt = stmt.where(getattr(PointClaim, name) == filters[name])
+    if filters.get("claimant_name"):  # the console's 申报人 filter: part of the name
+        pattern = "%" + filters["claimant_name"].replace("%", "").replace("_", "") + "%"
+        named = select(User.id).where(
+            or_(
+                User.real_name.like(pattern), User.real_name.is_(None) & User.nickname.like(pattern)
+            )
+        )  # display_name: the real name, else the nickname
+        stmt = stmt.where(PointClaim.claimant_id.in_(named))
     page = paginate_by_id(db.session, stmt, PointClaim.id, limit, cursor, desc=desc)
     page.items = claim_views(page.items)
     return page

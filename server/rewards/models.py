@@ -70,6 +70,8 @@ class Redemption(db.Model):
         ),
         Index("ix_redemptions_status_expires_at", "status", "expires_at"),
         Index("ix_redemptions_merchant_id_redeemed_at", "merchant_id", "redeemed_at"),
+        # The console dashboard's points redeemed per month: a range of this index only.
+        Index("ix_redemptions_community_redeemed", "community_id", "redeemed_at", "points"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
