@@ -49,3 +49,6 @@ def sidebar(roles: tuple[str, ...]) -> list[tuple[str, list[dict]]]:
 # The registry: one line per page.
 nav_link("工作台", "工作台", "console.home")
 nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
+
+# 任务, 商家, 问题与心愿, 公示
+nav_link("任务", "志愿任务", "console.tasks", roles=("admin", "reviewer", "grid_worker"))
