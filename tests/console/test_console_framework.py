@@ -12,7 +12,11 @@ from tests.console.console_helpers import log_in
 
 
 def test_the_sidebar_shows_only_existing_pages_for_the_users_roles(app, monkeypatch):
-    monkeypatch.setattr(console_nav, "NAV", list(console_nav.NAV))
+    # Only the foundation's own links: the pages built on it add theirs to the same list.
+    base = [
+        link for link in console_nav.NAV if link.endpoint in ("console.home", "console.login_log")
+    ]
+    monkeypatch.setattr(console_nav, "NAV", base)
     console_nav.nav_link("任务", "任务管理", "console.not_built_yet")
     with app.test_request_context():
         admin = console_nav.sidebar(("admin",))
