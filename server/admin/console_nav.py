@@ -52,3 +52,4 @@ nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
 
 # 任务, 商家, 问题与心愿, 公示
 nav_link("任务", "志愿任务", "console.tasks", roles=("admin", "reviewer", "grid_worker"))
+nav_link("公示", "积分公示", "console.notices", roles=("admin", "reviewer"))
