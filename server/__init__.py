@@ -217,7 +217,10 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     app.register_blueprint(display_screen_bp)
     api.register_blueprint(subscriptions_blp)
     import server.admin.console_claims  # noqa: F401 - 积分审核
+    import server.admin.console_notices  # noqa: F401
+    import server.admin.console_reports  # noqa: F401
     import server.admin.console_routes  # noqa: F401 - the console's pages, on its blueprint
+    import server.admin.console_tasks  # noqa: F401
     from server.admin.console import bp as console_bp
     from server.admin.console_api import blp as console_logins_blp
 

@@ -51,3 +51,9 @@ nav_link("工作台", "工作台", "console.home")
 # 积分审核 (console_claims.py)
 nav_link("积分审核", "申报审核", "console.claims", roles=("admin", "reviewer"))
 nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
+
+# 任务, 商家, 问题与心愿, 公示
+nav_link("任务", "志愿任务", "console.tasks", roles=("admin", "reviewer", "grid_worker"))
+nav_link("问题与心愿", "随手拍问题", "console.reports", roles=("admin", "reviewer", "grid_worker"))
+nav_link("问题与心愿", "心愿审核", "console.wishes_queue", roles=("admin", "reviewer"))
+nav_link("公示", "积分公示", "console.notices", roles=("admin", "reviewer"))

@@ -4,11 +4,13 @@ that public page itself. A notice is public by nature - it hangs on the street -
 masked names only."""
 
 from server.db.session import get_by_id
-from server.http.errors import AppError, NotFound
+from server.http.errors import AppError, BadRequest, NotFound
 from server.notices.access import visible_notice
 from server.notices.fonts import FontMissing
 from server.notices.models import Notice
 from server.notices.notice_pdf import render_notice_pdf
+from server.notices.poster import render_poster
+from server.notices.queries import KIND_LABELS
 from server.notices.renderings import sheet_for
 from server.notices.sheet import NoticeSheet
 
@@ -27,6 +29,18 @@ def notice_pdf(actor, notice_id: int, public_url: str) -> tuple[bytes, str]:
     except FontMissing:  # logged by whoever runs the server: the message names the fix
         raise PrintingUnavailable() from None
     return data, f"notice-{notice.period}-{notice.id}.pdf"
+
+
+def notice_poster(actor, notice_id: int, kind: str = "person") -> bytes:
+    """The poster JPEG the group chats receive (members of the notice's community), of one
+    kind's top 10."""
+    notice = visible_notice(actor, notice_id)
+    if kind not in KIND_LABELS:
+        raise BadRequest("公示类别无效", code="invalid_kind")
+    try:
+        return render_poster(sheet_for(notice, kind))
+    except FontMissing:
+        raise PrintingUnavailable() from None
 
 
 def public_sheet(notice_id: int) -> NoticeSheet:

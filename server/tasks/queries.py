@@ -1,6 +1,6 @@
 """Read side: task views, the community's task list, my sign-ups, a task's attendees."""
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
 
@@ -10,7 +10,7 @@ from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import BadRequest
 from server.http.pagination import Page, decode_cursor, encode_cursor, paginate_by_id
-from server.platform.localtime import local_date
+from server.platform.localtime import SHANGHAI, local_date
 from server.platform.masking import mask_name, mask_phone
 from server.points.models import PointItem
 from server.tasks import clock
@@ -131,6 +131,10 @@ def get_task_view(user: User, task_id: int) -> dict:
     return task_view(task, Viewer(user))
 
 
+def local_midnight(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
 def _keyset(stmt, cursor: str | None, limit: int, ascending: bool) -> Page:
     """Keyset-paginate tasks on (starts_at, id)."""
     if cursor:
@@ -185,6 +189,11 @@ def list_tasks(user: User, args: dict) -> Page:
         stmt = stmt.where(Task.title.contains(args["q"], autoescape=True))
     if args.get("organised_by_me"):
         stmt = stmt.where(Task.organiser_id == user.id)
+    # Local start dates (the console's filter), inclusive on both ends.
+    if args.get("starts_from"):
+        stmt = stmt.where(Task.starts_at >= local_midnight(args["starts_from"]))
+    if args.get("starts_to"):
+        stmt = stmt.where(Task.starts_at < local_midnight(args["starts_to"] + timedelta(days=1)))
     page = _keyset(stmt, args.get("cursor"), args["limit"], ascending=when == "upcoming")
     page.items = [task_view(t, viewer, mine=False) for t in page.items]
     if page.items:
