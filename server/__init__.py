@@ -217,6 +217,7 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     app.register_blueprint(display_screen_bp)
     api.register_blueprint(subscriptions_blp)
     import server.admin.console_routes  # noqa: F401 - the console's pages, on its blueprint
+    import server.admin.console_setup_pages  # noqa: F401 - 社区设置, 群机器人, logs and jobs
     from server.admin.console import bp as console_bp
     from server.admin.console_api import blp as console_logins_blp
 

@@ -49,3 +49,5 @@ def sidebar(roles: tuple[str, ...]) -> list[tuple[str, list[dict]]]:
 # The registry: one line per page.
 nav_link("工作台", "工作台", "console.home")
 nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
+# 社区设置, 群机器人, 操作日志, 定时任务
+nav_link("社区设置", "网格", "console.grids_page", roles=("admin",))
