@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+import marshmallow as ma
 from flask import request
 
 from server.db.session import db
@@ -76,3 +77,26 @@ def act(action: Callable[[], object], done: str) -> Outcome:
         db.session.rollback()
         return Outcome(error.message, "error", error.status)
     return Outcome(done, value=value)
+
+
+def checked(name: str) -> list[str]:
+    """The values of a group of checkboxes."""
+    return request.form.getlist(name)
+
+
+def validated(schema, data: dict) -> dict:
+    """`data` (typed from the form) loaded by the API's own schema, so both check alike."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        said = [m for m in _flat(error.messages) if any("\u4e00" <= c <= "\u9fff" for c in m)]
+        message = "表单填写有误" + (f"：{said[0]}" if said else "")
+        raise FormInvalid(message, details={"fields": error.messages}) from None
+
+
+def _flat(messages) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flat(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flat(value)]
+    return [str(messages)]
