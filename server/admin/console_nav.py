@@ -52,3 +52,5 @@ nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
 # 社区设置, 群机器人, 操作日志, 定时任务
 nav_link("社区设置", "网格", "console.grids_page", roles=("admin",))
 nav_link("社区设置", "积分目录", "console.catalogue_page", roles=("admin",))
+nav_link("社区设置", "群机器人", "console.channels_page", roles=("admin",))
+nav_link("日志", "推送记录", "console.deliveries_page", roles=("admin",))
