@@ -6,4 +6,5 @@ from server.admin import (  # noqa: F401
     console_channels,
     console_display,
     console_grids,
+    console_members,
 )
