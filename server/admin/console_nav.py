@@ -55,3 +55,5 @@ nav_link("社区设置", "积分目录", "console.catalogue_page", roles=("admin
 nav_link("社区设置", "群机器人", "console.channels_page", roles=("admin",))
 nav_link("日志", "推送记录", "console.deliveries_page", roles=("admin",))
 nav_link("社区设置", "成员与角色", "console.members_page", roles=("admin",))
+nav_link("日志", "操作日志", "console.audit_log", roles=("admin", "reviewer"))
+nav_link("定时任务", "定时任务", "console.jobs_page", roles=("admin",))

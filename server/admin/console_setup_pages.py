@@ -6,5 +6,6 @@ from server.admin import (  # noqa: F401
     console_channels,
     console_display,
     console_grids,
+    console_logs,
     console_members,
 )

@@ -12,7 +12,10 @@ from tests.console.console_helpers import log_in
 
 
 def test_the_sidebar_shows_only_existing_pages_for_the_users_roles(app, monkeypatch):
-    monkeypatch.setattr(console_nav, "NAV", list(console_nav.NAV))
+    # A registry of its own: the real one grows with every page.
+    monkeypatch.setattr(console_nav, "NAV", [])
+    console_nav.nav_link("工作台", "工作台", "console.home")
+    console_nav.nav_link("日志", "登录日志", "console.login_log", roles=("admin",))
     console_nav.nav_link("任务", "任务管理", "console.not_built_yet")
     with app.test_request_context():
         admin = console_nav.sidebar(("admin",))
