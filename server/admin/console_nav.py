@@ -57,3 +57,12 @@ nav_link("任务", "志愿任务", "console.tasks", roles=("admin", "reviewer", 
 nav_link("问题与心愿", "随手拍问题", "console.reports", roles=("admin", "reviewer", "grid_worker"))
 nav_link("问题与心愿", "心愿审核", "console.wishes_queue", roles=("admin", "reviewer"))
 nav_link("公示", "积分公示", "console.notices", roles=("admin", "reviewer"))
+
+# 社区设置, 群机器人, 操作日志, 定时任务
+nav_link("社区设置", "网格", "console.grids_page", roles=("admin",))
+nav_link("社区设置", "积分目录", "console.catalogue_page", roles=("admin",))
+nav_link("社区设置", "群机器人", "console.channels_page", roles=("admin",))
+nav_link("日志", "推送记录", "console.deliveries_page", roles=("admin",))
+nav_link("社区设置", "成员与角色", "console.members_page", roles=("admin",))
+nav_link("日志", "操作日志", "console.audit_log", roles=("admin", "reviewer"))
+nav_link("定时任务", "定时任务", "console.jobs_page", roles=("admin",))

@@ -5,7 +5,8 @@ read, admins publish and correct; another community's notice is not found)."""
 from flask import g, make_response, render_template, request, url_for
 
 from server.admin.console import bp, console_page, page_args, xlsx_response
-from server.admin.console_form_input import attempt, choice_arg, load_form, local_minute
+from server.admin.console_display import local_minute
+from server.admin.console_form_input import attempt, choice_arg, load_form
 from server.notices import corrections, queries, snapshot
 from server.notices.models import PERIOD_TYPES
 from server.notices.notice_print import notice_pdf, notice_poster

@@ -5,7 +5,8 @@ queue with approve and reject. Thin: server/grid decides who sees and does what.
 from flask import g, render_template, request
 
 from server.admin.console import bp, console_page, page_args, xlsx_response
-from server.admin.console_form_input import attempt, choice_arg, load_form, local_minute
+from server.admin.console_display import local_minute
+from server.admin.console_form_input import attempt, choice_arg, load_form
 from server.community.service import list_grids
 from server.grid import report_handling, report_queue, wish_queries, wishes
 from server.grid.report_models import REPORT_STATUSES

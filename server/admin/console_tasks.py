@@ -5,14 +5,8 @@ its attendees and completion, publishing, cancelling and completing. Thin: the t
 from flask import g, render_template, request
 
 from server.admin.console import bp, console_page, page_args, xlsx_response
-from server.admin.console_form_input import (
-    attempt,
-    choice_arg,
-    day_arg,
-    load_form,
-    local_datetime,
-    local_minute,
-)
+from server.admin.console_display import local_minute
+from server.admin.console_form_input import attempt, choice_arg, day_arg, load_form, local_datetime
 from server.community.models import PARTY_KINDS
 from server.community.service import list_grids
 from server.points.catalogue import list_items
