@@ -117,8 +117,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "NOTIFY_LEASE_SECONDS": _float("NOTIFY_LEASE_SECONDS", 60.0),
         # A WeCom robot takes 20 messages a minute (a `limits` rate; tests compress the minute).
         "NOTIFY_ROBOT_RATE": os.environ.get("NOTIFY_ROBOT_RATE", "20 per minute"),
-        # Sends a worker keeps in flight (each mostly waits for WeCom or WeChat).
-        "NOTIFY_SEND_THREADS": _int("NOTIFY_SEND_THREADS", 8),
         "ACCESS_TOKEN_TTL": _int("ACCESS_TOKEN_TTL", 2 * 3600),
         # Login limits (server/auth/login_limits.py). Per address it is high: a community hall's
         # Wi-Fi or a carrier NAT puts hundreds of residents behind one address. Per device and
