@@ -77,7 +77,9 @@ def test_an_admin_changes_an_items_value_in_chromium(seeded, live_url, api, page
     assert "分值已调整" in page.inner_text("#result") and tomorrow in page.inner_text("#versions")
     points = query(
         lambda s: s.scalars(
-            select(PointItemVersion.points).where(PointItemVersion.item_id == item_id)
+            select(PointItemVersion.points)
+            .where(PointItemVersion.item_id == item_id)
+            .order_by(PointItemVersion.effective_from)
         ).all()
     )
     assert points[-1] == 15

@@ -37,7 +37,9 @@ def test_docs_assets_are_off_with_the_docs(database_url):
     from server import create_app
 
     # OPENAPI_URL_PREFIX is None in production (server/platform/config.py): no docs, no assets.
-    quiet = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "OPENAPI_URL_PREFIX": None})
+    # No drain thread either: it would keep working on the suite's database after this test.
+    settings = {"OPENAPI_URL_PREFIX": None, "NOTIFY_IN_PROCESS": False}
+    quiet = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
     client = quiet.test_client()
     assert client.get("/api/v1/docs/swagger-ui/swagger-ui-bundle.js").status_code == 404
     assert client.get(DOCS).status_code == 404

@@ -75,7 +75,9 @@ def test_month_notice_stays_frozen_and_a_correction_reflects_the_reversal(app, c
         (str(correction.id), original.id)
     ]
     events = db.session.scalars(
-        select(OutboxEvent).where(OutboxEvent.event_type == "notice.published")
+        select(OutboxEvent)
+        .where(OutboxEvent.event_type == "notice.published")
+        .order_by(OutboxEvent.id)
     ).all()
     assert [e.payload["correction_of"] for e in events] == [None, original.id]
     assert all(e.community_id == cid for e in events)
