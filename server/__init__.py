@@ -217,6 +217,8 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     app.register_blueprint(display_screen_bp)
     api.register_blueprint(subscriptions_blp)
     import server.admin.console_claims  # noqa: F401 - 积分审核
+    import server.admin.console_cleanup  # noqa: F401 - registers its daily job
+    import server.admin.console_merchants  # noqa: F401 - 商家
     import server.admin.console_notices  # noqa: F401
     import server.admin.console_reports  # noqa: F401
     import server.admin.console_routes  # noqa: F401 - the console's pages, on its blueprint

@@ -23,6 +23,7 @@ JOB_LABELS = {
     "expire_wishes": "关闭过期心愿",
     "purge_uploads": "清理未使用的上传图片",
     "rankings_rebuild": "重建积分排行",
+    "console_cleanup": "清理 30 天前结束的办公台登录与会话",
 }
 
 

@@ -94,6 +94,14 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+def register(job: Job) -> None:
+    """Add a job from a room above notify (the console's cleanup), at app start; the same
+    name twice is kept once, so creating several apps registers it once."""
+    global JOBS
+    if all(known.name != job.name for known in JOBS):
+        JOBS = (*JOBS, job)
+
+
 def run_job(job: Job, now: datetime) -> dict | None:
     """Run `job` for the period `now` is in, unless it ran; what it did, or None."""
     run_id = claim_run(job.name, SWEEP, period_of(job.every, now))
