@@ -91,7 +91,9 @@ def _offer_row(offer: dict) -> dict:
         "limit_label": f"{PERIOD_LABELS[offer['limit_period']]} {limit} 次" if limit else "不限",
         "valid_label": " 至 ".join(
             str(day) if day else "不限" for day in (offer["valid_from"], offer["valid_until"])
-        ),
+        )
+        if offer["valid_from"] or offer["valid_until"]
+        else "长期",
     }
 
 
