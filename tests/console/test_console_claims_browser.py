@@ -1,7 +1,12 @@
 """积分审核 and 工作台 in headless Chromium: a reviewer bulk-approves 20 claims, sees each
-result, and the claimants' balances (read through the API) rise; the dashboard's chart draws."""
+result, the claimants' balances (read through the API) rise and the approved ones export to an xlsx
+read back with openpyxl; the dashboard's chart draws."""
+
+from io import BytesIO
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests import claims_helpers
 from tests.claims_helpers import item_id, today, upload
@@ -51,6 +56,17 @@ def test_reviewer_bulk_approves_twenty_claims(seeded, live_url, api, page, query
         assert result.get_attribute("data-ok") == "true" and "已通过" in result.inner_text()
     assert page.locator('#bulk input[name="ids"]').count() == 0  # the queue is empty now
     assert {i: balance(api, i) for i in RESIDENTS} == {i: before[i] + 10 for i in RESIDENTS}
+
+    # 导出 of the approved ones, as the office sends it to the street: read back with openpyxl.
+    page.goto(f"{live_url}/console/claims?status=approved")
+    with page.expect_download() as download:
+        page.click("a.export")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(BytesIO(Path(download.value.path()).read_bytes()), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("编号", "申报人")
+    assert sorted(int(row[0]) for row in rows[1:]) == sorted(ids)
+    assert {row[7] for row in rows[1:]} == {"已通过"}
 
     page.click(".sidebar a >> text=工作台")
     page.wait_for_url(f"{live_url}/console/")
