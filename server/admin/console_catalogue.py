@@ -29,7 +29,7 @@ DIRECTION_LABELS = {"earn": "加分", "deduct": "扣分"}
 
 def _category_filter() -> int | None:
     raw = request.args.get("category_id") or None
-    if raw is not None and not raw.isdigit():
+    if raw is not None and not raw.isdecimal():
         raise BadRequest("类别参数无效", code="invalid_category")
     return int(raw) if raw else None
 

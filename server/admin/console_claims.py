@@ -2,11 +2,11 @@
 Thin: claim_queue lists and shows, claim_review decides (the functions the API calls)."""
 
 import io
-from datetime import date
 
 from flask import g, render_template, request, send_file
 
 from server.admin.console import bp, console_page, page_args, xlsx_response
+from server.admin.console_form_input import day_arg
 from server.http.errors import AppError, BadRequest
 from server.platform.localtime import SHANGHAI
 from server.points import catalogue, claim_queue, claim_review
@@ -30,17 +30,9 @@ def _int(name: str) -> int | None:
     raw = request.args.get(name) or None
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 15:
+    if not raw.isdecimal() or len(raw) > 15:
         raise BadRequest("参数无效", code=f"invalid_{name}")
     return int(raw)
-
-
-def _day(name: str) -> date | None:
-    raw = request.args.get(name) or None
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise BadRequest("日期格式应为 YYYY-MM-DD", code="invalid_date") from None
 
 
 def _filters() -> dict:
@@ -54,8 +46,8 @@ def _filters() -> dict:
     filters = {
         "status": status,
         "item_id": _int("item_id"),
-        "date_from": _day("from"),
-        "date_to": _day("to"),
+        "date_from": day_arg("from"),
+        "date_to": day_arg("to"),
         "claimant_name": name or None,
     }
     if filters["date_from"] and filters["date_to"] and filters["date_from"] > filters["date_to"]:
@@ -92,7 +84,7 @@ def _ids() -> list[int]:
         raise BadRequest("请先勾选申报", code="no_claims_selected")
     if len(raw) > MAX_BATCH:
         raise BadRequest(f"一次最多处理 {MAX_BATCH} 条", code="too_many_claims")
-    if not all(value.isdigit() and len(value) <= 15 for value in raw):
+    if not all(value.isdecimal() and len(value) <= 15 for value in raw):
         raise BadRequest("申报编号无效", code="invalid_claim_id")
     return [int(value) for value in raw]
 

@@ -33,7 +33,7 @@ def number(name: str, label: str, *, required: bool = True, lo: int = 1, hi: int
         if required:
             raise FormInvalid(f"请填写{label}", details={"field": name})
         return None
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not raw.isdecimal() or not lo <= int(raw) <= hi:
         raise FormInvalid(f"{label}应为 {lo} 到 {hi} 之间的整数", details={"field": name})
     return int(raw)
 

@@ -36,7 +36,7 @@ def _scope() -> str:
 def _report_filters() -> dict:
     overdue = choice_arg("overdue", ("yes", "no"))
     grid = request.args.get("grid_id") or ""
-    if grid and not grid.isdigit():
+    if grid and not grid.isdecimal():
         raise Unprocessable("网格无效", code="invalid_grid")
     return {
         "status": choice_arg("status", REPORT_STATUSES),
@@ -112,7 +112,7 @@ def report_detail(report_id):
 def _number(raw: str | None):
     """A numeric form field as an int for the schema (which refuses strings)."""
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isdecimal() else raw
 
 
 STEPS = {

@@ -92,7 +92,7 @@ def _task_fields(form) -> dict:
     fields = {name: (form.get(name) or "").strip() for name in TEXT_FIELDS}
     for name in INT_FIELDS:
         raw = (form.get(name) or "").strip()
-        fields[name] = int(raw) if raw.isdigit() else raw
+        fields[name] = int(raw) if raw.isdecimal() else raw
     for name in TIME_FIELDS:
         fields[name] = local_datetime(form.get(name))
     return load_form(TaskCreateSchema(), fields)

@@ -93,7 +93,7 @@ def acts_for(holder_id: int):
 
 def _requested_holder_id() -> int:
     raw = request.headers.get(HEADER, "").strip()
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise BadRequest("代办对象编号无效", code="invalid_acting_for")
     return int(raw)
 

@@ -120,6 +120,14 @@ def test_bulk_reject_needs_a_reason_and_csrf(reviewer, api, query):
     assert too_long.status_code == 400 and "不能超过 200" in too_long.get_data(True)
     no_csrf = reviewer.post("/console/claims/decide", data={"decision": "approve", "ids": ids})
     assert no_csrf.status_code == 400 and "页面已失效" in no_csrf.get_data(True)
+    # "²" and "٣" pass str.isdigit; only the first would make int() fail with a 500.
+    for odd in ("²", "abc", "9" * 16):
+        bad = reviewer.post(
+            "/console/claims/decide",
+            data={"csrf_token": reviewer.csrf, "decision": "approve", "ids": [ids[0], odd]},
+        )
+        assert bad.status_code == 400 and "申报编号无效" in bad.get_data(True), odd
+    assert reviewer.get("/console/claims?item_id=²").status_code == 400
     assert statuses(query, ids) == dict.fromkeys(ids, "pending")
 
     done = reviewer.post(
