@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
-from openpyxl import Workbook
 
 from server.admin.console_nav import sidebar
 from server.admin.console_sessions import live_session, session_user, staff_identity
+from server.admin.xlsx_files import attachment, write_xlsx
 from server.community.models import Community
 from server.db.session import db
 from server.http.errors import AppError, BadRequest, Forbidden
@@ -65,13 +65,17 @@ def _load_console() -> Console | None:
     user = session_user(session) if session else None
     if session is None or user is None:
         return None
+    return console_for(user, session.community_id, session.csrf_token, session.id)
+
+
+def console_for(user, community_id: int, csrf_token: str = "", session_id: int = 0):
+    """The user's console in `community_id` with the roles they hold now, or None when they
+    have moved to another community since (a session then logs in again)."""
     identity = staff_identity(user)
-    if identity.community_id != session.community_id:
-        return None  # moved to another community since: log in again
-    community = db.session.get(Community, session.community_id)
-    return Console(
-        user, community, identity.roles, identity.merchant_ids, session.csrf_token, session.id
-    )
+    if identity.community_id != community_id:
+        return None
+    community = db.session.get(Community, community_id)
+    return Console(user, community, identity.roles, identity.merchant_ids, csrf_token, session_id)
 
 
 def check_csrf(console: Console) -> None:
@@ -128,27 +132,9 @@ def page_args(limit_default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
 
 def xlsx_response(rows, headers: list[str], filename: str):
     """A small export: one sheet, a header row, then `rows` (sequences), as an attachment."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("导出")
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(list(row))
     buffer = io.BytesIO()
-    book.save(buffer)
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=export.xlsx; filename*=UTF-8''{_quote(filename)}"
-    )
-    return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
+    write_xlsx(buffer, headers, rows, stream=False)
+    return attachment(buffer.getvalue(), filename)
 
 
 @bp.app_template_filter("dict_without")

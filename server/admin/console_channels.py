@@ -7,6 +7,7 @@ from flask import g, render_template, request
 from server.admin import console_form_input as form
 from server.admin.console import bp, console_page, page_args, xlsx_response
 from server.admin.console_display import shanghai_time
+from server.admin.console_exports import each_item, export_kind, respond
 from server.community import service as community
 from server.http.errors import BadRequest
 from server.http.pagination import MAX_LIMIT
@@ -109,25 +110,31 @@ def deliveries_page():
     return _deliveries_page()
 
 
-@bp.get("/deliveries/export")
-@console_page(roles=("admin",))
-def deliveries_export():
-    # big export: background (a busy community's delivery history outgrows 5,000 rows)
-    page = deliveries.list_deliveries(g.console.user, _status_filter(), EXPORT_ROWS, None)
-    rows = [
-        (
+DELIVERY_HEADERS = ("序号", "群", "事件", "状态", "尝试次数", "最近错误", "创建时间")
+
+
+@export_kind("deliveries", "推送记录", DELIVERY_HEADERS, ("admin",))
+def _delivery_rows():
+    status = _status_filter()
+    fetch = lambda limit, cursor: deliveries.list_deliveries(  # noqa: E731
+        g.console.user, status, limit, cursor
+    )
+    for d in each_item(fetch):
+        yield (
             d["id"],
             d["channel"]["name"],
             d["event_type"],
             STATUS_LABELS[d["status"]],
             d["attempts"],
             d["last_error"] or "",
-            shanghai_time(d["created_at"]),
+            d["created_at"],
         )
-        for d in page.items
-    ]
-    headers = ["序号", "群", "事件", "状态", "尝试次数", "最近错误", "创建时间"]
-    return xlsx_response(rows, headers, "推送记录.xlsx")
+
+
+@bp.get("/deliveries/export")
+@console_page(roles=("admin",))
+def deliveries_export():
+    return respond(_delivery_rows)
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")

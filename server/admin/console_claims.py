@@ -5,10 +5,10 @@ import io
 
 from flask import g, render_template, request, send_file
 
-from server.admin.console import bp, console_page, page_args, xlsx_response
+from server.admin.console import bp, console_page, page_args
+from server.admin.console_exports import each_item, export_kind, respond
 from server.admin.console_form_input import day_arg
 from server.http.errors import AppError, BadRequest
-from server.platform.localtime import SHANGHAI
 from server.points import catalogue, claim_queue, claim_review
 from server.points.claim_models import CLAIM_STATUSES
 from server.points.schemas import MAX_BATCH
@@ -23,7 +23,8 @@ STATUS_LABELS = {
 }
 REASON_MAX = 200
 NAME_MAX = 50
-EXPORT_MAX = 5000
+CLAIM_HEADERS = ("编号", "申报人", "单位", "分类", "积分项目", "发生日期", "积分", "状态",
+                 "说明", "提交时间", "审核人", "审核意见")  # fmt: skip
 
 
 def _int(name: str) -> int | None:
@@ -154,36 +155,30 @@ def claim_photo(upload_id):
     return response
 
 
-def _export_rows(filters: dict):
-    """Every claim of the filter, a page at a time, up to EXPORT_MAX rows."""
-    # big export: background
-    cursor, count = None, 0
-    while count < EXPORT_MAX:
-        page = claim_queue.list_claims(g.console.user, 100, cursor, scope="queue", **filters)
-        for c in page.items[: EXPORT_MAX - count]:
-            count += 1
-            yield [
-                c["id"],
-                c["claimant"]["name"],
-                c["organisation"]["name"] if c["organisation"] else "",
-                c["item"]["category_name"],
-                c["item"]["name"],
-                c["occurred_on"].isoformat(),
-                c["points"],
-                STATUS_LABELS[c["status"]],
-                c["description"],
-                c["created_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-                c["decided_by"]["name"] if c["decided_by"] else "",
-                c["decision_reason"] or "",
-            ]
-        cursor = page.next_cursor
-        if not cursor:
-            return
+@export_kind("claims", "积分申报", CLAIM_HEADERS, REVIEWERS)
+def _claim_rows():
+    filters = _filters()
+    fetch = lambda limit, cursor: claim_queue.list_claims(  # noqa: E731
+        g.console.user, limit, cursor, scope="queue", **filters
+    )
+    for c in each_item(fetch):
+        yield [
+            c["id"],
+            c["claimant"]["name"],
+            c["organisation"]["name"] if c["organisation"] else "",
+            c["item"]["category_name"],
+            c["item"]["name"],
+            c["occurred_on"],
+            c["points"],
+            STATUS_LABELS[c["status"]],
+            c["description"],
+            c["created_at"],
+            c["decided_by"]["name"] if c["decided_by"] else "",
+            c["decision_reason"] or "",
+        ]
 
 
 @bp.get("/claims/export")
 @console_page(roles=REVIEWERS)
 def claims_export():
-    headers = ["编号", "申报人", "单位", "分类", "积分项目", "发生日期", "积分", "状态",
-               "说明", "提交时间", "审核人", "审核意见"]  # fmt: skip
-    return xlsx_response(_export_rows(_filters()), headers, "积分申报.xlsx")
+    return respond(_claim_rows)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, or_
 
+from server.admin.console_exports import purge_old_exports
 from server.admin.console_models import ConsoleLogin, ConsoleLoginLink, ConsoleSession
 from server.db.session import db
 from server.notify import schedule
@@ -35,6 +36,7 @@ def purge_ended_console_records(now: datetime) -> dict:
         "sessions": db.session.execute(delete(ConsoleSession).where(ended_sessions)).rowcount,
     }
     db.session.commit()
+    deleted["exports"] = purge_old_exports(now)
     return deleted
 
 

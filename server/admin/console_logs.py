@@ -6,11 +6,11 @@ from datetime import date
 from flask import g, render_template, request
 
 from server.admin.audit_entries import audit_target_types, list_audit_entries
-from server.admin.console import bp, console_page, page_args, xlsx_response
+from server.admin.console import bp, console_page, page_args
+from server.admin.console_exports import each_item, export_kind, respond
 from server.http.errors import BadRequest
 from server.notify import schedule
 
-EXPORT_ROWS = 5000
 RUNS_SHOWN = 5
 CADENCE_LABELS = {"minute": "每分钟", "5min": "每 5 分钟", "hour": "每小时", "day": "每天"}
 JOB_LABELS = {
@@ -56,17 +56,26 @@ def audit_log():
     return render_template("console/logs/audit.html", page=page, types=types, args=request.args)
 
 
+AUDIT_KEYS = ("at", "actor", "action", "target_type", "target_id", "before", "after")
+
+
+AUDIT_HEADERS = ("时间", "操作人", "操作", "对象类型", "对象编号", "修改前", "修改后")
+
+
+@export_kind("audit", "操作日志", AUDIT_HEADERS, ("admin", "reviewer"))
+def _audit_rows():
+    filters = _filters()
+    fetch = lambda limit, cursor: list_audit_entries(  # noqa: E731
+        g.console.user, g.console.community_id, limit=limit, cursor=cursor, **filters
+    )
+    for item in each_item(fetch):
+        yield [item[key] for key in AUDIT_KEYS]
+
+
 @bp.get("/audit-log/export")
 @console_page(roles=("admin", "reviewer"))
 def audit_log_export():
-    # big export: background (a year of a community's audit entries exceeds 5,000 rows)
-    page = list_audit_entries(
-        g.console.user, g.console.community_id, limit=EXPORT_ROWS, **_filters()
-    )
-    keys = ("at", "actor", "action", "target_type", "target_id", "before", "after")
-    rows = [[item[key] for key in keys] for item in page.items]
-    headers = ["时间", "操作人", "操作", "对象类型", "对象编号", "修改前", "修改后"]
-    return xlsx_response(rows, headers, "操作日志.xlsx")
+    return respond(_audit_rows)
 
 
 @bp.get("/jobs")

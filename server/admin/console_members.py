@@ -9,6 +9,7 @@ from flask import g, render_template, request
 from server.admin import console_form_input as form
 from server.admin.console import bp, console_page, page_args, xlsx_response
 from server.admin.console_display import shanghai_time
+from server.admin.console_exports import each_item, export_kind, respond
 from server.community import invitations, roles
 from server.community import service as community
 from server.community.invitation_schemas import InvitationCreateSchema
@@ -62,25 +63,21 @@ def members_page():
     )
 
 
+@export_kind("members", "成员", ("用户编号", "姓名", "手机号", "网格", "加入时间"), ("admin",))
+def _member_rows():
+    q, grids = _search(), _grids()
+    fetch = lambda limit, cursor: community.list_members(  # noqa: E731
+        g.console.user, g.console.community_id, limit, cursor, q=q
+    )
+    for m in each_item(fetch):
+        yield (m["user_id"], m["name"], m["phone"] or "", grids.get(m["grid_id"], ""),
+               m["joined_at"])  # fmt: skip
+
+
 @bp.get("/members/export")
 @console_page(roles=("admin",))
 def members_export():
-    # big export: background (a large community has more members than 5,000)
-    page = community.list_members(
-        g.console.user, g.console.community_id, EXPORT_ROWS, None, q=_search()
-    )
-    grids = _grids()
-    rows = [
-        (
-            m["user_id"],
-            m["name"],
-            m["phone"] or "",
-            grids.get(m["grid_id"], ""),
-            shanghai_time(m["joined_at"]),
-        )
-        for m in page.items
-    ]
-    return xlsx_response(rows, ["用户编号", "姓名", "手机号", "网格", "加入时间"], "成员.xlsx")
+    return respond(_member_rows)
 
 
 def _role_filter() -> str | None:

@@ -81,3 +81,29 @@ class ConsoleLoginLog(db.Model):
     ip: Mapped[str] = mapped_column(String(MAX_IP), default="")
     user_agent: Mapped[str] = mapped_column(String(MAX_USER_AGENT), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+EXPORT_STATUSES = ("queued", "running", "done", "failed")
+MAX_EXPORT_QUERY = 1000
+
+
+class ConsoleExport(db.Model):
+    """导出任务: a list's export too big to answer directly, written by a background job and
+    downloadable by the staff member who asked for it (docs/console.md)."""
+
+    __tablename__ = "console_exports"
+    __table_args__ = (Index("ix_console_exports_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # The list's filter as its query string, parsed again by the list's own code when run.
+    query: Mapped[str] = mapped_column(String(MAX_EXPORT_QUERY), default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    row_count: Mapped[int | None] = mapped_column()
+    storage_key: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -66,6 +66,7 @@ nav_link("日志", "推送记录", "console.deliveries_page", roles=("admin",))
 nav_link("社区设置", "成员与角色", "console.members_page", roles=("admin",))
 nav_link("日志", "操作日志", "console.audit_log", roles=("admin", "reviewer"))
 nav_link("定时任务", "定时任务", "console.jobs_page", roles=("admin",))
+nav_link("日志", "导出任务", "console.exports_page")
 
 # 商家 (console_merchants.py)
 nav_link("商家", "商家", "console.merchants_page", roles=("admin", "merchant_staff"))

@@ -4,8 +4,9 @@ queue with approve and reject. Thin: server/grid decides who sees and does what.
 
 from flask import g, render_template, request
 
-from server.admin.console import bp, console_page, page_args, xlsx_response
+from server.admin.console import bp, console_page, page_args
 from server.admin.console_display import local_minute
+from server.admin.console_exports import each_item, export_kind, respond
 from server.admin.console_form_input import attempt, choice_arg, load_form
 from server.community.service import list_grids
 from server.grid import report_handling, report_queue, wish_queries, wishes
@@ -26,7 +27,6 @@ WISH_LABELS = {
     "claimed": "已认领", "fulfilled": "已完成", "confirmed": "已确认", "cancelled": "已撤回",
     "expired": "已过期",
 }  # fmt: skip
-EXPORT_ROWS = 5000
 
 
 def _scope() -> str:
@@ -72,19 +72,21 @@ def reports():
     )
 
 
+@export_kind("reports", "随手拍问题", ("编号", "提交时间", "类别", "网格", "状态", "内容"), ROLES)
+def _report_rows():
+    scope, filters = _scope(), _report_filters()
+    fetch = lambda limit, cursor: report_queue.list_reports(  # noqa: E731
+        g.console.user, limit, cursor, scope=scope, **filters
+    )
+    for r in map(_report_row, each_item(fetch)):
+        yield (r["id"], r["created"], r["category_name"], r["grid_name"], r["status_label"],
+               r["text"])  # fmt: skip
+
+
 @bp.get("/reports/export")
 @console_page(roles=ROLES)
 def reports_export():
-    # big export: background (a busy community's reports pass EXPORT_ROWS within a few years)
-    user = g.console.user
-    page = report_queue.list_reports(user, EXPORT_ROWS, None, scope=_scope(), **_report_filters())
-    rows = [_report_row(r) for r in page.items]
-    return xlsx_response(
-        [(r["id"], r["created"], r["category_name"], r["grid_name"], r["status_label"], r["text"])
-         for r in rows],
-        ["编号", "提交时间", "类别", "网格", "状态", "内容"],
-        "随手拍问题.xlsx",
-    )  # fmt: skip
+    return respond(_report_rows)
 
 
 def _report_page(report_id: int, message=None, error=None, status: int = 200):
@@ -185,21 +187,22 @@ def wishes_queue():
     return _wish_page()
 
 
+@export_kind("wishes", "微心愿", ("编号", "提交时间", "心愿", "居民", "需要日期", "状态"),
+             ("admin", "reviewer"))  # fmt: skip
+def _wish_rows():
+    wish_status = choice_arg("status", WISH_STATUSES)
+    fetch = lambda limit, cursor: wish_queries.list_wishes(  # noqa: E731
+        g.console.user, limit, cursor, scope="review", status=wish_status
+    )
+    for r in map(_wish_row, each_item(fetch)):
+        yield (r["id"], r["created"], r["title"], r["resident_name"], r["needed"],
+               r["status_label"])  # fmt: skip
+
+
 @bp.get("/wishes/export")
 @console_page(roles=("admin", "reviewer"))
 def wishes_export():
-    wish_status = choice_arg("status", WISH_STATUSES)
-    # big export: background (the review queue by status can grow past EXPORT_ROWS)
-    page = wish_queries.list_wishes(
-        g.console.user, EXPORT_ROWS, None, scope="review", status=wish_status
-    )
-    rows = [_wish_row(w) for w in page.items]
-    return xlsx_response(
-        [(r["id"], r["created"], r["title"], r["resident_name"], r["needed"], r["status_label"])
-         for r in rows],
-        ["编号", "提交时间", "心愿", "居民", "需要日期", "状态"],
-        "微心愿.xlsx",
-    )  # fmt: skip
+    return respond(_wish_rows)
 
 
 @bp.post("/wishes/<int:wish_id>/approve")

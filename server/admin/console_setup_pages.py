@@ -5,6 +5,7 @@ from server.admin import (  # noqa: F401
     console_catalogue,
     console_channels,
     console_display,
+    console_export_pages,
     console_grids,
     console_logs,
     console_members,

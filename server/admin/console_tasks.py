@@ -4,8 +4,9 @@ its attendees and completion, publishing, cancelling and completing. Thin: the t
 
 from flask import g, render_template, request
 
-from server.admin.console import bp, console_page, page_args, xlsx_response
+from server.admin.console import bp, console_page, page_args
 from server.admin.console_display import local_minute
+from server.admin.console_exports import each_item, export_kind, respond
 from server.admin.console_form_input import attempt, choice_arg, day_arg, load_form, local_datetime
 from server.community.models import PARTY_KINDS
 from server.community.service import list_grids
@@ -23,7 +24,6 @@ SIGNUP_LABELS = {
     "walk_in": "现场",
 }
 AUDIENCE_LABELS = {"everyone": "全体居民", "party_members": "党员", "grid": "本网格"}
-EXPORT_ROWS = 5000
 INT_FIELDS = ("capacity", "points_per_hour", "points_cap", "radius_m", "point_item_id",
               "audience_grid_id")  # fmt: skip
 TEXT_FIELDS = ("title", "description", "reward_kind", "place_name", "latitude", "longitude",
@@ -63,18 +63,21 @@ def tasks():
     )
 
 
+@export_kind("tasks", "志愿任务", ("编号", "标题", "开始时间", "报名/名额", "面向", "状态"), ROLES)
+def _task_rows():
+    filters = _filters()
+    fetch = lambda limit, cursor: queries.list_tasks(  # noqa: E731
+        g.console.user, {**filters, "limit": limit, "cursor": cursor}
+    )
+    for r in map(_row, each_item(fetch)):
+        yield (r["id"], r["title"], r["starts"], r["seats"], r["audience_label"],
+               r["status_label"])  # fmt: skip
+
+
 @bp.get("/tasks/export")
 @console_page(roles=ROLES)
 def tasks_export():
-    # big export: background (a community may publish more than EXPORT_ROWS tasks over years)
-    args = {**_filters(), "limit": EXPORT_ROWS, "cursor": None}
-    rows = [_row(t) for t in queries.list_tasks(g.console.user, args).items]
-    return xlsx_response(
-        [(r["id"], r["title"], r["starts"], r["seats"], r["audience_label"], r["status_label"])
-         for r in rows],
-        ["编号", "标题", "开始时间", "报名/名额", "面向", "状态"],
-        "志愿任务.xlsx",
-    )  # fmt: skip
+    return respond(_task_rows)
 
 
 def _choices() -> dict:

@@ -1,7 +1,7 @@
 """Command-line entry points of the notification work.
 
 `flask --app server notify drain`: plan and send once (cron without Redis, or by hand).
-`flask --app server jobs worker`: an RQ worker for the notification queue (run one or more).
+`flask --app server jobs worker`: an RQ worker for the notify and exports queues (one or more).
 `flask --app server jobs cron`: the RQ cron scheduler that queues the pump and the tick.
 `flask --app server jobs run-due`: run the scheduled jobs due now (a cron entry's alternative).
 """
@@ -47,13 +47,14 @@ def _need_redis():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
 def worker_command(burst, name):
-    """Run queued notification jobs in this app (an RQ SimpleWorker: no fork per job)."""
+    """Run queued background jobs in this app: notifications first, then the console's
+    exports (an RQ SimpleWorker: no fork per job)."""
     from rq.worker import SimpleWorker
 
-    from server.notify.rq_jobs import connection, queue
+    from server.platform.rq_queues import all_queues, connection
 
     _need_redis()
-    worker = SimpleWorker([queue()], connection=connection(), name=name)
+    worker = SimpleWorker(all_queues(), connection=connection(), name=name)
     worker.work(burst=burst, logging_level="WARNING")
 
 

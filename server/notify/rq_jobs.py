@@ -10,8 +10,6 @@ the next pump sends what is due.
 
 import logging
 
-from flask import current_app
-from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
@@ -19,24 +17,15 @@ from server.db.session import db
 from server.notify.pump import pump
 from server.notify.schedule import run_due
 from server.platform.redis_client import redis_key
+from server.platform.rq_queues import connection
+from server.platform.rq_queues import queue as named_queue
 
 log = logging.getLogger(__name__)
 PUMP_EVERY, TICK_EVERY = 15, 60  # seconds, for the cron scheduler
 
 
-def connection() -> Redis:
-    """RQ's own connection (binary, pooled; not the app's per-thread clients)."""
-    key = "notify_rq_redis"
-    if key not in current_app.extensions:
-        current_app.extensions[key] = Redis.from_url(
-            current_app.config["REDIS_URL"], socket_timeout=10, socket_connect_timeout=2
-        )
-    return current_app.extensions[key]
-
-
 def queue() -> Queue:
-    # Named under REDIS_PREFIX so deployments (and test runs) sharing a Redis never mix.
-    return Queue(current_app.config["REDIS_PREFIX"] + "notify", connection=connection())
+    return named_queue("notify")
 
 
 def _queued_flag() -> str:

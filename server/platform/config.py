@@ -152,6 +152,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         else env == "production",
         # Where `flask console login-link` points its one-time links.
         "CONSOLE_BASE_URL": os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000"),
+        # A list export of more rows than this runs in the background (导出任务).
+        "CONSOLE_EXPORT_DIRECT_MAX": _int("CONSOLE_EXPORT_DIRECT_MAX", 3000),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         "JSON_BODY_LIMIT": _int("JSON_BODY_LIMIT", 64 * 1024),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
