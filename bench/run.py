@@ -44,6 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2, help="unmeasured seconds before each")
     p.add_argument("--timeout", type=float, default=5, help="wrk per-request timeout, seconds")
     p.add_argument(
+        "names",
+        nargs="*",
+        metavar="SCENARIO",
+        help="scenarios to run, as with --scenarios (`scripts/bench console`)",
+    )
+    p.add_argument(
         "--scenarios",
         "--scenario",
         help=f"comma-separated subset of: {names} (healthz, the ceiling, always runs)",
@@ -93,10 +99,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--connections must be at least --wrk-threads")
     if args.quick:
         args.duration, args.warmup = min(args.duration, 3), min(args.warmup, 1)
+    wanted = [n.strip() for n in (args.scenarios or "").split(",") if n.strip()] + args.names
     try:
-        args.selected = scenarios.select(
-            [n.strip() for n in args.scenarios.split(",") if n.strip()] if args.scenarios else None
-        )
+        args.selected = scenarios.select(wanted or None)
     except ValueError as exc:
         p.error(str(exc))
     return args

@@ -120,6 +120,12 @@ def _grid(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return grid_reports.bench_rows(ctx, opts)
 
 
+def _console(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import console_bench
+
+    return console_bench.bench_rows(ctx, opts)
+
+
 def _notify(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     from bench import notify_bench
 
@@ -210,6 +216,15 @@ SCENARIOS: list[Scenario] = [
         "sent by two RQ workers; then a month's notice snapshot with 10 thousand, then 1 "
         "million ledger entries",
         runner=_notify,
+    ),
+    Scenario(
+        name="console",
+        method="-",
+        path="server.admin.dashboard, claim_queue.list_claims, flask jobs worker (exports)",
+        description="the console's 工作台 figures and 积分审核 queue with 10 thousand, then 1 "
+        "million ledger entries and 10 thousand, then 100 thousand claims; a 200,000-row "
+        "claims export written by an RQ worker (peak memory)",
+        runner=_console,
     ),
 ]
 
