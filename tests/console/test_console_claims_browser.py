@@ -13,7 +13,7 @@ from tests.claims_helpers import item_id, today, upload
 from tests.console.test_console_browser import (  # noqa: F401 - fixtures
     chromium,
     keep,
-    live_url,
+    live_url,  # noqa: F811
     page,
     scan_in,
 )
@@ -75,3 +75,35 @@ def test_reviewer_bulk_approves_twenty_claims(seeded, live_url, api, page, query
     assert int(page.inner_text('[data-figure="participants"]')) >= 20
     assert "垃圾分类志愿督导" in page.inner_text("#top-items")
     keep(page, "dashboard.png")
+
+
+def test_a_big_export_runs_in_the_background_and_downloads_when_ready(
+    app,
+    seeded,
+    live_url,  # noqa: F811
+    api,
+    page,  # noqa: F811
+    query,
+    monkeypatch,
+):
+    c01 = item_id(query, "C01")
+    for identity in RESIDENTS[:8]:
+        body = {"item_id": c01, "occurred_on": today().isoformat(), "description": "楼道清理"}
+        assert api.post("/api/v1/points/claims", identity, json=body).status_code == 201
+    monkeypatch.setitem(app.config, "CONSOLE_EXPORT_DIRECT_MAX", 5)  # 8 rows: too many
+
+    scan_in(page, live_url, api, "reviewer")
+    page.goto(f"{live_url}/console/claims")
+    page.click("a.export")
+    page.wait_for_selector("text=超过 5 行")
+    page.click("#start-export")
+    page.wait_for_url(f"{live_url}/console/exports")
+    page.wait_for_selector("a.download", timeout=20_000)  # htmx polls until the file is ready
+    assert "已完成" in page.inner_text("#exports") and "积分申报" in page.inner_text("#exports")
+    keep(page, "exports.png")
+    with page.expect_download() as download:
+        page.click("a.download")
+    assert download.value.suggested_filename == "积分申报.xlsx"
+    sheet = load_workbook(BytesIO(Path(download.value.path()).read_bytes()), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 9 and {row[7] for row in rows[1:]} == {"待审核"}
