@@ -224,8 +224,10 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     import server.admin.console_routes  # noqa: F401 - the console's pages, on its blueprint
     import server.admin.console_setup_pages  # noqa: F401 - 社区设置, 群机器人, logs and jobs
     import server.admin.console_tasks  # noqa: F401
+    from server.admin.audit_routes import blp as audit_entries_blp
     from server.admin.console import bp as console_bp
     from server.admin.console_api import blp as console_logins_blp
 
     api.register_blueprint(console_logins_blp)
+    api.register_blueprint(audit_entries_blp)
     app.register_blueprint(console_bp)

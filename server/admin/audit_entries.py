@@ -1,5 +1,6 @@
 """操作日志: the community's audit entries (server/db/audit.py), newest first, for its admins
-and reviewers; filters by action, actor name, target type and local dates."""
+and reviewers; filters by action, actor name, target type and local dates. The console shows
+them (`readable`), the API returns them as they are (GET /admin/communities/{id}/audit-entries)."""
 
 import json
 from datetime import date, datetime, time, timedelta
@@ -77,13 +78,14 @@ def list_audit_entries(
     items = [
         {
             "id": row.id,
-            "at": row.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            "at": row.created_at,
+            "actor_id": row.actor_id,
             "actor": names.get(row.actor_id, "系统" if row.actor_id is None else "—"),
             "action": row.action,
             "target_type": row.target_type,
             "target_id": row.target_id,
-            "before": readable(row.before),
-            "after": readable(row.after),
+            "before": row.before,
+            "after": row.after,
         }
         for row in page.items
     ]

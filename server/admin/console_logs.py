@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import g, render_template, request
 
-from server.admin.audit_entries import audit_target_types, list_audit_entries
+from server.admin.audit_entries import audit_target_types, list_audit_entries, readable
 from server.admin.console import bp, console_page, page_args
 from server.admin.console_exports import each_item, export_kind, respond
 from server.http.errors import BadRequest
@@ -69,7 +69,8 @@ def _audit_rows():
         g.console.user, g.console.community_id, limit=limit, cursor=cursor, **filters
     )
     for item in each_item(fetch):
-        yield [item[key] for key in AUDIT_KEYS]
+        yield [readable(item[key]) if key in ("before", "after") else item[key]
+               for key in AUDIT_KEYS]  # fmt: skip
 
 
 @bp.get("/audit-log/export")

@@ -2,7 +2,7 @@
 before/after, export) for admins and reviewers only, never another community's; each
 scheduled job with its cadence and last runs for admins."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -46,7 +46,7 @@ def test_audit_entries_at_the_service(app, seeded, ctx, query):
     admin = db.session.get(User, user_id_of("admin"))
     page = list_audit_entries(admin, demo)
     assert [e["action"] for e in page.items] == ["grid.rename", "point_item.version_add"]
-    assert page.items[0]["actor"] == "系统" and page.items[1]["after"] == "points: 8"
+    assert page.items[0]["actor"] == "系统" and page.items[1]["after"] == {"points": 8}
     assert [e["action"] for e in list_audit_entries(admin, demo, action="point_item").items] == [
         "point_item.version_add"
     ]
@@ -102,3 +102,40 @@ def test_the_jobs_page_shows_each_job_and_its_last_runs(app, seeded, api):
     assert html.count("尚未执行") == len(schedule.JOBS) - 1
     assert "reservations: 0" in html
     assert console_as(app, api, "reviewer").get("/console/jobs").status_code == 403
+
+
+def test_the_audit_log_through_the_api(app, seeded, api, query):
+    demo = _demo(query)
+    other, _item = make_other_community(app, identities=("outsider",), admin="outsider")
+    _audit(app, demo, "point_item.version_add", before={"points": 5}, after={"points": 8})
+    _audit(app, demo, "grid.rename", target_type="grid", target_id=7, actor_identity=None)
+    _audit(app, other, "point_item.secret", actor_identity=None)
+    path = f"/api/v1/admin/communities/{demo}/audit-entries"
+
+    page = api.get(path, "reviewer").get_json()
+    assert [e["action"] for e in page["items"]] == ["grid.rename", "point_item.version_add"]
+    system, change = page["items"]
+    assert system["actor"] == "系统" and system["actor_id"] is None
+    assert system["target_type"] == "grid" and system["target_id"] == "7"
+    assert change["before"] == {"points": 5} and change["after"] == {"points": 8}
+    with app.app_context():
+        assert change["actor_id"] == user_id_of("admin")
+    assert datetime.fromisoformat(change["at"]).tzinfo is not None
+    first = api.get(path + "?limit=1", "admin").get_json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = api.get(path + f"?limit=1&cursor={first['next_cursor']}", "admin").get_json()
+    assert second["items"][0]["action"] == "point_item.version_add"
+    assert [e["action"] for e in api.get(path + "?action=grid", "admin").get_json()["items"]] == [
+        "grid.rename"
+    ]
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    assert api.get(path + f"?from={tomorrow}", "admin").get_json()["items"] == []
+
+    for bad in ("?from=2026-13-01", "?limit=0", "?actor=" + "长" * 65, "?nope=1"):
+        resp = api.get(path + bad, "admin")
+        assert resp.status_code in (400, 422) and "error" in resp.get_json(), bad
+    assert api.get(path, "resident-1").status_code == 403
+    assert api.get(path, "grid-1").status_code == 403
+    assert api.get(path, "outsider").status_code == 403  # another community's admin
+    assert api.get(f"/api/v1/admin/communities/{other}/audit-entries", "admin").status_code == 403
+    assert api.get(path, None).status_code == 401
