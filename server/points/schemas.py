@@ -150,7 +150,7 @@ class PointClaimResubmitSchema(StrictSchema):
     photo_ids = ma.fields.List(
         IdField(),
         load_default=list,
-        validate=ma.validate.Length(max=MAX_PHOTOS),
+        validate=[ma.validate.Length(max=MAX_PHOTOS), _unique],
         metadata={"description": "新上传的图片，或原申报的图片（保留）"},
     )
 

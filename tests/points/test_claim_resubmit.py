@@ -147,6 +147,7 @@ def test_bad_fields_change_nothing(capi, query):
         ({"item_id": 999999}, "unknown_item"),
         ({"photo_ids": [theirs]}, "upload_not_found"),
         ({"photo_ids": list(range(1, 11))}, "validation_error"),
+        ({"photo_ids": [mine, mine]}, "validation_error"),
         ({"organisation_id": None}, "validation_error"),  # the original's unit is kept
         ({"unexpected": 1}, "validation_error"),
     ]
