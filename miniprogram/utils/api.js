@@ -56,6 +56,11 @@ const ENDPOINTS = {
     path: '/api/v1/points/claims/{claim_id}/reject',
     idempotent: true,
   },
+  resubmitClaim: {
+    method: 'POST',
+    path: '/api/v1/points/claims/{claim_id}/resubmit',
+    idempotent: true,
+  },
   // photos: multipart upload and authenticated download (wx.uploadFile / wx.downloadFile)
   uploadPhoto: { method: 'POST', path: '/api/v1/uploads', transport: 'upload' },
   downloadUpload: { method: 'GET', path: '/api/v1/uploads/{upload_id}', transport: 'download' },
@@ -416,6 +421,8 @@ const api = {
     call('approveClaim', { params: { claim_id: claimId }, data: reason ? { reason } : {} }),
   rejectClaim: (claimId, reason) =>
     call('rejectClaim', { params: { claim_id: claimId }, data: { reason } }),
+  resubmitClaim: (claimId, claim, idempotencyKey) =>
+    call('resubmitClaim', { params: { claim_id: claimId }, data: claim, idempotencyKey }),
   // The only place that calls wx.uploadFile: one photo, progress in percent.
   upload: (filePath, { onProgress } = {}) =>
     call('uploadPhoto', { upload: { filePath, onProgress } }),

@@ -29,6 +29,7 @@ const ENDPOINTS = {
 // list against the header parameters of schemas/openapi.json.
 const ACTING_ENDPOINTS = [
   'createClaim',
+  'resubmitClaim',
   'listClaims',
   'uploadPhoto',
   'getBalance',
@@ -67,6 +68,8 @@ function cardFunctions(call, { attendanceBody }) {
       listClaims: (query) => call('listClaims', as({ query })),
       createClaim: (claim, idempotencyKey) =>
         call('createClaim', as({ data: claim, idempotencyKey })),
+      resubmitClaim: (claimId, claim, idempotencyKey) =>
+        call('resubmitClaim', as({ params: { claim_id: claimId }, data: claim, idempotencyKey })),
       upload: (filePath, { onProgress } = {}) =>
         call('uploadPhoto', as({ upload: { filePath, onProgress } })),
       signUp: task('signUp'),

@@ -60,6 +60,10 @@ function claimView(c) {
     reason: c.decision_reason || '',
     decidedBy: c.decided_by ? c.decided_by.name : '',
     submitted: format.dateTime(c.created_at),
+    // The server says whether a rejected claim may still be corrected (once per rejection).
+    resubmittable: !!c.resubmittable,
+    resubmittedAs: c.resubmitted_as || null,
+    resubmittedFrom: c.resubmitted_from || null,
   };
 }
 

@@ -33,6 +33,8 @@ class PointClaim(db.Model):
             "decided_at",
             postgresql_include=["status", "item_id", "points"],
         ),
+        # A rejected claim is corrected and resubmitted at most once (docs/claims.md).
+        Index("ix_point_claims_resubmitted_from", "resubmitted_from", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +65,8 @@ class PointClaim(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(String(200))
     # The ledger entry of the credit (the ledger's table belongs to another module: no FK).
     ledger_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The rejected claim this one corrects; that claim keeps its decision and history.
+    resubmitted_from: Mapped[int | None] = mapped_column(ForeignKey("point_claims.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

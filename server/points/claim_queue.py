@@ -58,6 +58,14 @@ def claim_views(claims: list[PointClaim]) -> list[dict]:
         o.id: o
         for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
     }
+    # Which of these claims were corrected and filed again, and by which claim.
+    resubmitted_as = dict(
+        db.session.execute(
+            select(PointClaim.resubmitted_from, PointClaim.id).where(
+                PointClaim.resubmitted_from.in_([c.id for c in claims])
+            )
+        ).all()
+    )
     items = {
         i.id: i
         for i in db.session.scalars(
@@ -102,6 +110,9 @@ def claim_views(claims: list[PointClaim]) -> list[dict]:
                 "decision_reason": c.decision_reason,
                 "ledger_entry_id": c.ledger_entry_id,
                 "created_at": c.created_at,
+                "resubmitted_from": c.resubmitted_from,
+                "resubmitted_as": resubmitted_as.get(c.id),
+                "resubmittable": c.status == "rejected" and c.id not in resubmitted_as,
             }
         )
     return out

@@ -20,6 +20,7 @@ from server.outbox.emit import emit_event
 from server.platform.localtime import local_today
 from server.points.catalogue import item_in
 from server.points.claim_models import LIVE_STATUSES, PointClaim
+from server.points.claim_queue import ClaimNotFound, is_org_staff
 from server.points.models import PointItem
 from server.uploads import service as uploads
 from server.wechat.content_security import check_text
@@ -33,6 +34,14 @@ class CapReached(Conflict):
 
 class DuplicateClaim(Conflict):
     code, message = "duplicate_claim", "同一天同一项目已申报过，请勿重复申报"
+
+
+class ClaimNotRejected(Conflict):
+    code, message = "claim_not_rejected", "只有未通过的申报可以修改后重新提交"
+
+
+class AlreadyResubmitted(Conflict):
+    code, message = "claim_already_resubmitted", "该申报已重新提交过"
 
 
 def account_kinds_of(user: User, community_id: int) -> set[str]:
@@ -165,16 +174,22 @@ def submit_claim(
     photo_ids: list[int] | None = None,
     organisation_id: int | None = None,
     acted_by: User | None = None,
+    resubmits: PointClaim | None = None,
 ) -> PointClaim:
     """Submit a claim: `pending`, or `flagged` when its text needs a human look first.
 
     `acted_by`: the staff member or grid worker filing for a card holder (`user`); they wrote
-    the text, so it is checked under their WeChat identity, and they never approve it."""
+    the text, so it is checked under their WeChat identity, and they never approve it.
+    `resubmits`: the rejected claim this one corrects (see resubmit_claim); its photos may be
+    kept, and stay attached to it."""
     photo_ids = list(photo_ids or [])
     description = description.strip()
     if not description:
         raise Unprocessable("请填写申报说明", code="description_required")
-    plan = _validate_submission(user, item_id, occurred_on, photo_ids, organisation_id)
+    resubmits_id = resubmits.id if resubmits is not None else None
+    kept = set(resubmits.photo_ids or []) if resubmits is not None else set()
+    fresh = [pid for pid in photo_ids if pid not in kept]
+    plan = _validate_submission(user, item_id, occurred_on, fresh, organisation_id)
     openid, user_id = (acted_by or user).openid, user.id
     actor_id = acted_by.id if acted_by else None
 
@@ -187,7 +202,9 @@ def submit_claim(
     _lock_holder(plan["holder"])
     item = db.session.get(PointItem, item_id)
     _check_caps(plan["holder"], item, occurred_on)  # again, now that the holder is locked
-    uploads.check_attachable(user, photo_ids)
+    if resubmits_id is not None:
+        _check_resubmittable(db.session.get(PointClaim, resubmits_id))
+    uploads.check_attachable(user, fresh)
     claim = PointClaim(
         community_id=plan["community_id"],
         claimant_id=user_id,
@@ -204,10 +221,11 @@ def submit_claim(
         item_version_id=plan["version_id"],
         points=plan["points"],
         filed_by=actor_id,
+        resubmitted_from=resubmits_id,
     )
     db.session.add(claim)
     db.session.flush()
-    uploads.attach(user, photo_ids, "claim", claim.id)
+    uploads.attach(user, fresh, "claim", claim.id)
     if actor_id is not None:
         record_act(actor_id, user_id, "claim.file", "claim", claim.id)
     emit_event(
@@ -221,10 +239,39 @@ def submit_claim(
             "organisation_id": organisation_id,
             "item_id": item_id,
             "status": claim.status,
+            "resubmitted_from": resubmits_id,
         },
     )
     db.session.commit()
     return claim
 
 
-# --- reading --------------------------------------------------------------------------------
+# --- resubmission ---------------------------------------------------------------------------
+
+
+def _check_resubmittable(claim: PointClaim) -> None:
+    if claim.status != "rejected":
+        raise ClaimNotRejected(details={"status": claim.status})
+    again = db.session.scalar(select(PointClaim.id).where(PointClaim.resubmitted_from == claim.id))
+    if again is not None:
+        raise AlreadyResubmitted(details={"claim_id": again})
+
+
+def resubmit_claim(
+    user: User, claim_id: int, *, acted_by: User | None = None, **fields
+) -> PointClaim:
+    """Correct a rejected claim and file it again, once: a new claim through submit_claim.
+
+    Only the claim's holder (its claimant, or a staff member of its organisation; a card
+    holder's claim through whoever acts for them) may; others see no such claim."""
+    original = get_by_id(PointClaim, claim_id)
+    if original is None or not (original.claimant_id == user.id or is_org_staff(user, original)):
+        raise ClaimNotFound()
+    _check_resubmittable(original)
+    return submit_claim(
+        user,
+        **fields,
+        organisation_id=original.organisation_id,
+        acted_by=acted_by,
+        resubmits=original,
+    )

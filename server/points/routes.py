@@ -19,6 +19,7 @@ from server.points.schemas import (
     PointClaimPageSchema,
     PointClaimQuerySchema,
     PointClaimRejectSchema,
+    PointClaimResubmitSchema,
     PointClaimSchema,
     PointItemCreateSchema,
     PointItemPageSchema,
@@ -172,6 +173,18 @@ def approve_claim(body, claim_id):
 def reject_claim(body, claim_id):
     """Reject a claim with a reason (reviewers; never one's own claim)."""
     claim = claim_review.decide_claim(current_user(), claim_id, "reject", body["reason"])
+    return claim_queue.claim_views([claim])[0]
+
+
+@claims_blp.route("/claims/<int:claim_id>/resubmit", methods=["POST"])
+@claims_blp.doc(security=BEARER, parameters=[IDEMPOTENCY_HEADER_DOC], **ACTING_DOC)
+@acting_allowed
+@idempotent("points.claims.resubmit", caller=current_user)
+@claims_blp.arguments(PointClaimResubmitSchema)
+@claims_blp.response(201, PointClaimSchema)
+def resubmit_claim(body, claim_id):
+    """Correct a rejected claim and file it again as a new claim, once (its holder only)."""
+    claim = claims.resubmit_claim(current_user(), claim_id, **body, acted_by=acting_actor())
     return claim_queue.claim_views([claim])[0]
 
 

@@ -141,6 +141,20 @@ class PointClaimCreateSchema(StrictSchema):
     )
 
 
+class PointClaimResubmitSchema(StrictSchema):
+    """A corrected claim: the same fields as a new one; the organisation stays the original's."""
+
+    item_id = IdField(required=True)
+    occurred_on = Date(required=True, metadata={"description": "发生日期（北京时间）"})
+    description = text(500, required=True)
+    photo_ids = ma.fields.List(
+        IdField(),
+        load_default=list,
+        validate=[ma.validate.Length(max=MAX_PHOTOS), _unique],
+        metadata={"description": "新上传的图片，或原申报的图片（保留）"},
+    )
+
+
 class PointClaimPersonSchema(ma.Schema):
     id = IdField(required=True)
     name = ma.fields.String(required=True)
@@ -180,6 +194,16 @@ class PointClaimSchema(ma.Schema):
     decision_reason = ma.fields.String(required=True, allow_none=True)
     ledger_entry_id = IdField(required=True, allow_none=True)
     created_at = AwareDateTime(required=True)
+    resubmitted_from = IdField(
+        required=True, allow_none=True, metadata={"description": "本申报修改自哪条未通过的申报"}
+    )
+    resubmitted_as = IdField(
+        required=True, allow_none=True, metadata={"description": "修改后重新提交的新申报"}
+    )
+    resubmittable = Boolean(
+        required=True,
+        metadata={"description": "未通过且尚未重新提交：申报人可以修改后重新提交一次"},
+    )
 
 
 class PointClaimQuerySchema(PageArgsSchema):

@@ -12,7 +12,10 @@ from server.db.session import db
 from server.http.errors import Conflict, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.platform.localtime import local_today
-from server.rewards import gates
+from server.rewards import (
+    gates,
+    offer_images,  # noqa: F401  (registers who may see offer pictures)
+)
 from server.rewards.merchants import get_merchant, is_merchant_manager, require_merchant_manager
 from server.rewards.models import Offer
 

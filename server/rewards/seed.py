@@ -66,4 +66,7 @@ def seed_rewards(community: Community) -> dict[str, int]:
             )
             added["offers"] += 1
     db.session.flush()
+    from server.rewards.offer_images import seed_offer_pictures
+
+    added["offer_pictures"] = seed_offer_pictures(community)
     return {name: count for name, count in added.items() if count}

@@ -88,6 +88,19 @@ def reject_claim(w):
     )
 
 
+def resubmit_claim(w):
+    first = claim(w.api, w.query)
+    refused = w.api.post(
+        f"/api/v1/points/claims/{first}/reject", "reviewer", json={"reason": "缺照片"}
+    )
+    assert refused.status_code == 200
+    path = f"/api/v1/points/claims/{first}/resubmit"
+    return Case(
+        Call("resident-1", path, claim_body(w.query, "补充说明：督导垃圾分类")),
+        Call("resident-1", path, claim_body(w.query, "另一份补充说明")),
+    )
+
+
 def batch_decide(w):
     first, second = claim(w.api, w.query), claim(w.api, w.query, "resident-2")
     path = "/api/v1/points/claims/batch-decide"
@@ -321,6 +334,7 @@ CASES = {
     "points.claims": submit_claim,
     "points.claims.approve": approve_claim,  # credits
     "points.claims.reject": reject_claim,
+    "points.claims.resubmit": resubmit_claim,
     "points.claims.batch_decide": batch_decide,  # credits
     "points.adjustments": adjust,  # credits or debits
     "points.reverse": reverse,  # credits or debits

@@ -1,7 +1,9 @@
 // 申报积分: pick an item of the community's catalogue (its points and caps explained), the
 // date, a description and up to 9 photos, each uploaded with its progress shown. Opened with
 // ?for=<holder id>&name= staff file it for a card holder (代为申报): photos and claim go with
-// X-Acting-For, under a banner saying for whom.
+// X-Acting-For, under a banner saying for whom. Opened with ?resubmit=<claim id> (我的申报 →
+// 修改后重新提交) it is prefilled from that rejected claim, its reason shown, its photos kept
+// unless removed, and files the correction as a new claim (POST …/claims/{id}/resubmit).
 
 const api = require('../../utils/api');
 const subscribe = require('../../utils/subscribe');
@@ -40,6 +42,7 @@ Component({
     formError: '',
     errors: {}, // field -> the server's message, shown beside the field
     acting: null, // {id, name} of the card holder this is filed for
+    resubmit: null, // {id, reason} of the rejected claim this corrects
   },
   methods: {
     onLoad(query) {
@@ -47,20 +50,59 @@ Component({
       const today = format.today();
       const acting = actingTarget(query);
       this.client = acting ? api.actingFor(acting.id) : api;
+      const resubmitId = /^\d{1,12}$/.test((query && query.resubmit) || '')
+        ? Number(query.resubmit)
+        : null;
+      this.resubmitId = resubmitId;
       this.setData({ today, date: today, acting });
       this.loadItems();
     },
     async loadItems() {
       this.setData({ loading: true, error: '' });
       try {
-        const page = await api.listPointItems({ limit: 100 });
+        const [page, claim] = await Promise.all([
+          api.listPointItems({ limit: 100 }),
+          this.resubmitId ? api.getClaim(this.resubmitId) : null,
+        ]);
         // Only what a resident can claim: items in force that earn points.
         const items = page.items
           .filter((i) => i.active && i.direction === 'earn' && i.points !== null)
           .map(itemOption);
+        if (claim && !claim.resubmittable) {
+          this.setData({ loading: false, error: '这条申报已重新提交过或不需要修改' });
+          return;
+        }
         this.setData({ loading: false, items });
+        if (claim) this.prefill(claim);
       } catch (err) {
         this.setData({ loading: false, error: api.errorMessage(err) });
+      }
+    },
+    // The rejected claim's fields; its photos are kept (downloaded to be seen) unless removed.
+    async prefill(claim) {
+      const itemIndex = this.data.items.findIndex((i) => i.id === claim.item.id);
+      photoSeq += 1;
+      const photos = claim.photos.map((p, i) => ({
+        key: `r${photoSeq}-${i}`,
+        path: '',
+        progress: 100,
+        id: p.id,
+        error: '',
+      }));
+      this.setData({
+        resubmit: { id: claim.id, reason: claim.decision_reason || '' },
+        itemIndex,
+        item: this.data.items[itemIndex] || null,
+        date: claim.occurred_on,
+        description: claim.description,
+        photos,
+      });
+      for (const photo of photos) {
+        try {
+          this.setPhoto(photo.key, { path: await api.download(photo.id) });
+        } catch (err) {
+          // Not shown, still kept: the server has it.
+        }
       }
     },
     onRetry() {
@@ -169,12 +211,15 @@ Component({
       if (!this.pendingClaim || this.pendingClaim.body !== text) {
         this.pendingClaim = { body: text, key: api.newIdempotencyKey() };
       }
+      const { resubmit } = this.data;
       try {
-        await this.client.createClaim(body, this.pendingClaim.key);
+        if (resubmit) await this.client.resubmitClaim(resubmit.id, body, this.pendingClaim.key);
+        else await this.client.createClaim(body, this.pendingClaim.key);
         this.pendingClaim = null;
-        wx.showToast({ title: '已提交审核', icon: 'success' });
-        // The holder's claims are theirs: back to their page, not to my claims.
-        if (this.data.acting) wx.navigateBack();
+        wx.showToast({ title: resubmit ? '已重新提交' : '已提交审核', icon: 'success' });
+        // The holder's claims are theirs: back to their page, not to my claims; a correction
+        // goes back to 我的申报, which reloads.
+        if (this.data.acting || resubmit) wx.navigateBack();
         else wx.redirectTo({ url: '/pages/my-claims/index' });
       } catch (err) {
         // cap_reached, duplicate_claim, a too old date…: the server says which, in Chinese.

@@ -1,4 +1,5 @@
-// 我的申报: my claims, newest first, with their review status and the reviewer's reason.
+// 我的申报: my claims, newest first, with their review status and the reviewer's reason; a
+// rejected one offers 修改后重新提交 (the claim form, prefilled), and the list reloads on return.
 
 const api = require('../../utils/api');
 const { paged, empty } = require('../../utils/paged');
@@ -29,8 +30,17 @@ Component({
     retry() {
       this.list.reload();
     },
+    onShow() {
+      if (!this.reloadOnShow) return;
+      this.reloadOnShow = false;
+      this.list.reload();
+    },
     newClaim() {
       wx.navigateTo({ url: '/pages/claim-form/index' });
+    },
+    resubmit(e) {
+      this.reloadOnShow = true;
+      wx.navigateTo({ url: `/pages/claim-form/index?resubmit=${e.currentTarget.dataset.id}` });
     },
   },
 });

@@ -1,12 +1,16 @@
-// One reward: what it is, where, its limits; 立即兑换 reserves it (points held, stock
-// taken) with a fresh Idempotency-Key per tap, then shows the redemption's QR code. With
+// One reward: its picture, what it is, where, its limits; 立即兑换 reserves it (points held,
+// stock taken) with a fresh Idempotency-Key per tap, then shows the redemption's QR code. When
+// the available points (of the holder, when acting) fall short, 立即兑换 is greyed with 还差 N 分
+// (the server still decides on a tap elsewhere: this is the last known balance). With
 // ?for=<holder id>&name= staff reserve it for a card holder (代为预约兑换, X-Acting-For); the
 // holder then redeems it at the counter with their card, so no QR code follows.
 
 const api = require('../../utils/api');
 const subscribe = require('../../utils/subscribe');
 const profile = require('../../utils/profile');
-const { offerView, refusalMessage } = require('../../utils/rewards');
+const lastBalance = require('../../utils/last-balance');
+const { refusalMessage } = require('../../utils/rewards');
+const { offerCard, affordability, loadOfferImage } = require('../../utils/offers');
 const { actingTarget } = require('../../utils/card-holders');
 
 Component({
@@ -30,10 +34,26 @@ Component({
     async load() {
       this.setData({ loading: true, error: '' });
       try {
-        const offer = await api.getOffer(this.data.id);
-        this.setData({ loading: false, offer: offerView(offer) });
+        const [offer, available] = await Promise.all([
+          api.getOffer(this.data.id),
+          this.loadAvailable(),
+        ]);
+        this.setData({ loading: false, offer: offerCard(offer, available) });
       } catch (err) {
         this.setData({ loading: false, error: api.errorMessage(err) });
+        return;
+      }
+      await loadOfferImage(this, 'offer');
+    },
+    // Available points, or null when unknown (nothing is marked then).
+    async loadAvailable() {
+      try {
+        const b = await this.client.getBalance();
+        if (!this.data.acting) lastBalance.remember(b);
+        return b.available;
+      } catch (err) {
+        const last = !this.data.acting && lastBalance.isOffline(err) && lastBalance.lastKnown();
+        return last ? last.available : null;
       }
     },
     onRetry() {
@@ -41,7 +61,7 @@ Component({
     },
     reserve() {
       const { offer, acting } = this.data;
-      if (this.data.reserving || offer.soldOut) return;
+      if (this.data.reserving || offer.soldOut || !offer.affordable) return;
       const whose = acting ? `为 ${acting.name} ` : '';
       const what = `使用 ${offer.points} 积分兑换「${offer.title}」？`;
       wx.showModal({
@@ -68,6 +88,11 @@ Component({
         if (err && err.isNetwork) {
           // Same key: if the first request did reserve, the server answers with it again.
           api.showError(err, { onRetry: () => this.doReserve(key) });
+        }
+        const d = (err && err.details) || {};
+        if (err && err.code === 'insufficient_points' && typeof d.available === 'number') {
+          const a = affordability(this.data.offer.points, d.available); // the server's figure
+          this.setData({ offer: Object.assign({}, this.data.offer, a) });
         }
         if (err && err.code === 'out_of_stock') {
           this.setData({ 'offer.soldOut': true, 'offer.stockLeft': '已兑完' });

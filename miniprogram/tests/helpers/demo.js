@@ -16,6 +16,7 @@ const DEFAULTS = {
   'GET /api/v1/rankings': 'rankings_month',
   'GET /api/v1/points/items': 'point_items',
   'GET /api/v1/points/claims': 'my_claims',
+  'GET /api/v1/points/claims/{claim_id}': 'claim_detail_rejected',
   'POST /api/v1/uploads': 'upload_ok',
   'GET /api/v1/offers': 'offers_page1',
   'GET /api/v1/offers/{offer_id}': 'offer_detail',
