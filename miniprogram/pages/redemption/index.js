@@ -1,11 +1,14 @@
 // A redemption: the QR code the merchant scans, drawn on a canvas from a short-lived token
 // and replaced before it expires (like a payment code), a countdown, and the status, polled
-// so the screen switches to 已核销 as soon as the merchant verifies it.
+// so the screen switches to 已核销 as soon as the merchant verifies it. Under the code, its
+// digits (数字码) for a counter whose camera fails. While a code is shown the screen stays on
+// at full brightness (scanners read a dim screen badly); the brightness comes back after.
 
 const api = require('../../utils/api');
 const qr = require('../../utils/qr');
 const profile = require('../../utils/profile');
-const { redemptionView } = require('../../utils/rewards');
+const screen = require('../../utils/screen');
+const { redemptionView, manualCodeText } = require('../../utils/rewards');
 
 const CANVAS_ID = 'redemption-qr';
 const POLL_MS = 3000;
@@ -18,7 +21,7 @@ Component({
     loading: true,
     error: '',
     r: null,
-    code: { shown: false, seconds: 0, error: '' },
+    code: { shown: false, seconds: 0, error: '', manual: '' },
     cancelling: false,
   },
   lifetimes: {
@@ -41,6 +44,7 @@ Component({
     onHide() {
       this._hidden = true;
       this.stopTimers();
+      screen.restore(this);
     },
     onUnload() {
       this.stop();
@@ -63,6 +67,7 @@ Component({
     },
     start() {
       this._stopped = false;
+      screen.brighten(this);
       this.refreshCode();
       this.schedulePoll();
     },
@@ -73,7 +78,11 @@ Component({
         if (this._stopped) return;
         qr.draw(wx.createCanvasContext(CANVAS_ID, this), code.token);
         this._codeExpiresAt = Date.parse(code.expires_at);
-        this.setData({ 'code.shown': true, 'code.error': '' });
+        this.setData({
+          'code.shown': true,
+          'code.error': '',
+          'code.manual': manualCodeText(code.manual_code),
+        });
         this.tick();
         if (!this._tickTimer) this._tickTimer = setInterval(() => this.tick(), 1000);
         // The server says when to fetch the next one (a little before this one expires).
@@ -127,6 +136,7 @@ Component({
     stop() {
       this._stopped = true;
       this.stopTimers();
+      screen.restore(this);
     },
     cancel() {
       if (this.data.cancelling) return;
