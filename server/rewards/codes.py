@@ -78,7 +78,7 @@ def decode_manual_code(code: str, *, now: datetime | None = None) -> int:
     rid, check = int(digits[:-CHECK_DIGITS]), digits[-CHECK_DIGITS:]
     step = int((now or utcnow()).timestamp()) // code_ttl()
     for candidate in (step, step - 1):
-        if rid >= 1 and hmac.compare_digest(check, _check_digits(rid, candidate)):
+        if 1 <= rid < 2**63 and hmac.compare_digest(check, _check_digits(rid, candidate)):
             return rid
     raise CodeInvalid()
 

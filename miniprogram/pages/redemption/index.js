@@ -77,7 +77,9 @@ Component({
         const code = await api.getRedemptionCode(this.data.id);
         if (this._stopped) return;
         qr.draw(wx.createCanvasContext(CANVAS_ID, this), code.token);
-        this._codeExpiresAt = Date.parse(code.expires_at);
+        // Counted from receipt with the server's TTL: a phone whose clock is off still
+        // shows the right countdown (and never blanks a valid code).
+        this._codeExpiresAt = Date.now() + code.ttl_seconds * 1000;
         this.setData({
           'code.shown': true,
           'code.error': '',
@@ -93,7 +95,9 @@ Component({
           this.poll();
           return;
         }
-        this.setData({ 'code.shown': false, 'code.error': api.errorMessage(err) });
+        // A code still valid stays on screen (a poor signal at the counter must not hide it).
+        const valid = !!this._codeExpiresAt && this._codeExpiresAt > Date.now();
+        this.setData({ 'code.shown': valid, 'code.error': api.errorMessage(err) });
         // Keep trying: a shop's poor signal should not leave a dead code on screen.
         this._codeTimer = setTimeout(() => this.refreshCode(), 5000);
       }
@@ -101,6 +105,15 @@ Component({
     tick() {
       const left = Math.max(0, Math.ceil((this._codeExpiresAt - Date.now()) / 1000));
       if (left !== this.data.code.seconds) this.setData({ 'code.seconds': left });
+      if (left === 0 && this.data.code.shown) this.blank();
+    },
+    // No fresh code came in time: an expired one on screen would only earn a refusal.
+    blank() {
+      const ctx = wx.createCanvasContext(CANVAS_ID, this);
+      ctx.setFillStyle('#ffffff');
+      ctx.fillRect(0, 0, 240, 240);
+      ctx.draw(false);
+      this.setData({ 'code.shown': false });
     },
     schedulePoll() {
       clearTimeout(this._pollTimer);

@@ -60,7 +60,7 @@ function createFakeWx() {
     pending: 0,
     storage,
     // Device APIs: what the next scan / location / photo pick answers.
-    scanResults: [], // queue of {result} or {cancel: true}
+    scanResults: [], // queue of {result}, {cancel: true} or {fail: 'camera error'}
     scans: 0,
     location: { latitude: 31.2304, longitude: 121.4737, accuracy: 20 },
     locationFails: false,
@@ -317,6 +317,8 @@ function createFakeWx() {
       deliver(() => {
         if (!next || next.cancel) {
           if (options.fail) options.fail({ errMsg: 'scanCode:fail cancel' });
+        } else if (next.fail) {
+          if (options.fail) options.fail({ errMsg: `scanCode:fail ${next.fail}` });
         } else if (options.success) {
           options.success({ result: next.result, scanType: 'QR_CODE', errMsg: 'scanCode:ok' });
         }
