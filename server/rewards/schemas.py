@@ -263,7 +263,7 @@ class StatementLineSchema(ma.Schema):
 
 
 class DayTotalsSchema(ma.Schema):
-    date = ma.fields.Date(required=True, metadata={"description": "北京时间的日期"})
+    date = Date(required=True, metadata={"description": "北京时间的日期"})
     count = ma.fields.Integer(required=True)
     points = ma.fields.Integer(required=True)
 

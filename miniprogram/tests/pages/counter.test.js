@@ -10,6 +10,7 @@ const { renderPage, text, exists, tap, find } = require('../helpers/page');
 const PREVIEW = 'POST /api/v1/merchant/verify/preview';
 const VERIFY = 'POST /api/v1/merchant/verify';
 const XLSX = 'GET /api/v1/merchant/statement.xlsx';
+const VERIFIES = { [PREVIEW]: 'verify_preview', [VERIFY]: 'verify_ok' };
 
 afterEach(() => {
   jest.useRealTimers();
@@ -78,7 +79,7 @@ async function openMerchant(extra) {
 
 describe('the merchant page', () => {
   test('offer and points in large type on the preview and on 核销成功', async () => {
-    const { fake, page } = await openMerchant({ [PREVIEW]: 'verify_preview', [VERIFY]: 'verify_ok' });
+    const { fake, page } = await openMerchant(VERIFIES);
     fake.scanResults.push({ result: 'eyJ.redemption-one.sig' });
     tap(page, '.scan-btn');
     await fake.settle();
@@ -90,8 +91,8 @@ describe('the merchant page', () => {
     expect(text(page, '.done .big-points')).toBe('20 分');
   });
 
-  test('a cancelled scan offers the typed code; its digits are previewed and verified', async () => {
-    const { fake, page } = await openMerchant({ [PREVIEW]: 'verify_preview', [VERIFY]: 'verify_ok' });
+  test('a cancelled scan offers the typed code, previewed and verified', async () => {
+    const { fake, page } = await openMerchant(VERIFIES);
     expect(exists(page, '.manual-input')).toBe(false);
     fake.scanResults.push({ cancel: true });
     tap(page, '.scan-btn');
@@ -177,7 +178,7 @@ describe('the merchant page', () => {
   });
 
   test('verifying refreshes the day figures', async () => {
-    const { fake, page } = await openMerchant({ [PREVIEW]: 'verify_preview', [VERIFY]: 'verify_ok' });
+    const { fake, page } = await openMerchant(VERIFIES);
     const after = fixture('merchant_statement');
     after.body.today = { date: '2026-11-20', count: 2, points: 40 };
     fake.on('GET /api/v1/merchant/statement', after);
@@ -296,7 +297,9 @@ describe('the monthly statement', () => {
   test("the server's refusal is shown and nothing is written", async () => {
     const refusal = {
       status: 422,
-      body: { error: { code: 'export_too_large', message: '本月核销记录过多，请联系社区导出', details: {} } },
+      body: {
+        error: { code: 'export_too_large', message: '本月核销记录过多，请联系社区导出', details: {} },
+      },
     };
     const { fake, page } = await openMerchant({ [XLSX]: refusal });
     tap(page, '.tab-month');

@@ -102,7 +102,7 @@ test('a failed refresh keeps the valid code; once it expires the QR is blanked',
   page.instance.onUnload();
 });
 
-test("a phone whose clock is wrong still shows the code and counts from the server's TTL", async () => {
+test("a phone with a wrong clock still shows the code, counted from the server's TTL", async () => {
   jest.useFakeTimers({ now: Date.parse('2026-11-20T02:05:00Z') }); // 5 minutes ahead
   const fake = serveDemo(installFakeWx());
   fake.on('GET /api/v1/redemptions/{redemption_id}/code', 'redemption_code_1');
