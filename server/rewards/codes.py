@@ -69,7 +69,8 @@ def decode_manual_code(code: str, *, now: datetime | None = None) -> int:
     """The redemption id of a typed code of this time step or the one before, else CodeInvalid.
 
     A wrong and an old code look alike (nothing tells them apart); guessing is bounded by the
-    per-staff rate limit of preview and verify (30 a minute against a million per step).
+    per-staff rate limits of preview and verify (30 a minute each against a million
+    per step).
     """
     digits = code.replace(" ", "")
     well_formed = digits.isascii() and digits.isdecimal()

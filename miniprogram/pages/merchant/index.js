@@ -42,7 +42,7 @@ function refusalScreen(err, typed) {
     lines.push(`核销时间：${format.dateTime(d.redeemed_at)}`);
     if (d.redeemed_by) lines.push(`核销人：${d.redeemed_by}`);
   }
-  return { code: err.code, title: screen.title, hint: screen.hint, lines };
+  return { code: err.code, title: screen.title, hint: screen.hint, lines, typed: !!typed };
 }
 
 function previewView(p) {
@@ -260,6 +260,11 @@ Component({
     scanAgain() {
       this.reset();
       this.scan();
+    },
+    // A typed code refused: type it again without going through the camera.
+    typeAgain() {
+      this.reset();
+      this.openManual();
     },
   }),
 });

@@ -138,11 +138,18 @@ describe('the merchant page', () => {
     expect(text(page, '.refused__hint')).toBe(
       '请让居民打开兑换码页，输入二维码下方最新的数字码'
     );
-    // A scanned code that is unreadable keeps the scanner's words.
+    // 重新输入数字码 opens the input again, without the camera.
+    tap(page, '.type-again');
+    await fake.settle();
+    expect(exists(page, '.manual-input')).toBe(true);
+    expect(exists(page, '.refused')).toBe(false);
+    expect(fake.scans).toBe(0);
+    // A scanned code that is unreadable keeps the scanner's words, and offers no typing.
     fake.scanResults.push({ result: 'garbage' });
-    tap(page, '.scan-again');
+    tap(page, '.scan-btn');
     await fake.settle();
     expect(text(page, '.refused__title')).toBe('无法识别的二维码');
+    expect(exists(page, '.type-again')).toBe(false);
   });
 
   test('重试 after a lost answer sends the same Idempotency-Key; a new code a new one', async () => {
