@@ -78,6 +78,11 @@ const ENDPOINTS = {
   verify: { method: 'POST', path: '/api/v1/merchant/verify', idempotent: true },
   listMerchantRedemptions: { method: 'GET', path: '/api/v1/merchant/redemptions' },
   getMerchantStatement: { method: 'GET', path: '/api/v1/merchant/statement' },
+  getMerchantStatementXlsx: {
+    method: 'GET',
+    path: '/api/v1/merchant/statement.xlsx',
+    transport: 'binary',
+  },
 };
 // The grid's, the point cards', the notices', the subscriptions' and the console login's
 // endpoints live in their own tables.
@@ -444,9 +449,12 @@ const api = {
   getRedemptionCode: byId('getRedemptionCode', 'redemption_id'),
   // merchant staff
   previewVerify: (token) => call('previewVerify', { data: { token } }),
-  verify: (token) => call('verify', { data: { token } }),
+  // One key per scanned code: 重试 after a lost answer gets the first result, not a 409.
+  verify: (token, idempotencyKey) => call('verify', { data: { token }, idempotencyKey }),
   listMerchantRedemptions: (query) => call('listMerchantRedemptions', { query }),
   getMerchantStatement: (query) => call('getMerchantStatement', { query }),
+  // The month's statement as xlsx bytes (an ArrayBuffer), fetched with the bearer header.
+  getMerchantStatementXlsx: (query) => call('getMerchantStatementXlsx', { query }),
 };
 
 function attendanceBody(token, location) {

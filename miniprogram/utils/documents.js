@@ -33,4 +33,4 @@ async function openPdf(bytes, name) {
   return open(filePath, 'pdf');
 }
 
-module.exports = { openPdf };
+module.exports = { save, open, openPdf };

@@ -58,4 +58,12 @@ function refusalMessage(err) {
   return message;
 }
 
-module.exports = { REDEMPTION_STATUS, offerView, redemptionView, refusalMessage };
+// A typed code (the redemption id, then 6 check digits) in groups the merchant can read
+// back: 31482917 → '31 482 917'. The merchant's input ignores the spaces.
+function manualCodeText(code) {
+  const digits = String(code || '');
+  if (digits.length <= 6) return digits;
+  return [digits.slice(0, -6), digits.slice(-6, -3), digits.slice(-3)].join(' ');
+}
+
+module.exports = { REDEMPTION_STATUS, offerView, redemptionView, refusalMessage, manualCodeText };

@@ -29,6 +29,10 @@ ALGORITHM = "HS256"
 AUDIENCE = "redemption"
 ISSUER = "redpoints"
 MAX_TOKEN_LENGTH = 1024
+# The typed code (数字码) for when the counter's camera fails: the redemption id followed by
+# CHECK_DIGITS digits of an HMAC over (id, time step); a step is the code's TTL long.
+CHECK_DIGITS = 6
+MAX_MANUAL_LENGTH = 19 + CHECK_DIGITS
 
 
 class CodeInvalid(BadRequest):
@@ -48,6 +52,38 @@ def code_ttl() -> int:
     return int(setting("REDEMPTION_CODE_TTL"))
 
 
+def _check_digits(redemption_id: int, step: int) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    key = hmac.new(secret, b"redpoints/redemption-manual-code/v1", hashlib.sha256).digest()
+    mac = hmac.new(key, f"{redemption_id}:{step}".encode(), hashlib.sha256).digest()
+    return str(int.from_bytes(mac[:8], "big") % 10**CHECK_DIGITS).zfill(CHECK_DIGITS)
+
+
+def manual_code(redemption_id: int, *, now: datetime | None = None) -> str:
+    """The digits staff type instead of scanning: the id, then this time step's check digits."""
+    step = int((now or utcnow()).timestamp()) // code_ttl()
+    return f"{redemption_id}{_check_digits(redemption_id, step)}"
+
+
+def decode_manual_code(code: str, *, now: datetime | None = None) -> int:
+    """The redemption id of a typed code of this time step or the one before, else CodeInvalid.
+
+    A wrong and an old code look alike (nothing tells them apart); guessing is bounded by the
+    per-staff rate limits of preview and verify (30 a minute each against a million
+    per step).
+    """
+    digits = code.replace(" ", "")
+    well_formed = digits.isascii() and digits.isdecimal()
+    if not (well_formed and CHECK_DIGITS < len(digits) <= MAX_MANUAL_LENGTH):
+        raise CodeInvalid()
+    rid, check = int(digits[:-CHECK_DIGITS]), digits[-CHECK_DIGITS:]
+    step = int((now or utcnow()).timestamp()) // code_ttl()
+    for candidate in (step, step - 1):
+        if 1 <= rid < 2**63 and hmac.compare_digest(check, _check_digits(rid, candidate)):
+            return rid
+    raise CodeInvalid()
+
+
 def sign_code(redemption_id: int, *, now: datetime | None = None, ttl: int | None = None) -> dict:
     now = now or utcnow()
     ttl = code_ttl() if ttl is None else ttl
@@ -64,6 +100,7 @@ def sign_code(redemption_id: int, *, now: datetime | None = None, ttl: int | Non
     # The client refreshes a little before expiry so a code on screen is always scannable.
     return {
         "token": token,
+        "manual_code": manual_code(redemption_id, now=now),
         "expires_at": expires_at,
         "ttl_seconds": ttl,
         "refresh_after_seconds": max(1, ttl - 15),
@@ -85,10 +122,15 @@ def issue_code(user: User, redemption_id: int, *, now: datetime | None = None) -
     return {"redemption_id": redemption_id, **sign_code(redemption_id, now=now)}
 
 
-def decode_code(token: str) -> tuple[int, str]:
-    """Return (redemption id, nonce) of a genuine unexpired code, else CodeExpired/CodeInvalid."""
+def decode_code(token: str, *, now: datetime | None = None) -> tuple[int, str]:
+    """Return (redemption id, nonce) of a genuine unexpired code, else CodeExpired/CodeInvalid.
+
+    A typed code (digits only) has no nonce: its id comes back with an empty one.
+    """
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         raise CodeInvalid()
+    if token.replace(" ", "").isdecimal():  # non-ASCII digits are refused there
+        return decode_manual_code(token, now=now), ""
     try:
         claims = jwt.decode(
             token,

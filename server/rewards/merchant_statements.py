@@ -1,7 +1,7 @@
 """Merchant views: redemption history, the monthly statement and its xlsx export."""
 
 import io
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from server.community.models import Merchant
 from server.db.session import db
 from server.http.errors import Unprocessable
 from server.http.pagination import decode_id_cursor, encode_cursor, paginate_by_id
-from server.platform.localtime import SHANGHAI
+from server.platform.localtime import SHANGHAI, local_today
 from server.platform.masking import mask_name
 from server.rewards.merchants import staff_merchant
 from server.rewards.models import Offer, Redemption
@@ -87,8 +87,30 @@ def _statement_query(merchant: Merchant, month: str):
     )
 
 
-def statement(user: User, merchant_id: int | None, month: str, limit: int, cursor: str | None):
-    """Verified redemptions of one local month, per offer, with totals; pages by offer id."""
+def day_totals(merchant: Merchant, day: date) -> dict:
+    """How many redemptions the merchant verified on one local day, and their points."""
+    start = datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+    count, points = db.session.execute(
+        select(func.count(Redemption.id), func.sum(Redemption.points)).where(
+            Redemption.merchant_id == merchant.id,
+            Redemption.status == "redeemed",
+            Redemption.redeemed_at >= start,
+            Redemption.redeemed_at < start + timedelta(days=1),
+        )
+    ).one()
+    return {"date": day, "count": int(count or 0), "points": int(points or 0)}
+
+
+def statement(
+    user: User,
+    merchant_id: int | None,
+    month: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    now: datetime | None = None,
+):
+    """Verified redemptions of one local month, per offer, with totals and today's figures."""
     merchant = staff_merchant(user, merchant_id)
     base = _statement_query(merchant, month).subquery()
     totals = db.session.execute(
@@ -118,6 +140,7 @@ def statement(user: User, merchant_id: int | None, month: str, limit: int, curso
         "merchant_id": merchant.id,
         "merchant_name": merchant.name,
         "month": month,
+        "today": day_totals(merchant, local_today(now)),
         "offers": int(totals[0] or 0),
         "total_count": int(totals[1] or 0),
         "total_points": int(totals[2] or 0),

@@ -185,6 +185,10 @@ class RedemptionQuerySchema(PageArgsSchema):
 class CodeSchema(ma.Schema):
     redemption_id = IdField(required=True)
     token = ma.fields.String(required=True, metadata={"description": "二维码内容（签名令牌）"})
+    manual_code = ma.fields.String(
+        required=True,
+        metadata={"description": "数字码：扫码失败时商家手工输入，与二维码同时刷新"},
+    )
     expires_at = AwareDateTime(required=True)
     ttl_seconds = ma.fields.Integer(required=True)
     refresh_after_seconds = ma.fields.Integer(required=True)
@@ -194,7 +198,9 @@ class CodeSchema(ma.Schema):
 
 
 class TokenSchema(StrictSchema):
-    token = text(1024, required=True)
+    token = text(
+        1024, required=True, metadata={"description": "扫到的二维码内容，或居民兑换码页上的数字码"}
+    )
 
 
 class PreviewSchema(ma.Schema):
@@ -256,10 +262,21 @@ class StatementLineSchema(ma.Schema):
     points = ma.fields.Integer(required=True)
 
 
+class DayTotalsSchema(ma.Schema):
+    date = Date(required=True, metadata={"description": "北京时间的日期"})
+    count = ma.fields.Integer(required=True)
+    points = ma.fields.Integer(required=True)
+
+
 class StatementSchema(ma.Schema):
     merchant_id = IdField(required=True)
     merchant_name = ma.fields.String(required=True)
     month = ma.fields.String(required=True)
+    today = ma.fields.Nested(
+        DayTotalsSchema,
+        required=True,
+        metadata={"description": "今日（北京时间）已核销的笔数与积分，与所查月份无关"},
+    )
     offers = ma.fields.Integer(required=True)
     total_count = ma.fields.Integer(required=True)
     total_points = ma.fields.Integer(required=True)

@@ -97,7 +97,7 @@ def _redemption_for_staff(conn, q, staff_id: int, token: str, now: datetime) -> 
     caller who is nobody's merchant staff then hears that only staff verify.
     """
     try:
-        rid, _nonce = decode_code(token)
+        rid, _nonce = decode_code(token, now=now)
     except (CodeInvalid, CodeExpired):
         _require_some_staff(conn, q, staff_id)
         raise

@@ -1,11 +1,14 @@
 // A redemption: the QR code the merchant scans, drawn on a canvas from a short-lived token
 // and replaced before it expires (like a payment code), a countdown, and the status, polled
-// so the screen switches to 已核销 as soon as the merchant verifies it.
+// so the screen switches to 已核销 as soon as the merchant verifies it. Under the code, its
+// digits (数字码) for a counter whose camera fails. While a code is shown the screen stays on
+// at full brightness (scanners read a dim screen badly); the brightness comes back after.
 
 const api = require('../../utils/api');
 const qr = require('../../utils/qr');
 const profile = require('../../utils/profile');
-const { redemptionView } = require('../../utils/rewards');
+const screen = require('../../utils/screen');
+const { redemptionView, manualCodeText } = require('../../utils/rewards');
 
 const CANVAS_ID = 'redemption-qr';
 const POLL_MS = 3000;
@@ -18,7 +21,7 @@ Component({
     loading: true,
     error: '',
     r: null,
-    code: { shown: false, seconds: 0, error: '' },
+    code: { shown: false, seconds: 0, error: '', manual: '' },
     cancelling: false,
   },
   lifetimes: {
@@ -41,6 +44,7 @@ Component({
     onHide() {
       this._hidden = true;
       this.stopTimers();
+      screen.restore(this);
     },
     onUnload() {
       this.stop();
@@ -63,6 +67,7 @@ Component({
     },
     start() {
       this._stopped = false;
+      screen.brighten(this);
       this.refreshCode();
       this.schedulePoll();
     },
@@ -72,8 +77,14 @@ Component({
         const code = await api.getRedemptionCode(this.data.id);
         if (this._stopped) return;
         qr.draw(wx.createCanvasContext(CANVAS_ID, this), code.token);
-        this._codeExpiresAt = Date.parse(code.expires_at);
-        this.setData({ 'code.shown': true, 'code.error': '' });
+        // Counted from receipt with the server's TTL: a phone whose clock is off still
+        // shows the right countdown (and never blanks a valid code).
+        this._codeExpiresAt = Date.now() + code.ttl_seconds * 1000;
+        this.setData({
+          'code.shown': true,
+          'code.error': '',
+          'code.manual': manualCodeText(code.manual_code),
+        });
         this.tick();
         if (!this._tickTimer) this._tickTimer = setInterval(() => this.tick(), 1000);
         // The server says when to fetch the next one (a little before this one expires).
@@ -84,7 +95,9 @@ Component({
           this.poll();
           return;
         }
-        this.setData({ 'code.shown': false, 'code.error': api.errorMessage(err) });
+        // A code still valid stays on screen (a poor signal at the counter must not hide it).
+        const valid = !!this._codeExpiresAt && this._codeExpiresAt > Date.now();
+        this.setData({ 'code.shown': valid, 'code.error': api.errorMessage(err) });
         // Keep trying: a shop's poor signal should not leave a dead code on screen.
         this._codeTimer = setTimeout(() => this.refreshCode(), 5000);
       }
@@ -92,6 +105,15 @@ Component({
     tick() {
       const left = Math.max(0, Math.ceil((this._codeExpiresAt - Date.now()) / 1000));
       if (left !== this.data.code.seconds) this.setData({ 'code.seconds': left });
+      if (left === 0 && this.data.code.shown) this.blank();
+    },
+    // No fresh code came in time: an expired one on screen would only earn a refusal.
+    blank() {
+      const ctx = wx.createCanvasContext(CANVAS_ID, this);
+      ctx.setFillStyle('#ffffff');
+      ctx.fillRect(0, 0, 240, 240);
+      ctx.draw(false);
+      this.setData({ 'code.shown': false });
     },
     schedulePoll() {
       clearTimeout(this._pollTimer);
@@ -127,6 +149,7 @@ Component({
     stop() {
       this._stopped = true;
       this.stopTimers();
+      screen.restore(this);
     },
     cancel() {
       if (this.data.cancelling) return;

@@ -3,6 +3,7 @@
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
+const home = require('../../utils/home');
 const { tabPage } = require('../../utils/tab-page');
 const { paged, empty } = require('../../utils/paged');
 const { taskView, scanAndAttend, showAttendResult } = require('../../utils/tasks');
@@ -42,6 +43,7 @@ Component(
       scanning: false,
     },
     async onMember(me) {
+      home.openCounterOnce(me);
       this.setData({
         organiser: (me.roles || []).some((r) => ORGANISER_ROLES.indexOf(r) >= 0),
       });

@@ -60,7 +60,7 @@ function createFakeWx() {
     pending: 0,
     storage,
     // Device APIs: what the next scan / location / photo pick answers.
-    scanResults: [], // queue of {result} or {cancel: true}
+    scanResults: [], // queue of {result}, {cancel: true} or {fail: 'camera error'}
     scans: 0,
     location: { latitude: 31.2304, longitude: 121.4737, accuracy: 20 },
     locationFails: false,
@@ -72,6 +72,11 @@ function createFakeWx() {
     files: {}, // path -> ArrayBuffer written through wx.getFileSystemManager()
     documents: [], // wx.openDocument calls
     writeFails: false,
+    // The screen: kept on or not, its brightness (0-1), and every call that changed them.
+    screen: { keepOn: false, brightness: 0.4 },
+    screenCalls: [], // ['keepOn', true] / ['brightness', 1]
+    shared: [], // wx.shareFileMessage calls; shareAnswer 'ok' | 'cancel' | 'fail'
+    shareAnswer: 'ok',
     // wx.requestSubscribeMessage: what the user answers ('accept', 'reject' … for every id,
     // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
     subscribeAnswer: 'reject',
@@ -312,6 +317,8 @@ function createFakeWx() {
       deliver(() => {
         if (!next || next.cancel) {
           if (options.fail) options.fail({ errMsg: 'scanCode:fail cancel' });
+        } else if (next.fail) {
+          if (options.fail) options.fail({ errMsg: `scanCode:fail ${next.fail}` });
         } else if (options.success) {
           options.success({ result: next.result, scanType: 'QR_CODE', errMsg: 'scanCode:ok' });
         }
@@ -383,6 +390,28 @@ function createFakeWx() {
         showMenu: !!options.showMenu,
       });
       deliver(() => options.success && options.success({ errMsg: 'openDocument:ok' }));
+    },
+    setKeepScreenOn(options) {
+      fake.screen.keepOn = !!options.keepScreenOn;
+      fake.screenCalls.push(['keepOn', fake.screen.keepOn]);
+      deliver(() => options.success && options.success({ errMsg: 'setKeepScreenOn:ok' }));
+    },
+    getScreenBrightness(options) {
+      const value = fake.screen.brightness;
+      deliver(() => options.success && options.success({ value }));
+    },
+    setScreenBrightness(options) {
+      fake.screen.brightness = options.value;
+      fake.screenCalls.push(['brightness', options.value]);
+      deliver(() => options.success && options.success({ errMsg: 'setScreenBrightness:ok' }));
+    },
+    shareFileMessage(options) {
+      fake.shared.push({ filePath: options.filePath, fileName: options.fileName });
+      const answer = fake.shareAnswer;
+      deliver(() => {
+        if (answer === 'ok') options.success && options.success({ errMsg: 'shareFileMessage:ok' });
+        else options.fail && options.fail({ errMsg: `shareFileMessage:fail ${answer}` });
+      });
     },
     requestSubscribeMessage(options) {
       const ids = options.tmplIds || [];
@@ -475,6 +504,7 @@ function installFakeWx({ baseUrl = BASE_URL, config: overrides = {} } = {}) {
   config.set(Object.assign({ baseUrl: fake.baseUrl }, overrides));
   profile.clear();
   require('../../utils/subscribe').clear();
+  require('../../utils/home').reset();
   return fake;
 }
 

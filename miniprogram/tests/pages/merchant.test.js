@@ -45,7 +45,9 @@ test('scan → preview (offer, points, masked name) → 确认核销 → 核销�
     token: 'eyJ.redemption-one.sig',
   });
   expect(text(page, '.result__title')).toBe('核销成功');
-  expect(text(page, '.done__summary')).toBe('理发券 · 20 分 · 张*明');
+  expect(text(page, '.done__title')).toBe('理发券');
+  expect(text(page, '.done__points')).toBe('20 分');
+  expect(text(page, '.done__resident')).toBe('张*明');
 });
 
 test('already redeemed: when and by whom', async () => {
@@ -124,7 +126,8 @@ test("today's and this month's redemptions", async () => {
   const { fake, page } = await openMerchant();
   const q = fake.requestsTo('GET /api/v1/merchant/redemptions')[0].query;
   expect(q).toEqual({ status: 'redeemed', month: '2026-11', limit: '50' });
-  expect(text(page, '.today-summary')).toBe('今日核销 1 笔，共 20 分');
+  expect(text(page, '.today-line')).toBe('今日已核销 1 笔 · 共 20 积分');
+  expect(texts(page, '.row-item__title')).toHaveLength(1);
   tap(page, '.tab-month');
   await fake.settle();
   expect(text(page, '.month-summary')).toBe('本月核销 3 笔，共 80 分');

@@ -137,17 +137,17 @@ describe('the redemption code', () => {
     const { fake, page } = await openCode();
     expect(text(page, '.redemption-status')).toContain('待核销');
     expect(fake.lastDraw('redemption-qr')).toEqual(paintedOps('eyJ.redemption-one.sig'));
-    expect(text(page, '.code-countdown')).toBe('二维码 60 秒后失效，到期前自动刷新');
+    expect(text(page, '.code-countdown')).toBe('二维码和数字码 60 秒后失效，到期前自动刷新');
 
     await jest.advanceTimersByTimeAsync(30000);
-    expect(text(page, '.code-countdown')).toBe('二维码 30 秒后失效，到期前自动刷新');
+    expect(text(page, '.code-countdown')).toBe('二维码和数字码 30 秒后失效，到期前自动刷新');
     expect(codeCalls(fake)).toHaveLength(1);
 
     await jest.advanceTimersByTimeAsync(15000); // refresh_after_seconds = 45
     await fake.settle();
     expect(codeCalls(fake)).toHaveLength(2);
     expect(fake.lastDraw('redemption-qr')).toEqual(paintedOps('eyJ.redemption-two.sig'));
-    expect(text(page, '.code-countdown')).toBe('二维码 60 秒后失效，到期前自动刷新');
+    expect(text(page, '.code-countdown')).toBe('二维码和数字码 60 秒后失效，到期前自动刷新');
     page.instance.onUnload();
   });
 
