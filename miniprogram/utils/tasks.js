@@ -85,6 +85,35 @@ function taskView(task) {
   };
 }
 
+// Where the task stands against the windows the server gives (checkin_opens_at …): the
+// page only compares the clock with them, it never recomputes the rule.
+// phase: before | checkin | checkout | closed; `next` is the next boundary (ms) or null.
+function checkinPhase(task, now = Date.now()) {
+  const opens = Date.parse(task.checkin_opens_at);
+  const closes = Date.parse(task.checkin_closes_at);
+  const over = Date.parse(task.checkout_closes_at);
+  if (now < opens) {
+    return { phase: 'before', next: opens, text: `签到将于 ${format.clockOrDate(opens, now)} 开放` };
+  }
+  if (now <= closes) return { phase: 'checkin', next: closes + 1, text: '' };
+  if (now <= over) {
+    const until = format.clockOrDate(over, now);
+    return { phase: 'checkout', next: over + 1, text: `签到已截止，${until} 前仍可扫码签退` };
+  }
+  return { phase: 'closed', next: null, text: '签到和签退已结束' };
+}
+
+// Whether 完成任务 is open yet, and the text shown until it is.
+function completionPhase(task, now = Date.now()) {
+  const opens = Date.parse(task.completion_opens_at);
+  if (now >= opens) return { open: true, next: null, text: '' };
+  return {
+    open: false,
+    next: opens,
+    text: `任务开始后（${format.clockOrDate(opens, now)}）可完成任务并发放积分`,
+  };
+}
+
 function scan() {
   return new Promise((resolve, reject) => {
     wx.scanCode({
@@ -155,6 +184,8 @@ module.exports = {
   checkinPayload,
   parseCheckinPayload,
   taskView,
+  checkinPhase,
+  completionPhase,
   signupText,
   attendanceText,
   scanAndAttend,

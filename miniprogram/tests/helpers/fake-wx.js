@@ -72,6 +72,7 @@ function createFakeWx() {
     files: {}, // path -> ArrayBuffer written through wx.getFileSystemManager()
     documents: [], // wx.openDocument calls
     writeFails: false,
+    keepScreenOn: false, // the last wx.setKeepScreenOn
     // wx.requestSubscribeMessage: what the user answers ('accept', 'reject' … for every id,
     // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
     subscribeAnswer: 'reject',
@@ -440,6 +441,10 @@ function createFakeWx() {
       fake.actionSheets.push({ itemList: options.itemList });
       const tapIndex = fake.actionSheetIndex;
       deliver(() => options.success && options.success({ tapIndex }));
+    },
+    setKeepScreenOn(options) {
+      fake.keepScreenOn = !!options.keepScreenOn;
+      deliver(() => options.success && options.success({}));
     },
     showLoading() {},
     hideLoading() {},
