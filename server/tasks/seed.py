@@ -40,15 +40,15 @@ TASKS = [
 ]  # fmt: skip
 
 
-# grid-1's own tasks, so the organiser's flow can be walked on a fresh demo: check-in of the
-# first is open when the demo starts (it starts 10 minutes after seeding), the second is next
-# week. Same fields as TASKS, but `days` is minutes from now for the first.
+# grid-1's own tasks, so the organiser's flow can be walked on a fresh demo: the first began
+# 15 minutes before seeding (check-in and completion are open when the demo starts), the
+# second is next week. Same fields as TASKS; "running" stands for the first one's days.
 GRID_WORKER_TASKS = [
-    ("楼道消防通道清理", "C01", "soon", 2, 6, "everyone",
+    ("楼道消防通道清理", "C01", "running", 2, 6, "everyone",
      ["resident-11", "resident-12", "resident-13"], []),
     ("文明养犬宣传", "C01", 7, 2, 8, "everyone", ["resident-14"], []),
 ]  # fmt: skip
-SOON = timedelta(minutes=10)
+RUNNING_FOR = timedelta(minutes=15)
 
 
 def _user(identity: str) -> User:
@@ -64,8 +64,9 @@ def _start(days: int) -> datetime:
 
 def _make_task(community: Community, organiser: User, spec) -> Task:
     title, item_code, days, hours, capacity, audience, _, _ = spec
-    soon = days == "soon"
-    starts = (clock.now() + SOON).replace(second=0, microsecond=0) if soon else _start(days)
+    running = days == "running"
+    starts = (clock.now() - RUNNING_FOR).replace(second=0, microsecond=0)
+    starts = starts if running else _start(days)
     task = Task(
         community_id=community.id,
         organiser_id=organiser.id,
@@ -73,8 +74,8 @@ def _make_task(community: Community, organiser: User, spec) -> Task:
         description=f"{title}：欢迎居民报名参加，请准时到场扫码签到。",
         starts_at=starts,
         ends_at=starts + timedelta(hours=hours),
-        signup_deadline=starts if soon else starts - timedelta(hours=2),
-        cancel_deadline=starts if soon else starts - timedelta(hours=12),
+        signup_deadline=starts if running else starts - timedelta(hours=2),
+        cancel_deadline=starts if running else starts - timedelta(hours=12),
         capacity=capacity,
         confirmed_count=0,
         waitlisted_count=0,

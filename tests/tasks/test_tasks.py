@@ -388,7 +388,8 @@ def test_seed_demo_adds_past_and_upcoming_tasks_once(app, api, seeded, query, mo
 def test_seed_demo_gives_grid_1_a_task_open_for_check_in_and_a_later_one(
     app, api, seeded, query, monkeypatch
 ):
-    """The organiser's flow can be walked as grid-1 as soon as the demo starts."""
+    """The organiser's flow can be walked as grid-1 as soon as the demo starts: check-in
+    and completion of the running task are open, the later task's code is refused."""
     from server.commands.seed_demo import seed_demo
 
     monkeypatch.setitem(app.config, "SEED_DEMO_TASKS", True)
@@ -401,7 +402,8 @@ def test_seed_demo_gives_grid_1_a_task_open_for_check_in_and_a_later_one(
     now = datetime.now(UTC)
     soon, later = mine
     assert datetime.fromisoformat(soon["checkin_opens_at"]) <= now
-    assert now < datetime.fromisoformat(soon["starts_at"]) <= now + timedelta(minutes=30)
+    assert now - timedelta(minutes=20) < datetime.fromisoformat(soon["starts_at"]) <= now
+    assert datetime.fromisoformat(soon["completion_opens_at"]) <= now
     assert datetime.fromisoformat(later["checkin_opens_at"]) > now + timedelta(days=5)
     assert soon["confirmed_count"] == 3 and soon["place"] is None  # no location to check in
     assert api.get(f"{API}/{soon['id']}/checkin-code", "grid-1").status_code == 200
