@@ -261,6 +261,10 @@ class TaskCompletionSchema(ma.Schema):
     )
 
 
+class TaskRightsSchema(ma.Schema):
+    can_publish = Boolean(required=True, metadata={"description": "我能否在本社区发布志愿任务"})
+
+
 class VolunteerHoursSchema(ma.Schema):
     this_year = ma.fields.Float(required=True, metadata={"description": "本年度志愿时长（小时）"})
     lifetime = ma.fields.Float(required=True, metadata={"description": "累计志愿时长（小时）"})

@@ -8,7 +8,7 @@ from server.http.errors import Conflict
 from server.tasks import windows
 from server.tasks.models import Task
 from tests.conftest import error_code
-from tests.tasks.test_tasks_support import T0, Clock, create_task
+from tests.tasks.test_tasks_support import T0, Clock, community_id, create_task, task_body
 
 API = "/api/v1/tasks"
 STARTS = T0 + timedelta(days=1)
@@ -122,3 +122,28 @@ def test_the_view_and_the_rules_agree(api, seeded, query, frozen):
     assert resp.get_json()["error"]["details"]["opens_at"] == task["completion_opens_at"]
     frozen.set(completes)
     assert api.post(f"{API}/{tid}/complete", "admin").get_json()["credited"] == 1
+
+
+# ---- who may publish (the mini-program's 发布任务) ---------------------------------------------
+
+
+def test_my_rights_say_who_may_publish(api, seeded, query):
+    rights = {who: api.get(f"{API}/me/rights", who) for who in ("admin", "grid-1", "resident-1")}
+    assert {who: r.get_json()["can_publish"] for who, r in rights.items()} == {
+        "admin": True,
+        "grid-1": True,
+        "resident-1": False,
+    }
+    refused = api.post(API, "resident-1", json=task_body(query))
+    assert refused.status_code == 403 and error_code(refused) == "not_an_organiser"
+
+
+def test_rights_follow_the_communitys_organiser_roles(api, seeded, query):
+    cid = community_id(query)
+    url = f"/api/v1/admin/communities/{cid}/task-settings"
+    resp = api.call("PUT", url, "admin", json={"organiser_roles": ["admin"]})
+    assert resp.status_code == 200, resp.get_json()
+    assert api.get(f"{API}/me/rights", "grid-1").get_json() == {"can_publish": False}
+    assert api.post(API, "grid-1", json=task_body(query)).status_code == 403
+    outsider = api.get(f"{API}/me/rights", "newcomer")
+    assert outsider.status_code == 403 and error_code(outsider) == "not_a_member"
