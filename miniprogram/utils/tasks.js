@@ -114,6 +114,41 @@ function completionPhase(task, now = Date.now()) {
   };
 }
 
+// One row of 组织者管理's attendee list.
+function attendeeView(a) {
+  return {
+    userId: a.user_id,
+    name: a.name,
+    phone: a.phone || '',
+    status: a.status,
+    statusText: signupText(a) || (a.status === 'cancelled' ? '已取消' : a.status),
+    attendance: attendanceText(a.attendance),
+    present: !!a.attendance,
+    canMark: (a.status === 'confirmed' || a.status === 'walk_in') && !a.attendance,
+  };
+}
+
+// 已签到 x / y: attendees present (walk-ins too) over confirmed sign-ups.
+const countsOf = (rows) => ({
+  checkedIn: rows.filter((a) => a.present).length,
+  confirmed: rows.filter((a) => a.status === 'confirmed').length,
+});
+
+const MAX_ATTENDEE_PAGES = 20; // 2,000 people: more than any task's capacity in practice
+
+// Every attendee of a task (all pages), so the counts cover everyone, not the first page.
+async function allAttendees(taskId) {
+  let rows = [];
+  let cursor = null;
+  for (let n = 0; n < MAX_ATTENDEE_PAGES; n += 1) {
+    const page = await api.listAttendees(taskId, { limit: 100, cursor });
+    rows = rows.concat((page.items || []).map(attendeeView));
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return rows;
+}
+
 function scan() {
   return new Promise((resolve, reject) => {
     wx.scanCode({
@@ -186,6 +221,9 @@ module.exports = {
   taskView,
   checkinPhase,
   completionPhase,
+  attendeeView,
+  countsOf,
+  allAttendees,
   signupText,
   attendanceText,
   scanAndAttend,

@@ -1,4 +1,4 @@
-"""When a task's doors open: check-in, the organiser's code, and completion.
+"""When a task's doors open and close: check-in, the organiser's code, completion, edits.
 
 One place for the times, so check-in, the code's issuer, completion and the task view (which
 the mini-program reads instead of recomputing) can never disagree.
@@ -41,6 +41,17 @@ def code_window(task: Task) -> Window:
 def completion_opens_at(task: Task) -> datetime:
     """A task can be completed (attendance confirmed, points credited) once it has started."""
     return task.starts_at
+
+
+def edits_close_at(task: Task) -> datetime:
+    """A task can be edited until it starts (people signed up for what it said)."""
+    return task.starts_at
+
+
+def require_editable(task: Task, now: datetime) -> None:
+    """Refuse an edit once the task has started (409 task_already_started)."""
+    if now >= edits_close_at(task):
+        raise Conflict("任务已开始，不能修改", code="task_already_started")
 
 
 def _not_open(message: str, window: Window) -> Conflict:
@@ -89,4 +100,5 @@ def window_fields(task: Task) -> dict:
         "checkin_closes_at": checkin.closes_at,
         "checkout_closes_at": checkout_closes_at(task),
         "completion_opens_at": completion_opens_at(task),
+        "edits_close_at": edits_close_at(task),
     }

@@ -56,6 +56,15 @@ def test_code_window_reaches_to_the_end_of_check_out():
     assert "尚未开放" in early.value.message
 
 
+def test_edits_close_when_the_task_starts():
+    task = a_task()
+    assert windows.edits_close_at(task) == STARTS
+    windows.require_editable(task, STARTS - timedelta(seconds=1))
+    with pytest.raises(Conflict) as refused:
+        windows.require_editable(task, STARTS)
+    assert refused.value.code == "task_already_started"
+
+
 def test_completion_opens_at_the_start():
     task = a_task()
     assert windows.completion_opens_at(task) == STARTS
@@ -75,6 +84,7 @@ def test_the_task_view_tells_the_windows(api, seeded, query, frozen):
     assert datetime.fromisoformat(task["checkin_closes_at"]) == ENDS
     assert datetime.fromisoformat(task["checkout_closes_at"]) == ENDS + timedelta(hours=2)
     assert datetime.fromisoformat(task["completion_opens_at"]) == STARTS
+    assert datetime.fromisoformat(task["edits_close_at"]) == STARTS
     listed = api.get(f"{API}?organised_by_me=true", "admin").get_json()["items"][0]
     assert listed["checkin_opens_at"] == task["checkin_opens_at"]
 
@@ -120,7 +130,12 @@ def test_the_view_and_the_rules_agree(api, seeded, query, frozen):
     resp = api.post(f"{API}/{tid}/complete", "admin")
     assert resp.status_code == 409 and error_code(resp) == "task_not_started"
     assert resp.get_json()["error"]["details"]["opens_at"] == task["completion_opens_at"]
+    edits_close = datetime.fromisoformat(task["edits_close_at"]).astimezone(UTC)
+    frozen.set(edits_close - timedelta(seconds=1))
+    assert api.patch(f"{API}/{tid}", "admin", json={"title": "改名"}).status_code == 200
     frozen.set(completes)
+    late = api.patch(f"{API}/{tid}", "admin", json={"title": "太晚了"})
+    assert late.status_code == 409 and error_code(late) == "task_already_started"
     assert api.post(f"{API}/{tid}/complete", "admin").get_json()["credited"] == 1
 
 

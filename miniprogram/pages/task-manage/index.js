@@ -8,7 +8,7 @@ const qr = require('../../utils/qr');
 const { empty } = require('../../utils/paged');
 const tasks = require('../../utils/tasks');
 
-const { taskView, checkinPayload, attendanceText, signupText } = tasks;
+const { taskView, checkinPayload, attendanceText, countsOf } = tasks;
 const CANVAS_ID = 'checkin-qr';
 const FULL_CANVAS_ID = 'checkin-qr-full';
 const FULL_SIZE = 320; // px: 640rpx on a 375 px wide phone
@@ -16,28 +16,7 @@ const FULL_SIZE = 320; // px: 640rpx on a 375 px wide phone
 // dead code while someone scans it.
 const REFRESH_MARGIN_MS = 5000;
 const POLL_MS = 10000; // 已签到 x / y while the page is visible
-const MAX_PAGES = 20; // 2,000 attendees: more than any task's capacity in practice
 const MAX_WAIT_MS = 3600 * 1000; // re-check the windows at least hourly (setTimeout's range)
-
-function attendeeView(a) {
-  return {
-    userId: a.user_id,
-    name: a.name,
-    phone: a.phone || '',
-    status: a.status,
-    statusText: signupText(a) || (a.status === 'cancelled' ? '已取消' : a.status),
-    attendance: attendanceText(a.attendance),
-    present: !!a.attendance,
-    canMark: (a.status === 'confirmed' || a.status === 'walk_in') && !a.attendance,
-  };
-}
-
-function countsOf(items) {
-  return {
-    checkedIn: items.filter((a) => a.present).length,
-    confirmed: items.filter((a) => a.status === 'confirmed').length,
-  };
-}
 
 Component({
   data: {
@@ -49,6 +28,7 @@ Component({
     completable: { open: false, text: '' },
     code: { shown: false, error: '', seconds: 0, expiresAt: '' },
     fullscreen: false,
+    editable: false,
     attendees: empty(),
     counts: { checkedIn: 0, confirmed: 0 },
     completing: false,
@@ -67,8 +47,20 @@ Component({
     onShow() {
       if (!this._task || this._stopped) return;
       this._hidden = false;
-      this.applyPhase();
       this.startPolling();
+      this.refreshTask();
+    },
+    // Back on the page (after 编辑, or from the background): read the task again.
+    async refreshTask() {
+      try {
+        const task = await api.getTask(this.data.id);
+        if (this._stopped) return;
+        this._task = task;
+        this.setData({ task: taskView(task) });
+      } catch (err) {
+        // Keep what is shown; the windows still follow the clock.
+      }
+      this.applyPhase();
     },
     onHide() {
       this._hidden = true;
@@ -108,9 +100,11 @@ Component({
       const published = this.data.task.status === 'published';
       const phase = tasks.checkinPhase(this._task, now);
       const completable = tasks.completionPhase(this._task, now);
+      const editUntil = Date.parse(this._task.edits_close_at);
       this.setData({
         phase: { phase: phase.phase, text: phase.text },
         completable: { open: completable.open, text: completable.text },
+        editable: published && now < editUntil,
       });
       const codeTime = phase.phase === 'checkin' || phase.phase === 'checkout';
       if (!published || !codeTime) {
@@ -120,7 +114,9 @@ Component({
       } else if (!this._refreshTimer && !this._fetchingCode) {
         this.refreshCode();
       }
-      const next = [phase.next, completable.next].filter((t) => t !== null);
+      const next = [phase.next, completable.next, now < editUntil ? editUntil : null].filter(
+        (t) => t !== null
+      );
       if (published && next.length) {
         const wait = Math.min(MAX_WAIT_MS, Math.max(0, Math.min(...next) - now));
         this._phaseTimer = setTimeout(() => this.applyPhase(), wait);
@@ -192,22 +188,10 @@ Component({
     keepScreenOn(on) {
       if (typeof wx.setKeepScreenOn === 'function') wx.setKeepScreenOn({ keepScreenOn: on });
     },
-    // Every attendee (all pages), so 已签到 x / y counts everyone, not the first page.
-    async fetchAttendees() {
-      let items = [];
-      let cursor = null;
-      for (let n = 0; n < MAX_PAGES; n += 1) {
-        const page = await api.listAttendees(this.data.id, { limit: 100, cursor });
-        items = items.concat((page.items || []).map(attendeeView));
-        cursor = page.next_cursor;
-        if (!cursor) break;
-      }
-      return items;
-    },
     async reloadAttendees(quiet) {
       if (!quiet) this.setData({ 'attendees.loading': true, 'attendees.error': '' });
       try {
-        const items = await this.fetchAttendees();
+        const items = await tasks.allAttendees(this.data.id);
         if (this._stopped) return;
         this.setData({
           attendees: { items, cursor: null, more: false, loading: false, error: '', loaded: true },
@@ -244,7 +228,7 @@ Component({
           [`attendees.items[${index}].present`]: true,
           [`attendees.items[${index}].canMark`]: false,
         });
-        this.setData({ counts: countsOf(this.data.attendees.items) });
+        this.setData({ counts: countsOf(this.data.attendees.items) }); // after the row changed
         wx.showToast({ title: '已登记到场', icon: 'none' });
       } catch (err) {
         api.showError(err);

@@ -239,6 +239,7 @@ test('已签到 x / y updates every 10 s while shown and stops when hidden or cl
   page.instance.onShow();
   await fake.settle();
   expect(fake.requestsTo(CODE)).toHaveLength(2);
+  expect(fake.requestsTo('GET /api/v1/tasks/{task_id}')).toHaveLength(2); // read again
   await jest.advanceTimersByTimeAsync(10000);
   expect(fake.requestsTo(ATTENDEES)).toHaveLength(polled + 1);
 
@@ -267,9 +268,18 @@ test('a failed poll keeps the list; every page of attendees is counted', async (
 });
 
 test('编辑 opens the task form', async () => {
-  const { page, fake } = await openManage();
+  const { page, fake } = await openManage({}, '2026-11-20T02:00:00Z');
   tap(page, '.edit-btn');
   await fake.settle();
   expect(fake.navigations[0].url).toBe('/pages/task-form/index?id=11');
+  page.instance.onUnload();
+});
+
+test('编辑 goes away by itself when the task starts (edits_close_at)', async () => {
+  const { page, fake } = await openManage({}, '2026-11-21T00:59:50Z'); // 08:59:50
+  expect(exists(page, '.edit-btn')).toBe(true);
+  await jest.advanceTimersByTimeAsync(10000); // 09:00
+  await fake.settle();
+  expect(exists(page, '.edit-btn')).toBe(false);
   page.instance.onUnload();
 });
