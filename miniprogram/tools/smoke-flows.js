@@ -123,6 +123,25 @@ async function organiserFlow() {
   const after = await api.getTask(task.id);
   console.log(`${resident} sees:`, after.status, JSON.stringify(after.my_attendance));
   must(after.my_attendance && after.my_attendance.credited, 'the attendance was not credited');
+
+  // 发布任务 and 编辑 (pages/task-form's calls): tomorrow 09:00–11:00 in Shanghai.
+  as('grid-1');
+  must((await api.getTaskRights()).can_publish, 'grid-1 may not publish tasks');
+  const items = await api.listPointItems({ limit: 100 });
+  const item = items.items.find((i) => i.active && i.direction === 'earn' && i.points !== null);
+  const day = format.today(Date.now() + 24 * 3600 * 1000);
+  const created = await api.createTask({
+    title: '冒烟测试：楼道清理',
+    starts_at: `${day}T09:00:00+08:00`,
+    ends_at: `${day}T11:00:00+08:00`,
+    capacity: 5,
+    reward_kind: 'item',
+    point_item_id: item.id,
+    audience: 'everyone',
+  });
+  const edited = await api.editTask(created.id, { capacity: 8 });
+  console.log('发布任务:', created.id, created.title, '→ 编辑 capacity', edited.capacity);
+  must(edited.capacity === 8, 'the edit did not apply');
 }
 
 async function main() {

@@ -6,7 +6,7 @@ const format = require('../../utils/format');
 const { paged, empty } = require('../../utils/paged');
 const { signupText, attendanceText } = require('../../utils/tasks');
 
-const STATUS_NAMES = { published: '进行中', cancelled: '已取消', completed: '已完成' };
+const STATUS_NAMES = { published: '已发布', cancelled: '已取消', completed: '已完成' };
 
 function organisedView(t) {
   return {

@@ -33,7 +33,7 @@ test('an organiser sees 我组织的 and opens 发布任务 and 组织者管理'
     organised_by_me: 'true',
   });
   expect(texts(page, '.organised__title')).toEqual(['幸福里垃圾分类宣传']);
-  expect(text(page, '.organised__status')).toBe('进行中');
+  expect(text(page, '.organised__status')).toBe('已发布');
   tap(page, '.publish-btn');
   await fake.settle();
   tap(page, '.organised');
