@@ -58,7 +58,7 @@ const config = require('../config');
 const session = require('../utils/session');
 const api = require('../utils/api');
 const format = require('../utils/format');
-const { signupText } = require('../utils/tasks');
+const { signupText, checkinPhase, completionPhase } = require('../utils/tasks');
 
 function as(identity) {
   config.set({ baseUrl, devIdentity: identity });
@@ -68,6 +68,81 @@ function as(identity) {
 
 const refused = (p) => p.then(() => null, (e) => e);
 const says = (e) => `${e.status} ${e.code} ${e.message} ${JSON.stringify(e.details)}`;
+
+// Fail the run: every step of a flow must happen, none is skipped.
+function must(ok, what) {
+  if (!ok) throw new Error(`smoke: ${what}`);
+}
+
+// The organiser's flow as grid-1 on the demo's running task (server/tasks/seed.py): 我组织的,
+// the task, its check-in code, a signed-up resident checking in with it, 已签到 x / y, 完成任务.
+async function organiserFlow() {
+  as('grid-1');
+  const organised = await api.listTasks({ when: 'all', organised_by_me: true, limit: 20 });
+  console.log('我组织的:', organised.items.map((t) => `${t.id}:${t.title}/${t.status}`).join(' | '));
+  const listed = organised.items.find(
+    (t) => t.status === 'published' && checkinPhase(t).phase === 'checkin'
+  );
+  must(listed, 'grid-1 has no published task open for check-in (seed a fresh demo database)');
+  const task = await api.getTask(listed.id);
+  must(task.can_manage, `grid-1 cannot manage task ${task.id}`);
+  console.log('task:', task.title, 'check-in', task.checkin_opens_at, '–', task.checkin_closes_at);
+  const later = organised.items.find((t) => checkinPhase(t).phase === 'before');
+  if (later) {
+    const early = await refused(api.getCheckinCode(later.id));
+    must(early && early.code === 'checkin_not_open', 'a code was issued before check-in opened');
+    console.log('code before the window:', says(early), '→', checkinPhase(later).text);
+  }
+  const code = await api.getCheckinCode(task.id);
+  console.log('check-in code: issued, ttl', code.ttl_seconds);
+
+  let resident = null;
+  for (const who of ['resident-11', 'resident-12', 'resident-13']) {
+    as(who);
+    const seen = await api.getTask(task.id);
+    if (seen.my_signup && seen.my_signup.status === 'confirmed' && !seen.my_attendance) {
+      resident = who;
+      break;
+    }
+  }
+  must(resident, 'no confirmed attendee left to check in');
+  const attended = await api.checkin(task.id, code.token, null);
+  console.log(`${resident} checked in:`, attended.method, attended.checkin_at);
+
+  as('grid-1');
+  const people = await api.listAttendees(task.id, { limit: 100 });
+  const present = people.items.filter((a) => a.attendance).length;
+  const confirmed = people.items.filter((a) => a.status === 'confirmed').length;
+  console.log(`已签到 ${present} / ${confirmed}`);
+  must(present >= 1, 'the check-in does not show in the attendee list');
+  must(completionPhase(task).open, 'completion is not open yet');
+  const done = await api.completeTask(task.id);
+  console.log('完成任务:', JSON.stringify(done));
+  must(done.status === 'completed' && done.credited >= 1, 'nobody was credited');
+  as(resident);
+  const after = await api.getTask(task.id);
+  console.log(`${resident} sees:`, after.status, JSON.stringify(after.my_attendance));
+  must(after.my_attendance && after.my_attendance.credited, 'the attendance was not credited');
+
+  // 发布任务 and 编辑 (pages/task-form's calls): tomorrow 09:00–11:00 in Shanghai.
+  as('grid-1');
+  must((await api.getTaskRights()).can_publish, 'grid-1 may not publish tasks');
+  const items = await api.listPointItems({ limit: 100 });
+  const item = items.items.find((i) => i.active && i.direction === 'earn' && i.points !== null);
+  const day = format.today(Date.now() + 24 * 3600 * 1000);
+  const created = await api.createTask({
+    title: '冒烟测试：楼道清理',
+    starts_at: `${day}T09:00:00+08:00`,
+    ends_at: `${day}T11:00:00+08:00`,
+    capacity: 5,
+    reward_kind: 'item',
+    point_item_id: item.id,
+    audience: 'everyone',
+  });
+  const edited = await api.editTask(created.id, { capacity: 8 });
+  console.log('发布任务:', created.id, created.title, '→ 编辑 capacity', edited.capacity);
+  must(edited.capacity === 8, 'the edit did not apply');
+}
 
 async function main() {
   as('merchant-1');
@@ -79,7 +154,13 @@ async function main() {
   console.log('me:', me.real_name || me.nickname, 'points', JSON.stringify(me.points));
   const tasks = await api.listTasks({ when: 'upcoming', limit: 20 });
   console.log('tasks:', tasks.items.map((t) => `${t.id}:${t.title}`).join(' | '));
-  const open = tasks.items.find((t) => t.status === 'published' && t.eligible && !t.my_signup);
+  const open = tasks.items.find(
+    (t) =>
+      t.status === 'published' &&
+      t.eligible &&
+      !t.my_signup &&
+      Date.parse(t.signup_deadline) > Date.now()
+  );
   if (open) {
     const s = await api.signUp(open.id);
     console.log('sign-up:', open.title, '→', signupText(s));
@@ -144,17 +225,7 @@ async function main() {
     console.log('resident sees:', after.status);
   }
 
-  as('grid-1');
-  const organised = await api.listTasks({ when: 'all', organised_by_me: true, limit: 5 });
-  const managed = organised.items.find((t) => t.status === 'published');
-  if (managed) {
-    const people = await api.listAttendees(managed.id, { limit: 50 });
-    console.log('organiser:', managed.title, 'attendees', people.items.length);
-    const code = await refused(api.getCheckinCode(managed.id));
-    console.log('check-in code:', code ? says(code) : 'issued');
-  } else {
-    console.log('organiser: no published task of grid-1');
-  }
+  await organiserFlow();
 
   as('reviewer');
   const queue = await api.listClaims({ scope: 'queue', limit: 20 });

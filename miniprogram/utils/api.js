@@ -37,6 +37,9 @@ const ENDPOINTS = {
   checkout: { method: 'POST', path: '/api/v1/tasks/{task_id}/checkout' },
   markAttendance: { method: 'POST', path: '/api/v1/tasks/{task_id}/attendance' },
   completeTask: { method: 'POST', path: '/api/v1/tasks/{task_id}/complete', idempotent: true },
+  getTaskRights: { method: 'GET', path: '/api/v1/tasks/me/rights' },
+  createTask: { method: 'POST', path: '/api/v1/tasks' },
+  editTask: { method: 'PATCH', path: '/api/v1/tasks/{task_id}' },
   // points
   getBalance: { method: 'GET', path: '/api/v1/points/balance' },
   listLedger: { method: 'GET', path: '/api/v1/points/ledger' },
@@ -413,6 +416,9 @@ const api = {
   markAttendance: (taskId, userId) =>
     call('markAttendance', { params: { task_id: taskId }, data: { user_id: userId } }),
   completeTask: (taskId) => call('completeTask', { params: { task_id: taskId } }),
+  getTaskRights: () => call('getTaskRights'),
+  createTask: (body) => call('createTask', { data: body }),
+  editTask: (taskId, changes) => call('editTask', { params: { task_id: taskId }, data: changes }),
   // points
   getBalance: () => call('getBalance'),
   listLedger: (query) => call('listLedger', { query }),

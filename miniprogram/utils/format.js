@@ -87,6 +87,12 @@ function sameShanghaiDay(a, b) {
   return today(typeof a === 'number' ? a : Date.parse(a)) === today(b);
 }
 
+// 09:30 on the same Shanghai day as `now`, otherwise 11月21日 09:30.
+function clockOrDate(value, now = Date.now()) {
+  if (!value || !parts(value)) return '';
+  return sameShanghaiDay(value, now) ? time(value) : dateTime(value);
+}
+
 // 1:05 for a countdown in seconds.
 function countdown(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -115,6 +121,7 @@ module.exports = {
   period,
   periodName,
   sameShanghaiDay,
+  clockOrDate,
   countdown,
   signed,
   hours,

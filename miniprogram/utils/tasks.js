@@ -85,6 +85,70 @@ function taskView(task) {
   };
 }
 
+// Where the task stands against the windows the server gives (checkin_opens_at …): the
+// page only compares the clock with them, it never recomputes the rule.
+// phase: before | checkin | checkout | closed; `next` is the next boundary (ms) or null.
+function checkinPhase(task, now = Date.now()) {
+  const opens = Date.parse(task.checkin_opens_at);
+  const closes = Date.parse(task.checkin_closes_at);
+  const over = Date.parse(task.checkout_closes_at);
+  if (now < opens) {
+    return { phase: 'before', next: opens, text: `签到将于 ${format.clockOrDate(opens, now)} 开放` };
+  }
+  if (now <= closes) return { phase: 'checkin', next: closes + 1, text: '' };
+  if (now <= over) {
+    const until = format.clockOrDate(over, now);
+    return { phase: 'checkout', next: over + 1, text: `签到已截止，${until} 前仍可扫码签退` };
+  }
+  return { phase: 'closed', next: null, text: '签到和签退已结束' };
+}
+
+// Whether 完成任务 is open yet, and the text shown until it is.
+function completionPhase(task, now = Date.now()) {
+  const opens = Date.parse(task.completion_opens_at);
+  if (now >= opens) return { open: true, next: null, text: '' };
+  return {
+    open: false,
+    next: opens,
+    text: `任务开始后（${format.clockOrDate(opens, now)}）可完成任务并发放积分`,
+  };
+}
+
+// One row of 组织者管理's attendee list.
+function attendeeView(a) {
+  return {
+    userId: a.user_id,
+    name: a.name,
+    phone: a.phone || '',
+    status: a.status,
+    statusText: signupText(a) || (a.status === 'cancelled' ? '已取消' : a.status),
+    attendance: attendanceText(a.attendance),
+    present: !!a.attendance,
+    canMark: (a.status === 'confirmed' || a.status === 'walk_in') && !a.attendance,
+  };
+}
+
+// 已签到 x / y: attendees present (walk-ins too) over confirmed sign-ups.
+const countsOf = (rows) => ({
+  checkedIn: rows.filter((a) => a.present).length,
+  confirmed: rows.filter((a) => a.status === 'confirmed').length,
+});
+
+const MAX_ATTENDEE_PAGES = 20; // 2,000 people: more than any task's capacity in practice
+
+// Every attendee of a task (all pages), so the counts cover everyone, not the first page.
+async function allAttendees(taskId) {
+  let rows = [];
+  let cursor = null;
+  for (let n = 0; n < MAX_ATTENDEE_PAGES; n += 1) {
+    const page = await api.listAttendees(taskId, { limit: 100, cursor });
+    rows = rows.concat((page.items || []).map(attendeeView));
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return rows;
+}
+
 function scan() {
   return new Promise((resolve, reject) => {
     wx.scanCode({
@@ -155,6 +219,11 @@ module.exports = {
   checkinPayload,
   parseCheckinPayload,
   taskView,
+  checkinPhase,
+  completionPhase,
+  attendeeView,
+  countsOf,
+  allAttendees,
   signupText,
   attendanceText,
   scanAndAttend,

@@ -1,7 +1,7 @@
 """Attendance: check in and out by scanning the organiser's code, or marked by hand."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +13,13 @@ from server.db.audit import record_audit
 from server.db.session import db
 from server.db.types import MAX_ID
 from server.http.errors import Conflict, Forbidden, Unprocessable
-from server.tasks import clock
+from server.tasks import clock, windows
 from server.tasks.checkin_codes import verify_code
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import managed_task, visible_task
 from server.tasks.signup import NO_SYNC, signup_of, waitlist_position
 
 EARTH_RADIUS_M = 6_371_008.8
-CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
-CHECKOUT_GRACE = timedelta(hours=2)
 
 
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -81,12 +79,7 @@ def check_in(
     who scanned it for a card holder)."""
     task = _open_task(user, task_id)
     now = clock.now()
-    if now < task.starts_at - CHECKIN_OPENS_BEFORE or now > task.ends_at:
-        raise Conflict(
-            "不在签到时间内（开始前 30 分钟至结束）",
-            code="checkin_not_open",
-            details={"starts_at": task.starts_at.isoformat(), "ends_at": task.ends_at.isoformat()},
-        )
+    windows.require_checkin_open(task, now)
     verify_code(task.id, token, now)
     signup = signup_of(task.id, user.id)
     if signup is not None and signup.status == "waitlisted":
@@ -126,7 +119,7 @@ def check_out(
     """Check out once, with a current code, up to two hours after the task ends."""
     task = _open_task(user, task_id)
     now = clock.now()
-    if now > task.ends_at + CHECKOUT_GRACE:
+    if now > windows.checkout_closes_at(task):
         raise Conflict("已超过签退时间", code="checkout_closed")
     verify_code(task.id, token, now)
     lat, lng = _check_place(task, location)

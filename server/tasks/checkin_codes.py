@@ -15,7 +15,7 @@ from flask import current_app
 
 from server.auth.models import User
 from server.http.errors import Conflict, Unprocessable
-from server.tasks import clock
+from server.tasks import clock, windows
 from server.tasks.organisers import managed_task
 
 ALGORITHM = "HS256"
@@ -89,8 +89,10 @@ def verify_code(task_id: int, token: str, now: datetime | None = None) -> dict:
 
 
 def code_for_organiser(user: User, task_id: int) -> dict:
-    """A fresh code for the organiser's screen, while the task is open."""
+    """A fresh code for the organiser's screen, only while check-in or check-out is open."""
     task = managed_task(user, task_id)
     if task.status != "published":
         raise Conflict("任务已取消或已结束", code="task_not_open")
-    return {"task_id": task.id, **issue_code(task.id)}
+    now = clock.now()
+    windows.require_code_open(task, now)
+    return {"task_id": task.id, **issue_code(task.id, now)}

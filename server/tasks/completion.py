@@ -16,7 +16,7 @@ from server.platform import profile_versions
 from server.platform.localtime import local_date
 from server.points.ledger import account_for_user, credit
 from server.points.models import PointItem
-from server.tasks import clock
+from server.tasks import clock, windows
 from server.tasks.attendance import served_minutes
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import managed_task
@@ -111,8 +111,7 @@ def complete_task(actor: User, task_id: int) -> dict:
     now = clock.now()
     if task.status == "cancelled":
         raise Conflict("任务已取消，不能完成", code="task_cancelled")
-    if now < task.starts_at:
-        raise Conflict("任务尚未开始，不能完成", code="task_not_started")
+    windows.require_completion_open(task, now)
     first_time = task.status == "published"
     if first_time:
         db.session.execute(

@@ -38,6 +38,12 @@ def require_organiser(user: User, community_id: int) -> None:
         raise Forbidden("您没有发布志愿任务的权限", code="not_an_organiser")
 
 
+def publish_rights(user: User) -> dict:
+    """Whether the caller may publish tasks in their community (the client shows 发布任务)."""
+    membership = require_membership(user)
+    return {"can_publish": is_organiser(user, membership.community_id)}
+
+
 def get_task(task_id: int) -> Task:
     task = db.session.get(Task, task_id) if 0 < task_id <= MAX_ID else None
     if task is None:

@@ -12,7 +12,7 @@ from server.http.errors import Conflict, Unprocessable
 from server.outbox.emit import emit_event
 from server.platform.localtime import local_date
 from server.points.models import PointItem
-from server.tasks import clock
+from server.tasks import clock, windows
 from server.tasks.models import Task, TaskSignup
 from server.tasks.organisers import managed_task, require_organiser
 from server.tasks.signup import lock_task, promote_waitlisted
@@ -183,8 +183,7 @@ def edit_task(user: User, task_id: int, changes: dict) -> Task:
     task = lock_task(task_id)
     if task.status != "published":
         raise Conflict("任务已取消或已结束，不能修改", code="task_not_editable")
-    if task.starts_at <= clock.now():
-        raise Conflict("任务已开始，不能修改", code="task_already_started")
+    windows.require_editable(task, clock.now())
     before = snapshot(task)
     f = {name: getattr(task, name) for name in EDITABLE}
     f.update(changes)

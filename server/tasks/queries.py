@@ -13,7 +13,7 @@ from server.http.pagination import Page, decode_cursor, encode_cursor, paginate_
 from server.platform.localtime import SHANGHAI, local_date
 from server.platform.masking import mask_name, mask_phone
 from server.points.models import PointItem
-from server.tasks import clock
+from server.tasks import clock, windows
 from server.tasks.attendance import attendance_of
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.tasks.organisers import is_organiser, managed_task, visible_task
@@ -103,6 +103,7 @@ def task_view(task: Task, viewer: Viewer, *, mine: bool = True, items=None) -> d
         "ends_at": task.ends_at,
         "signup_deadline": task.signup_deadline,
         "cancel_deadline": task.cancel_deadline,
+        **windows.window_fields(task),
         "place": place,
         "capacity": task.capacity,
         "confirmed_count": task.confirmed_count,

@@ -32,6 +32,7 @@ from server.tasks.schemas import (
     TaskPageSchema,
     TaskPatchSchema,
     TaskQuerySchema,
+    TaskRightsSchema,
     TaskSchema,
     TaskSettingsSchema,
     TaskSettingsViewSchema,
@@ -90,6 +91,14 @@ def my_signups(args):
     """My sign-ups, newest first."""
     page = queries.my_signups(current_user(), args["limit"], args["cursor"], args.get("status"))
     return page.as_dict()
+
+
+@blp.route("/me/rights", methods=["GET"])
+@blp.doc(security=BEARER)
+@blp.response(200, TaskRightsSchema)
+def my_rights():
+    """What I may do with tasks in my community: publish them (an organiser role) or not."""
+    return organisers.publish_rights(current_user())
 
 
 @blp.route("/me/hours", methods=["GET"])

@@ -193,6 +193,11 @@ class TaskSchema(ma.Schema):
     ends_at = When(required=True)
     signup_deadline = When(required=True)
     cancel_deadline = When(required=True)
+    checkin_opens_at = When(required=True, metadata={"description": "签到开放（开始前 30 分钟）"})
+    checkin_closes_at = When(required=True, metadata={"description": "签到截止（任务结束）"})
+    checkout_closes_at = When(required=True, metadata={"description": "签退截止；签到码显示至此"})
+    completion_opens_at = When(required=True, metadata={"description": "可完成任务发放积分的时间"})
+    edits_close_at = When(required=True, metadata={"description": "此后不能再修改任务（开始时间）"})
     place = ma.fields.Nested(TaskPlaceSchema, required=True, allow_none=True)
     capacity = Int(required=True)
     confirmed_count = Int(required=True)
@@ -255,6 +260,10 @@ class TaskCompletionSchema(ma.Schema):
         required=True,
         metadata={"description": "完成者本人被手工登记的出勤：须由其他组织者或管理员完成时计分"},
     )
+
+
+class TaskRightsSchema(ma.Schema):
+    can_publish = Boolean(required=True, metadata={"description": "我能否在本社区发布志愿任务"})
 
 
 class VolunteerHoursSchema(ma.Schema):

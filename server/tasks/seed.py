@@ -40,6 +40,17 @@ TASKS = [
 ]  # fmt: skip
 
 
+# grid-1's own tasks, so the organiser's flow can be walked on a fresh demo: the first began
+# 15 minutes before seeding (check-in and completion are open when the demo starts), the
+# second is next week. Same fields as TASKS; "running" stands for the first one's days.
+GRID_WORKER_TASKS = [
+    ("楼道消防通道清理", "C01", "running", 2, 6, "everyone",
+     ["resident-11", "resident-12", "resident-13"], []),
+    ("文明养犬宣传", "C01", 7, 2, 8, "everyone", ["resident-14"], []),
+]  # fmt: skip
+RUNNING_FOR = timedelta(minutes=15)
+
+
 def _user(identity: str) -> User:
     openid = stable_id(current_app.config["WECHAT_APPID"], identity, "openid")
     return db.session.scalar(select(User).where(User.openid == openid))
@@ -53,7 +64,9 @@ def _start(days: int) -> datetime:
 
 def _make_task(community: Community, organiser: User, spec) -> Task:
     title, item_code, days, hours, capacity, audience, _, _ = spec
-    starts = _start(days)
+    running = days == "running"
+    starts = (clock.now() - RUNNING_FOR).replace(second=0, microsecond=0)
+    starts = starts if running else _start(days)
     task = Task(
         community_id=community.id,
         organiser_id=organiser.id,
@@ -61,8 +74,8 @@ def _make_task(community: Community, organiser: User, spec) -> Task:
         description=f"{title}：欢迎居民报名参加，请准时到场扫码签到。",
         starts_at=starts,
         ends_at=starts + timedelta(hours=hours),
-        signup_deadline=starts - timedelta(hours=2),
-        cancel_deadline=starts - timedelta(hours=12),
+        signup_deadline=starts if running else starts - timedelta(hours=2),
+        cancel_deadline=starts if running else starts - timedelta(hours=12),
         capacity=capacity,
         confirmed_count=0,
         waitlisted_count=0,
@@ -153,9 +166,10 @@ def seed_tasks(community: Community) -> dict[str, int]:
     added = {"tasks": 0, "task_signups": 0, "task_attendance": 0}
     if not current_app.config.get("SEED_DEMO_TASKS", not current_app.testing):
         return {}
-    organiser = _user("admin")
+    admin, grid_worker = _user("admin"), _user("grid-1")
     now = clock.now()
-    for spec in TASKS:
+    specs = [(admin, spec) for spec in TASKS] + [(grid_worker, s) for s in GRID_WORKER_TASKS]
+    for organiser, spec in specs:
         exists = db.session.scalar(
             select(Task.id).where(Task.community_id == community.id, Task.title == spec[0])
         )

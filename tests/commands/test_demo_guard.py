@@ -46,7 +46,7 @@ def test_scripts_run_twice_after_real_members_joined_leaves_real_balances_unchan
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo", "--if-empty"])  # what scripts/run calls
     assert first.exit_code == 0, first.output
-    assert "ledger_entries" in first.output and "tasks: 7" in first.output
+    assert "ledger_entries" in first.output and "tasks: 9" in first.output
 
     cid = query(lambda s: demo_community_id())
     for identity in ("neighbour-zhang", "neighbour-li"):

@@ -1,6 +1,6 @@
 """Volunteer tasks: publishing, editing, cancelling, sign-up rules and lists."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -373,13 +373,39 @@ def test_seed_demo_adds_past_and_upcoming_tasks_once(app, api, seeded, query, mo
         first = seed_demo()
         second = seed_demo()
         db.session.remove()
-    assert first["tasks"] == 7 and first["task_attendance"] == 11
+    assert first["tasks"] == 9 and first["task_attendance"] == 11
     assert "tasks" not in second
     upcoming = api.get(API, "resident-1").get_json()["items"]
-    assert len(upcoming) == 4 and all(t["status"] == "published" for t in upcoming)
+    assert len(upcoming) == 6 and all(t["status"] == "published" for t in upcoming)
     river = next(t for t in upcoming if t["title"] == "河道巡护")
     assert (river["confirmed_count"], river["waitlisted_count"]) == (2, 1)
     hours = api.get(f"{API}/me/hours", "resident-1").get_json()
     assert hours["lifetime"] > 0
     past = api.get(f"{API}?when=past", "resident-1").get_json()["items"]
     assert {t["status"] for t in past} == {"completed"}
+
+
+def test_seed_demo_gives_grid_1_a_task_open_for_check_in_and_a_later_one(
+    app, api, seeded, query, monkeypatch
+):
+    """The organiser's flow can be walked as grid-1 as soon as the demo starts: check-in
+    and completion of the running task are open, the later task's code is refused."""
+    from server.commands.seed_demo import seed_demo
+
+    monkeypatch.setitem(app.config, "SEED_DEMO_TASKS", True)
+    with app.app_context():
+        seed_demo()
+        db.session.remove()
+    mine = api.get(f"{API}?organised_by_me=true", "grid-1").get_json()["items"]
+    assert [t["title"] for t in mine] == ["楼道消防通道清理", "文明养犬宣传"]
+    assert all(t["can_manage"] and t["status"] == "published" for t in mine)
+    now = datetime.now(UTC)
+    soon, later = mine
+    assert datetime.fromisoformat(soon["checkin_opens_at"]) <= now
+    assert now - timedelta(minutes=20) < datetime.fromisoformat(soon["starts_at"]) <= now
+    assert datetime.fromisoformat(soon["completion_opens_at"]) <= now
+    assert datetime.fromisoformat(later["checkin_opens_at"]) > now + timedelta(days=5)
+    assert soon["confirmed_count"] == 3 and soon["place"] is None  # no location to check in
+    assert api.get(f"{API}/{soon['id']}/checkin-code", "grid-1").status_code == 200
+    refused = api.get(f"{API}/{later['id']}/checkin-code", "grid-1")
+    assert refused.status_code == 409 and error_code(refused) == "checkin_not_open"

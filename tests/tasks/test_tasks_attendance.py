@@ -54,6 +54,7 @@ def signed_up_task(api, query, people, **overrides):
 def test_checkin_code_is_signed_short_lived_and_bound_to_its_task(api, seeded, query, frozen):
     task = create_task(api, query)
     other = create_task(api, query, title="另一个任务")
+    frozen.set(STARTS - timedelta(minutes=30))
     resp = api.get(f"{API}/{task['id']}/checkin-code", "admin").get_json()
     assert resp["ttl_seconds"] == 30
     token = resp["token"]
@@ -111,9 +112,15 @@ def test_checkin_enforces_radius_window_signup_and_once(api, seeded, query, froz
     api.post(f"{API}/{task['id']}/signups", "resident-4")
     api.post(f"{API}/{task['id']}/signups", "resident-5")  # waitlisted
 
+    frozen.set(STARTS - timedelta(minutes=10))
+    early_token = code(api, task["id"])
     frozen.set(STARTS - timedelta(minutes=31))
-    resp = api.post(url, "resident-4", json={"token": code(api, task["id"]), "location": HERE})
+    resp = api.post(url, "resident-4", json={"token": early_token, "location": HERE})
     assert resp.status_code == 409 and error_code(resp) == "checkin_not_open"
+    assert (
+        resp.get_json()["error"]["details"]["opens_at"]
+        == (STARTS - timedelta(minutes=30)).isoformat()
+    )
 
     frozen.set(STARTS - timedelta(minutes=10))
     token = code(api, task["id"])

@@ -1,9 +1,23 @@
-// 我的任务: my sign-ups (newest first, 加载更多) and my volunteer hours.
+// 我的任务: my sign-ups (newest first, 加载更多) and my volunteer hours; for people who may
+// organise (GET /tasks/me/rights), 我组织的 with 发布任务.
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
 const { paged, empty } = require('../../utils/paged');
 const { signupText, attendanceText } = require('../../utils/tasks');
+
+const STATUS_NAMES = { published: '已发布', cancelled: '已取消', completed: '已完成' };
+
+function organisedView(t) {
+  return {
+    id: t.id,
+    title: t.title,
+    when: format.timeRange(t.starts_at, t.ends_at),
+    status: t.status,
+    statusText: STATUS_NAMES[t.status] || t.status,
+    counts: `${t.confirmed_count}/${t.capacity} 人`,
+  };
+}
 
 function signupView(s) {
   return {
@@ -19,7 +33,7 @@ function signupView(s) {
 }
 
 Component({
-  data: { hours: null, hoursError: '', signups: empty() },
+  data: { hours: null, hoursError: '', signups: empty(), canPublish: false, organised: empty() },
   methods: {
     onLoad() {
       this.list = paged(
@@ -28,14 +42,43 @@ Component({
         (cursor) => api.listMySignups({ limit: 20, cursor }),
         signupView
       );
+      this.organisedList = paged(
+        this,
+        'organised',
+        (cursor) => api.listTasks({ when: 'all', organised_by_me: true, limit: 10, cursor }),
+        organisedView
+      );
       this.load();
+    },
+    onShow() {
+      // Back from 发布任务 or 组织者管理: the organised list may have changed.
+      if (this._shown && this.data.canPublish) this.organisedList.reload();
+      this._shown = true;
     },
     async onPullDownRefresh() {
       await this.load();
       wx.stopPullDownRefresh();
     },
     load() {
-      return Promise.all([this.loadHours(), this.list.reload()]);
+      return Promise.all([this.loadHours(), this.list.reload(), this.loadOrganised()]);
+    },
+    async loadOrganised() {
+      try {
+        const rights = await api.getTaskRights();
+        this.setData({ canPublish: rights.can_publish });
+      } catch (err) {
+        this.setData({ canPublish: false }); // a resident's page still works without it
+      }
+      if (this.data.canPublish) await this.organisedList.reload();
+    },
+    moreOrganised() {
+      this.organisedList.loadMore();
+    },
+    publish() {
+      wx.navigateTo({ url: '/pages/task-form/index' });
+    },
+    manageTask(e) {
+      wx.navigateTo({ url: `/pages/task-manage/index?id=${e.currentTarget.dataset.id}` });
     },
     async loadHours() {
       try {

@@ -9,6 +9,7 @@ const DEFAULTS = {
   'GET /api/v1/tasks/{task_id}': 'task_detail',
   'GET /api/v1/tasks/me/signups': 'my_signups',
   'GET /api/v1/tasks/me/hours': 'my_hours',
+  'GET /api/v1/tasks/me/rights': 'task_rights_resident',
   'GET /api/v1/tasks/{task_id}/attendees': 'attendees',
   'GET /api/v1/tasks/{task_id}/checkin-code': 'checkin_code_1',
   'GET /api/v1/points/balance': 'balance',

@@ -12,7 +12,10 @@ const IDENTITY = {
   'wish-review': 'reviewer',
   'grid-desk': 'grid-1',
   'service-log-form': 'grid-1',
-  'task-manage': 'admin', // the demo's tasks are organised by admin (server/tasks/seed.py)
+  // grid-1 organises the demo's running task and a later one (server/tasks/seed.py).
+  'task-manage': 'grid-1',
+  'task-form': 'grid-1', // 发布任务: a new task, as an organiser
+  'my-tasks': 'grid-1', // 我组织的 with 发布任务 above the sign-ups
   // The demo's only photos are of fulfilled wishes: resident-8's was fulfilled by resident-2
   // (server/commands/seed_wishes.py), so its page shows a downloaded photo and 确认完成.
   'wish-detail': 'resident-8',
@@ -23,10 +26,14 @@ const identityOf = (page) => IDENTITY[page] || (page.startsWith('card-') ? 'grid
 // A page opened from a list gets `?id=` of an item of that list: [operation, query, prefer].
 const ID_FROM = {
   'task-detail': ['GET /api/v1/tasks', { when: 'upcoming', limit: 20 }],
+  // The task whose check-in is open (its code shows), else the first.
   'task-manage': [
     'GET /api/v1/tasks',
     { when: 'all', organised_by_me: true, limit: 20 },
-    (t) => t.status === 'published',
+    (t) =>
+      t.status === 'published' &&
+      Date.parse(t.checkin_opens_at) <= Date.now() &&
+      Date.now() <= Date.parse(t.checkin_closes_at),
   ],
   'offer-detail': ['GET /api/v1/offers', { limit: 20 }],
   'report-detail': ['GET /api/v1/grid/reports', { scope: 'mine', limit: 20 }],
