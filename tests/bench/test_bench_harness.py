@@ -141,6 +141,7 @@ def test_python_driven_scenarios_are_registered_with_runners():
         "history_latency",
         "grid",
         "notify",
+        "console",
     }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 
@@ -154,6 +155,10 @@ def test_command_line_selects_one_scenario_and_quick_shrinks_the_timing():
     assert (full.duration, full.quick) == (10, False)
     with pytest.raises(SystemExit):
         run.parse_args(["--scenario", "nope"])
+    named = run.parse_args(["console", "--quick"])  # `scripts/bench console`
+    assert [s.name for s in named.selected] == ["healthz", "console"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["nope"])
 
 
 def _rows() -> list[Row]:
