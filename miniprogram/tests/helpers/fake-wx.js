@@ -76,6 +76,7 @@ function createFakeWx() {
     // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
     subscribeAnswer: 'reject',
     subscribeCalls: [],
+    shareMenu: null,
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -399,6 +400,10 @@ function createFakeWx() {
         });
         if (options.success) options.success(res);
       });
+    },
+    // 转发: the menus a page enabled with wx.showShareMenu.
+    showShareMenu(options) {
+      fake.shareMenu = { menus: (options && options.menus) || [] };
     },
     vibrateShort() {},
     login(options) {
