@@ -3,6 +3,7 @@
 // bound to this WeChat. Written with Component() so miniprogram-simulate can load it.
 
 const api = require('../../utils/api');
+const { avatarPath } = require('../../utils/avatar');
 const config = require('../../config');
 const format = require('../../utils/format');
 const privacy = require('../../utils/privacy');
@@ -78,6 +79,8 @@ function view(me) {
   const membership = me.membership;
   return {
     name,
+    // The nickname from 头像昵称填写, under the name when the name is the real one.
+    nickname: me.nickname && me.nickname !== name ? me.nickname : '',
     initial: name.slice(0, 1),
     avatarUrl: me.avatar_url || '',
     phone: me.phone || '',
@@ -100,6 +103,7 @@ Component({
     dev: false,
     devIdentity: '',
     cardHolder: false,
+    avatarPath: '', // the avatar downloaded (an <image> cannot send the bearer header)
     // 隐私保护指引 not agreed yet: 绑定手机号 asks for it first (getPhoneNumber needs its own tap).
     privacyPending: false,
     phoneNote: '',
@@ -129,6 +133,7 @@ Component({
           dev,
           devIdentity: dev ? cfg.devIdentity : '',
         });
+        this.setData({ avatarPath: await avatarPath(me.avatar_url) });
         this.setData({ privacyPending: await privacy.pending() });
         if (!this.holders) this.holders = {};
         this.setData({ cardHolder: await isCardHolder(this.holders, me) });
@@ -186,6 +191,9 @@ Component({
       } finally {
         this.setData({ binding: false });
       }
+    },
+    editProfile() {
+      wx.navigateTo({ url: '/pages/profile-edit/index' });
     },
     goJoin() {
       wx.navigateTo({ url: '/pages/community-join/index' });
