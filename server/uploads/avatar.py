@@ -8,6 +8,7 @@ purge job deletes it like any unattached upload.
 
 import re
 
+from PIL import Image, ImageOps
 from sqlalchemy import and_, or_, update
 
 from server.auth.models import User
@@ -16,9 +17,18 @@ from server.http.errors import Conflict, Unprocessable
 from server.uploads.models import Upload
 
 ATTACHED_TYPE = "avatar"
+PURPOSE = "avatar"  # POST /uploads?purpose=avatar
+AVATAR_MAX_PX = 512  # WeChat shows avatars at most a few hundred pixels wide
 # The address POST /uploads answers (UploadSchema.url): the only avatar the profile accepts.
 AVATAR_URL = re.compile(r"^/api/v1/uploads/([1-9][0-9]{0,11})$")
 AVATAR_URL_MAX = 64
+
+
+def avatar_sized(image: Image.Image) -> Image.Image:
+    """The image upright and at most AVATAR_MAX_PX on each side, as an avatar is kept."""
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((AVATAR_MAX_PX, AVATAR_MAX_PX))
+    return image
 
 
 def upload_url(upload_id: int) -> str:

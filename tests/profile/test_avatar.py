@@ -1,15 +1,17 @@
 """PATCH /me with an avatar: only the caller's own upload, named by the url it answered."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from server.db.session import db
 from server.db.types import utcnow
 from server.uploads.models import Upload
 from tests import claims_helpers
-from tests.claims_helpers import item_id, today, upload
+from tests.claims_helpers import image_bytes, item_id, today, upload
 from tests.conftest import error_code
 
 upload_dir = claims_helpers.upload_dir  # photos in a temporary directory
@@ -122,3 +124,46 @@ def test_nickname_is_bounded_and_its_422_names_the_field(api):
     assert resp.status_code == 422
     assert "nickname" in resp.get_json()["error"]["details"]["fields"]["json"]
     assert api.patch(ME, "resident-1", json={"nickname": "长" * 32}).status_code == 200
+
+
+def avatar_upload(api, identity, data=None):
+    data = image_bytes() if data is None else data
+    return api.post(
+        "/api/v1/uploads?purpose=avatar",
+        identity,
+        data={"file": (io.BytesIO(data), "avatar.png")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_newcomer_sets_an_avatar_before_joining(api, query):
+    assert error_code(upload(api, "newcomer-7")) == "not_a_member"  # photos need a community
+    resp = avatar_upload(api, "newcomer-7")
+    assert resp.status_code == 201, resp.get_json()
+    url = resp.get_json()["url"]
+    patched = api.patch(ME, "newcomer-7", json={"avatar_url": url, "nickname": "新邻居"})
+    assert patched.status_code == 200, patched.get_json()
+    me = api.get(ME, "newcomer-7").get_json()
+    assert (me["avatar_url"], me["nickname"], me["membership"]) == (url, "新邻居", None)
+    assert api.get(url, "newcomer-7").status_code == 200
+
+
+def test_an_avatar_is_stored_at_most_512_pixels_a_side(api):
+    big = image_bytes("JPEG", size=(1200, 900))
+    body = avatar_upload(api, "resident-1", big).get_json()
+    assert (body["width"], body["height"]) == (512, 384)
+    stored = Image.open(io.BytesIO(api.get(body["url"], "resident-1").data))
+    assert stored.size == (512, 384)
+    photo = upload(api, "resident-1", big).get_json()  # a photo keeps its size
+    assert (photo["width"], photo["height"]) == (1200, 900)
+
+
+@pytest.mark.parametrize("qs", ["purpose=banner", "purpose=avatar&purpose=photo", "size=9"])
+def test_an_unknown_purpose_or_parameter_is_a_422(api, qs):
+    resp = api.post(
+        f"/api/v1/uploads?{qs}",
+        "resident-1",
+        data={"file": (io.BytesIO(image_bytes()), "a.png")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422, resp.get_json()

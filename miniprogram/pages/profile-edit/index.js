@@ -70,7 +70,7 @@ Component({
       if (!path || this.data.uploading) return;
       this.setData({ avatarPath: path, uploading: true, 'errors.avatar_url': '' });
       try {
-        const upload = await api.upload(path);
+        const upload = await api.uploadAvatar(path);
         this.avatarUrl = upload.url;
         remember(upload.url, path);
       } catch (err) {

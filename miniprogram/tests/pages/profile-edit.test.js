@@ -41,7 +41,9 @@ test('a chosen avatar is uploaded, then saved as its url; the cached profile is 
   expect(text(page, '.avatar--text')).toBe('张');
 
   await chooseAvatar(page, fake);
-  expect(fake.requestsTo(UPLOAD)[0].filePath).toBe('wxfile://tmp/avatar.jpg');
+  const sent = fake.requestsTo(UPLOAD)[0];
+  expect(sent.filePath).toBe('wxfile://tmp/avatar.jpg');
+  expect(sent.query).toEqual({ purpose: 'avatar' }); // no community needed, stored small
   expect(attr(page, '.avatar', 'src')).toBe('wxfile://tmp/avatar.jpg');
 
   tap(page, '.save-btn');
