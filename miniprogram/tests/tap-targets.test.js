@@ -14,18 +14,11 @@ const {
 
 const ROOT = path.resolve(__dirname, '..');
 
-// Pages other helpers are changing in this round (issue 20): their violations are listed in
-// the report and fixed by their owners. The lead empties this list at merge.
-const ALLOWED = new Set([
-  'pages/merchant',
-  'pages/redemption',
-  'pages/task-manage',
-  'pages/rewards',
-  'pages/offer-detail',
-  'pages/my-claims',
-  'pages/claim-form',
-  'pages/points',
-]);
+// Pages other helpers are changing in this round (issue 20) are theirs to fix; of them only
+// claim-form is flagged today (its own copy of .photo__remove, 40rpx). merchant, redemption,
+// task-manage, rewards, offer-detail, my-claims and points pass. The lead empties this list at
+// merge.
+const ALLOWED = new Set(['pages/claim-form']);
 
 function units() {
   const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'));
