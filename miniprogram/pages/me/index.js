@@ -82,7 +82,6 @@ function view(me) {
     // The nickname from 头像昵称填写, under the name when the name is the real one.
     nickname: me.nickname && me.nickname !== name ? me.nickname : '',
     initial: name.slice(0, 1),
-    avatarUrl: me.avatar_url || '',
     phone: me.phone || '',
     phoneBound: !!me.phone_bound,
     community: membership ? membership.community.name : '',
