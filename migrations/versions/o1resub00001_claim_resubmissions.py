@@ -1,7 +1,7 @@
 """claim resubmissions: a rejected claim is corrected and filed again, once
 
 Revision ID: o1resub00001
-Revises: n1dashbd0001
+Revises: o1export0001
 Create Date: 2026-12-07 10:30:00
 
 The new claim names the rejected one in `resubmitted_from`; the unique index is the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "o1resub00001"
-down_revision = "n1dashbd0001"
+down_revision = "o1export0001"
 branch_labels = None
 depends_on = None
 

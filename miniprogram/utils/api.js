@@ -438,6 +438,9 @@ const api = {
   upload: (filePath, { onProgress } = {}) =>
     call('uploadPhoto', { upload: { filePath, onProgress } }),
   uploadPhoto: (filePath, options) => api.upload(filePath, options),
+  // An avatar (头像): no community needed, stored small; saved with patchMe({avatar_url: url}).
+  uploadAvatar: (filePath) =>
+    call('uploadPhoto', { upload: { filePath }, query: { purpose: 'avatar' } }),
   // An upload's image through wx.downloadFile with the bearer header; resolves to a temp path.
   download: (uploadId) =>
     call('downloadUpload', { params: { upload_id: uploadId } }).then((r) => r.tempFilePath),

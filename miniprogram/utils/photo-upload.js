@@ -1,16 +1,26 @@
 // Photos on a form: pick up to `max`, upload each with its progress, retry or remove a
 // failed one, preview. Mixed into a page's methods; the list lives in data.photos as
 // {key, path, progress, id, error}. The markup is in the pages (class names as claim-form).
+// Choosing photos is a privacy API: the 隐私保护指引 is agreed first (utils/privacy.js), and
+// a refusal stays beside the photos with nothing picked or uploaded.
 
 const api = require('./api');
+const privacy = require('./privacy');
+
+const PHOTO_REFUSED = '您未同意隐私保护指引，不能选择照片';
 
 let photoSeq = 0;
 
 function photoMethods(max = 9) {
   return {
-    addPhotos() {
+    async addPhotos() {
       const room = max - this.data.photos.length;
       if (room <= 0) return;
+      const refused = () => this.setData({ 'errors.photo_ids': PHOTO_REFUSED });
+      if (!(await privacy.ensure())) {
+        refused();
+        return;
+      }
       wx.chooseMedia({
         count: room,
         mediaType: ['image'],
@@ -18,6 +28,9 @@ function photoMethods(max = 9) {
         sourceType: ['album', 'camera'],
         success: (res) => {
           for (const file of res.tempFiles.slice(0, room)) this.uploadPhoto(file.tempFilePath);
+        },
+        fail: (err) => {
+          if (privacy.isRefusal(err && err.errMsg)) refused();
         },
       });
     },
@@ -74,4 +87,4 @@ function photoMethods(max = 9) {
   };
 }
 
-module.exports = { photoMethods };
+module.exports = { photoMethods, PHOTO_REFUSED };

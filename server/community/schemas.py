@@ -55,14 +55,6 @@ class JoinSchema(StrictSchema):
     grid_id = IdField(load_default=None, allow_none=True)
 
 
-class ProfilePatchSchema(StrictSchema):
-    nickname = text(32)
-    real_name = text(32, metadata={"description": "真实姓名，公开时脱敏为 张*明"})
-    avatar_url = ma.fields.URL(
-        schemes={"https"}, validate=ma.validate.Length(max=512), allow_none=True
-    )
-
-
 class GrantCreateSchema(StrictSchema):
     user_id = IdField(required=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(GRANTABLE_ROLES))

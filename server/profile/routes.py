@@ -11,11 +11,10 @@ from server.auth import service as auth_service
 from server.auth.current import current_user, current_user_id
 from server.auth.schemas import DeviceHeaderSchema, LoginSchema, PhoneCodeSchema
 from server.auth.tokens import TokenInvalid
-from server.community import service as community_service
-from server.community.schemas import ProfilePatchSchema
 from server.http.schemas import BEARER
+from server.profile.edit import update_me
 from server.profile.read import profile_json, profile_view
-from server.profile.schemas import LoginResultSchema, ProfileSchema
+from server.profile.schemas import LoginResultSchema, ProfilePatchSchema, ProfileSchema
 
 auth_blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth", description="微信登录与手机号绑定"
@@ -69,6 +68,6 @@ def get_me():
 @me_blp.arguments(ProfilePatchSchema)
 @me_blp.response(200, ProfileSchema)
 def patch_me(body):
-    """Change the caller's nickname, real name or avatar."""
-    user = community_service.update_profile(current_user(), body)
+    """Change the caller's nickname, real name or avatar (their own upload's url)."""
+    user = update_me(current_user(), body)
     return profile_view(user.id)

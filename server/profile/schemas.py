@@ -3,8 +3,9 @@
 import marshmallow as ma
 
 from server.community.schemas import MembershipViewSchema, RoleGrantSchema
-from server.http.schemas import AwareDateTime, Boolean, IdField
+from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
 from server.tasks.schemas import VolunteerHoursSchema
+from server.uploads.avatar import AVATAR_URL, AVATAR_URL_MAX
 
 
 class PointsSummarySchema(ma.Schema):
@@ -37,3 +38,19 @@ class LoginResultSchema(ma.Schema):
     expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
     is_new = Boolean(required=True)
     user = ma.fields.Nested(ProfileSchema, required=True)
+
+
+class ProfilePatchSchema(StrictSchema):
+    nickname = text(32, metadata={"description": "昵称，最多 32 个字"})
+    real_name = text(32, metadata={"description": "真实姓名，公开时脱敏为 张*明"})
+    avatar_url = ma.fields.String(
+        allow_none=True,
+        validate=[
+            ma.validate.Length(max=AVATAR_URL_MAX),
+            ma.validate.Regexp(AVATAR_URL, error="头像必须是您上传的图片"),
+        ],
+        metadata={
+            "description": "头像：自己上传的图片，即 POST /uploads 返回的 url"
+            "（如 /api/v1/uploads/12）；null 清除头像"
+        },
+    )

@@ -8,7 +8,7 @@ from server.community.acting import ACTING_DOC, acting_allowed
 from server.http.errors import Unprocessable
 from server.http.schemas import BEARER
 from server.uploads import service
-from server.uploads.schemas import UploadFormSchema, UploadSchema
+from server.uploads.schemas import UploadFormSchema, UploadQuerySchema, UploadSchema
 
 blp = Blueprint("uploads", __name__, url_prefix="/api/v1", description="图片上传")
 
@@ -21,14 +21,15 @@ IMAGE_CONTENT = {
 @blp.route("/uploads", methods=["POST"])
 @blp.doc(security=BEARER, **ACTING_DOC)
 @acting_allowed
+@blp.arguments(UploadQuerySchema, location="query")
 @blp.arguments(UploadFormSchema, location="files")
 @blp.response(201, UploadSchema)
-def create_upload(files):
-    """Upload one photo (JPEG, PNG or WEBP); attach it to a claim by its id."""
+def create_upload(query, files):
+    """Upload one photo (JPEG, PNG or WEBP); attach it by its id, or make it the avatar."""
     if request.form:  # the files schema cannot see plain form fields; refuse them the same way
         fields = {name: ["未知字段"] for name in request.form}
         raise Unprocessable(details={"fields": {"form": fields}})
-    return service.save_upload(current_user(), files["file"].stream)
+    return service.save_upload(current_user(), files["file"].stream, purpose=query["purpose"])
 
 
 @blp.route("/uploads/<int:upload_id>", methods=["GET"])

@@ -20,10 +20,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, func, select, update
 
 from server.auth.models import User
-from server.community.authz import require_membership
+from server.community.authz import membership_of, require_membership
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, Conflict, NotFound, Unprocessable
+from server.uploads import avatar
 from server.uploads.models import Upload
 from server.uploads.storage import Storage, StorageUnavailable, current_storage
 
@@ -113,9 +114,11 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def save_upload(user: User, stream) -> Upload:
+def save_upload(user: User, stream, *, purpose: str = "photo") -> Upload:
     """Check, re-encode and store one image for `user`; committed when this returns."""
-    membership = require_membership(user)
+    # An avatar needs no community (a newcomer may set one first) and is stored small.
+    for_avatar = purpose == avatar.PURPOSE
+    membership = membership_of(user) if for_avatar else require_membership(user)
     max_bytes = int(_config("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -138,6 +141,8 @@ def save_upload(user: User, stream) -> Upload:
         )
 
     image, fmt = _decode(data, int(_config("UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS)))
+    if for_avatar:
+        image = avatar.avatar_sized(image)
     content_type, ext = FORMATS[fmt]
     stored = _reencode(image, fmt)
     now = utcnow()
@@ -147,7 +152,7 @@ def save_upload(user: User, stream) -> Upload:
 
     upload = Upload(
         owner_id=user.id,
-        community_id=membership.community_id,
+        community_id=membership.community_id if membership else None,
         content_type=content_type,
         size=len(stored),
         width=image.width,

@@ -11,6 +11,8 @@ const format = require('../../utils/format');
 const { capsText } = require('../../utils/points');
 const { actingTarget } = require('../../utils/card-holders');
 const { formErrors } = require('../../utils/form-errors');
+const privacy = require('../../utils/privacy');
+const { PHOTO_REFUSED } = require('../../utils/photo-upload');
 
 const MAX_PHOTOS = 9;
 let photoSeq = 0;
@@ -123,9 +125,15 @@ Component({
     onDescription(e) {
       this.setData({ description: e.detail.value, 'errors.description': '' });
     },
-    addPhotos() {
+    // Choosing photos is a privacy API: the 隐私保护指引 first, as on the other photo forms.
+    async addPhotos() {
       const room = MAX_PHOTOS - this.data.photos.length;
       if (room <= 0) return;
+      const refused = () => this.setData({ 'errors.photo_ids': PHOTO_REFUSED });
+      if (!(await privacy.ensure())) {
+        refused();
+        return;
+      }
       wx.chooseMedia({
         count: room,
         mediaType: ['image'],
@@ -133,6 +141,9 @@ Component({
         sourceType: ['album', 'camera'],
         success: (res) => {
           for (const file of res.tempFiles.slice(0, room)) this.uploadPhoto(file.tempFilePath);
+        },
+        fail: (err) => {
+          if (privacy.isRefusal(err && err.errMsg)) refused();
         },
       });
     },

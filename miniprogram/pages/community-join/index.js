@@ -1,5 +1,6 @@
 // 加入社区: pick a community, then a grid (or none yet), then join. Members come here to
 // move to another grid of their own community; the server refuses another community (409).
+// ?from=task: a shared task sent a non-member here; 完成 goes back to it (it reloads on show).
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
@@ -24,9 +25,11 @@ Component({
     joining: false,
     joinError: '',
     result: null,
+    backToTask: false,
   },
   methods: {
-    async onLoad() {
+    async onLoad(query) {
+      if (query && query.from === 'task') this.setData({ backToTask: true });
       this.setData({ loading: true, error: '' });
       try {
         const [me, page] = await Promise.all([
@@ -54,7 +57,7 @@ Component({
       }
     },
     onRetry() {
-      this.onLoad();
+      this.onLoad({ from: this.data.backToTask ? 'task' : '' });
     },
     onSearchInput(e) {
       this.setData({ q: e.detail.value });

@@ -3,8 +3,10 @@
 // bound to this WeChat. Written with Component() so miniprogram-simulate can load it.
 
 const api = require('../../utils/api');
+const { avatarPath } = require('../../utils/avatar');
 const config = require('../../config');
 const format = require('../../utils/format');
+const privacy = require('../../utils/privacy');
 const profile = require('../../utils/profile');
 const session = require('../../utils/session');
 const { roleName } = require('../../utils/roles');
@@ -77,8 +79,9 @@ function view(me) {
   const membership = me.membership;
   return {
     name,
+    // The nickname from 头像昵称填写, under the name when the name is the real one.
+    nickname: me.nickname && me.nickname !== name ? me.nickname : '',
     initial: name.slice(0, 1),
-    avatarUrl: me.avatar_url || '',
     phone: me.phone || '',
     phoneBound: !!me.phone_bound,
     community: membership ? membership.community.name : '',
@@ -99,6 +102,11 @@ Component({
     dev: false,
     devIdentity: '',
     cardHolder: false,
+    avatarPath: '', // the avatar downloaded (an <image> cannot send the bearer header)
+    // 隐私保护指引 not agreed yet: 绑定手机号 asks for it first (getPhoneNumber needs its own tap).
+    privacyPending: false,
+    phoneNote: '',
+    phoneError: '',
   },
   methods: {
     onLoad() {
@@ -124,6 +132,8 @@ Component({
           dev,
           devIdentity: dev ? cfg.devIdentity : '',
         });
+        this.setData({ avatarPath: await avatarPath(me.avatar_url) });
+        this.setData({ privacyPending: await privacy.pending() });
         if (!this.holders) this.holders = {};
         this.setData({ cardHolder: await isCardHolder(this.holders, me) });
       } catch (err) {
@@ -135,9 +145,31 @@ Component({
     onRetry() {
       this.load({ refresh: true });
     },
+    // The first tap while the guide is not agreed: nothing is bound until the user agrees.
+    async agreeForPhone() {
+      this.setData({ phoneError: '', phoneNote: '' });
+      if (await privacy.ensure()) {
+        this.setData({ privacyPending: false, phoneNote: '已同意隐私保护指引，请再点一次绑定手机号' });
+      } else {
+        this.setData({ phoneError: '您未同意隐私保护指引，手机号未绑定' });
+      }
+    },
+    // 我的 → 隐私保护指引: where pages without the guide send people to agree.
+    async agreePrivacy() {
+      if (await privacy.ensure()) {
+        this.setData({ privacyPending: false });
+        wx.showToast({ title: '已同意', icon: 'success' });
+      }
+    },
     async onGetPhoneNumber(e) {
       const cfg = config.get();
-      let code = e && e.detail && e.detail.code;
+      const detail = (e && e.detail) || {};
+      this.setData({ phoneError: '', phoneNote: '' });
+      if (privacy.isRefusal(detail.errMsg)) {
+        this.setData({ privacyPending: true, phoneError: '您未同意隐私保护指引，手机号未绑定' });
+        return;
+      }
+      let code = detail.code;
       if (config.isDevServer(cfg.baseUrl) && cfg.devPhone) {
         // DevTools' code is unknown to the local emulator, which accepts `<phone>.<anything>`.
         code = `${cfg.devPhone}.${Date.now()}`;
@@ -158,6 +190,9 @@ Component({
       } finally {
         this.setData({ binding: false });
       }
+    },
+    editProfile() {
+      wx.navigateTo({ url: '/pages/profile-edit/index' });
     },
     goJoin() {
       wx.navigateTo({ url: '/pages/community-join/index' });

@@ -2,6 +2,8 @@
 // and the way into the organiser's view. With ?for=<holder id>&name= staff do the same for a
 // card holder (代为报名, X-Acting-For); the task is read as me, so it cannot say whether the
 // holder is signed up: each step is offered and the server's answer shown.
+// Shared (转发) as ?id=<id>&from=share, it opens cold: the first call logs in, a non-member is
+// led to 加入社区 and comes back here, another community's task is explained.
 
 const api = require('../../utils/api');
 const subscribe = require('../../utils/subscribe');
@@ -14,6 +16,8 @@ const {
   showAttendResult,
 } = require('../../utils/tasks');
 const { actingTarget } = require('../../utils/card-holders');
+
+const SHARE_PATH = '/pages/task-detail/index';
 
 // Codes after which what is on screen is stale: reload the task to show the truth.
 const RELOAD_ON = [
@@ -36,17 +40,32 @@ Component({
     actionError: '',
     acting: null, // {id, name} of the card holder acted for
     actingResult: '',
+    shared: false, // opened from a shared card (?from=share)
+    needJoin: false, // the server said 请先加入社区
+    elsewhere: false, // a shared task this person cannot see: another community's, or gone
   },
   methods: {
     onLoad(query) {
       subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       const acting = actingTarget(query);
       this.client = acting ? api.actingFor(acting.id) : api;
-      this.setData({ id: Number(query && query.id), acting });
+      const shared = !!query && query.from === 'share';
+      this.setData({ id: Number(query && query.id), acting, shared });
+      if (wx.showShareMenu) wx.showShareMenu({ menus: ['shareAppMessage'] });
       this.load();
     },
     onShow() {
-      if (this.data.task) this.load({ quiet: true });
+      // Back from 加入社区: ask again, now as a member.
+      if (this.data.needJoin) this.load();
+      else if (this.data.task) this.load({ quiet: true });
+    },
+    // 转发: the card opens this task for whoever taps it, never as a card holder's act.
+    onShareAppMessage() {
+      const task = this.data.task;
+      return {
+        title: task ? task.title : '志愿任务',
+        path: `${SHARE_PATH}?id=${this.data.id}&from=share`,
+      };
     },
     async onPullDownRefresh() {
       await this.load();
@@ -57,11 +76,29 @@ Component({
       try {
         const task = await api.getTask(this.data.id);
         this._raw = task;
-        this.setData({ loading: false, error: '', task: taskView(task) });
+        this.setData({
+          loading: false,
+          error: '',
+          task: taskView(task),
+          needJoin: false,
+          elsewhere: false,
+        });
       } catch (err) {
-        if (quiet && this.data.task) api.showError(err);
+        const code = err && err.code;
+        if (code === 'not_a_member') {
+          this.setData({ loading: false, error: '', needJoin: true });
+        } else if (code === 'task_not_found' && this.data.shared) {
+          // The server hides other communities' tasks as missing: one message for both.
+          this.setData({ loading: false, error: '', needJoin: false, elsewhere: true });
+        } else if (quiet && this.data.task) api.showError(err);
         else this.setData({ loading: false, error: api.errorMessage(err) });
       }
+    },
+    goJoin() {
+      wx.navigateTo({ url: '/pages/community-join/index?from=task' });
+    },
+    goTasks() {
+      wx.switchTab({ url: '/pages/tasks/index' });
     },
     onRetry() {
       this.load();

@@ -81,6 +81,15 @@ function createFakeWx() {
     // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
     subscribeAnswer: 'reject',
     subscribeCalls: [],
+    shareMenu: null,
+    // 隐私保护指引: whether the user has agreed (most tests: yes). Until they do, privacy APIs
+    // (wx.chooseMedia here) fail, and wx.requirePrivacyAuthorize calls the page's listener,
+    // whose answers are recorded in privacyAnswers.
+    privacyAgreed: true,
+    privacyListener: null,
+    privacyAnswers: [],
+    privacyRequests: 0,
+    contractsOpened: 0,
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -335,6 +344,14 @@ function createFakeWx() {
       });
     },
     chooseMedia(options) {
+      if (!fake.privacyAgreed) {
+        fake.privacyBlocked = (fake.privacyBlocked || 0) + 1;
+        deliver(() => {
+          const errMsg = 'chooseMedia:fail privacy permission is not authorized';
+          if (options.fail) options.fail({ errMsg });
+        });
+        return;
+      }
       const files = fake.media.slice(0, options.count || 9);
       deliver(() => {
         if (!files.length) {
@@ -429,6 +446,56 @@ function createFakeWx() {
         if (options.success) options.success(res);
       });
     },
+    // WeChat's privacy check, as documented for wx.requirePrivacyAuthorize.
+    onNeedPrivacyAuthorization(listener) {
+      fake.privacyListener = listener;
+    },
+    requirePrivacyAuthorize(options) {
+      fake.privacyRequests += 1;
+      const fail = () =>
+        options.fail &&
+        options.fail({ errMsg: 'requirePrivacyAuthorize:fail privacy permission is not authorized' });
+      if (fake.privacyAgreed) {
+        deliver(() => options.success && options.success({ errMsg: 'requirePrivacyAuthorize:ok' }));
+        return;
+      }
+      if (!fake.privacyListener) {
+        deliver(fail); // the platform's own sheet, refused
+        return;
+      }
+      const resolve = (answer) => {
+        fake.privacyAnswers.push(clone(answer));
+        if (!answer || answer.event === 'exposureAuthorization') return;
+        if (answer.event === 'agree') {
+          if (answer.buttonId !== 'agree-btn') {
+            fake.violations.push(`privacy agreed with buttonId ${answer.buttonId}`);
+          }
+          fake.privacyAgreed = true;
+          deliver(() => options.success && options.success({ errMsg: 'requirePrivacyAuthorize:ok' }));
+        } else {
+          deliver(fail);
+        }
+      };
+      deliver(() => fake.privacyListener(resolve, { referrer: 'requirePrivacyAuthorize' }));
+    },
+    getPrivacySetting(options) {
+      deliver(
+        () =>
+          options.success &&
+          options.success({
+            needAuthorization: !fake.privacyAgreed,
+            privacyContractName: '《红色积分小程序隐私保护指引》',
+          })
+      );
+    },
+    openPrivacyContract(options) {
+      fake.contractsOpened += 1;
+      deliver(() => options && options.success && options.success({}));
+    },
+    // 转发: the menus a page enabled with wx.showShareMenu.
+    showShareMenu(options) {
+      fake.shareMenu = { menus: (options && options.menus) || [] };
+    },
     vibrateShort() {},
     login(options) {
       fake.loginCalls += 1;
@@ -505,6 +572,7 @@ function installFakeWx({ baseUrl = BASE_URL, config: overrides = {} } = {}) {
   profile.clear();
   require('../../utils/subscribe').clear();
   require('../../utils/home').reset();
+  require('../../utils/privacy').clear();
   return fake;
 }
 
