@@ -9,7 +9,7 @@ const STATE_TEXT = {
   loading: '加载中 (before the first answer)',
   empty: '空 (a newcomer with no data)',
   error: '出错 (the list call answers 503)',
-  offline: '断网 (request:fail)',
+  offline: '断网 (request:fail; opened online once before, so what it remembers shows)',
 };
 
 function fileName(shot) {

@@ -35,7 +35,8 @@ const ID_FROM = {
       Date.parse(t.checkin_opens_at) <= Date.now() &&
       Date.now() <= Date.parse(t.checkin_closes_at),
   ],
-  'offer-detail': ['GET /api/v1/offers', { limit: 20 }],
+  // An offer with its picture (the demo draws five).
+  'offer-detail': ['GET /api/v1/offers', { limit: 20 }, (o) => !!o.image_url],
   'report-detail': ['GET /api/v1/grid/reports', { scope: 'mine', limit: 20 }],
   'wish-detail': [
     'GET /api/v1/wishes',

@@ -75,6 +75,7 @@ function createRenderer(source) {
     let page = null;
     try {
       query = await prepare(target, notes);
+      if (target.state === 'offline') await visitOnline(target.page, query);
       shot.setMode(modeFor(target));
       page = renderPage(target.page, { query });
       if (target.state === 'loading') await new Promise((resolve) => setTimeout(resolve, 30));
@@ -91,6 +92,16 @@ function createRenderer(source) {
     const result = { tree, canvases: shot.canvases, query, problems, notes };
     problems = null;
     return result;
+  }
+
+  // Offline is how a page looks to someone who used the app before the network went: the
+  // page is opened once online (not photographed), so what it remembers is on the phone.
+  async function visitOnline(name, query) {
+    const earlier = renderPage(name, { query });
+    await shot.settle();
+    unload(earlier);
+    profile.clear();
+    shot.reset();
   }
 
   function unload(page) {
