@@ -5,7 +5,8 @@ id under a pseudonym (已注销用户#<id>), so ledger entries, balances, rankin
 other people acted on stay whole; the name, phone, avatar and WeChat identity go, so the old
 token is refused and the next WeChat login makes a fresh, empty account; photos are deleted
 from the store; reserved rewards are cancelled through rewards' own close(), which releases
-their held points through the ledger.
+their held points through the ledger; seats in upcoming tasks are given up through the tasks'
+own cancel, so the waitlist moves up.
 """
 
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from server.notify.subscribe_models import SubscriptionCount
 from server.platform.masking import DELETED_PREFIX, pseudonym
 from server.rewards import closing
 from server.rewards.models import Redemption
+from server.tasks import clock, signup
+from server.tasks.models import Task, TaskSignup
 from server.uploads import service as uploads
 
 CONFIRM_PHRASE = "注销账号"
@@ -58,6 +61,9 @@ def delete_account(user: User, *, now: datetime | None = None) -> Deletion:
     """
     now = now or utcnow()
     uid = user.id
+    if user.is_active:
+        _refuse_staff(uid)  # before leaving any task: a refused deletion changes nothing
+        _leave_upcoming_tasks(uid)
     try:
         # The row lock serialises two deletions of one account; the loser sees it done.
         won = db.session.execute(
@@ -89,6 +95,28 @@ def _refuse_staff(uid: int) -> None:
     )
     if roles:
         raise StaffRolesHeld(details={"roles": roles})
+
+
+def _leave_upcoming_tasks(uid: int) -> None:
+    """Give up seats in tasks not yet started through the tasks' own cancel (which promotes
+    the waitlist), each in its own transaction; a seat past its cancel deadline is kept."""
+    task_ids = db.session.scalars(
+        select(TaskSignup.task_id)
+        .join(Task, Task.id == TaskSignup.task_id)
+        .where(
+            TaskSignup.user_id == uid,
+            TaskSignup.status.in_(("confirmed", "waitlisted")),
+            Task.status == "published",
+            Task.starts_at > clock.now(),
+        )
+        .order_by(TaskSignup.task_id)
+    ).all()
+    db.session.rollback()
+    for task_id in task_ids:
+        try:
+            signup.cancel_signup_as(uid, task_id)
+        except AppError:
+            db.session.rollback()
 
 
 def _cancel_reservations(uid: int, now: datetime) -> int:

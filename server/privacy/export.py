@@ -1,14 +1,11 @@
 """What a resident's data export holds: one section per kind of record, only their own rows.
 
-Each section is one bounded SELECT (at most ROW_CAP rows, newest first; `capped` says when
-more exist). Other people appear only as masked names (a reviewer is 李*英), never by id,
+Each section is one bounded SELECT (export_rows.ROW_CAP rows at most, newest first; `capped`
+says when more exist). Other people appear only as masked names (a reviewer is 李*英), never by id,
 phone or full name. Photos are listed by id and size, not embedded.
 """
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from server.auth.models import User
 from server.community.card_holder_models import ActOnBehalf, CardHolder
@@ -18,65 +15,13 @@ from server.db.types import utcnow
 from server.grid.report_models import Report
 from server.grid.service_log_models import ServiceItem, ServiceLog
 from server.grid.wish_models import Wish
-from server.platform.masking import mask_name
 from server.points.claim_models import PointClaim
 from server.points.ledger_models import Account, LedgerEntry
 from server.points.models import PointItem
+from server.privacy.export_rows import Section, plain, row_cap, section
 from server.rewards.models import Offer, Redemption
 from server.tasks.models import Task, TaskAttendance, TaskSignup
 from server.uploads.models import Upload
-
-ROW_CAP = 10_000  # a resident has a few dozen rows a year; the cap only bounds a freak account
-
-
-@dataclass
-class Section:
-    name: str
-    title: str  # the sheet's name in the xlsx (Chinese, ≤ 31 characters)
-    columns: list[str]
-    items: list[dict] = field(default_factory=list)
-    capped: bool = False
-
-
-def _plain(value):
-    """JSON-ready values: times as ISO 8601 with their offset, days as YYYY-MM-DD."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _section(name: str, title: str, stmt: Select, masked: dict[str, str] | None = None):
-    """Run one bounded SELECT; `masked` maps a user-id column to the masked-name column
-    shown in its place (the id itself never leaves)."""
-    rows = db.session.execute(stmt.limit(ROW_CAP + 1)).mappings().all()
-    capped = len(rows) > ROW_CAP
-    rows = rows[:ROW_CAP]
-    masked = masked or {}
-    names = _masked_names({row[col] for row in rows for col in masked} - {None})
-    columns = [masked.get(c, c) for c in rows[0].keys()] if rows else _columns(stmt, masked)
-    items = []
-    for row in rows:
-        item = {}
-        for key, value in row.items():
-            if key in masked:
-                item[masked[key]] = names.get(value) if value is not None else None
-            else:
-                item[key] = _plain(value)
-        items.append(item)
-    return Section(name, title, columns, items, capped)
-
-
-def _columns(stmt: Select, masked: dict[str, str]) -> list[str]:
-    return [masked.get(c.key, c.key) for c in stmt.selected_columns]
-
-
-def _masked_names(user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(User.id, User.real_name, User.nickname).where(User.id.in_(user_ids))
-    )
-    return {r.id: mask_name(r.real_name or r.nickname) for r in rows}
 
 
 def _account_ids(user_id: int):
@@ -100,12 +45,12 @@ def collect(user: User) -> dict:
     if holder is not None:
         profile |= {"card_building": holder.building, "card_unit": holder.unit}
     profile_section = Section(
-        "profile", "个人资料", list(profile), [{k: _plain(v) for k, v in profile.items()}]
+        "profile", "个人资料", list(profile), [{k: plain(v) for k, v in profile.items()}]
     )
     sections = [profile_section, *(build(uid) for build in SECTIONS)]
     return {
         "generated_at": utcnow(),
-        "row_cap": ROW_CAP,
+        "row_cap": row_cap(),
         "sections": [vars(s) for s in sections],
     }
 
@@ -122,7 +67,7 @@ def _memberships(uid: int) -> Section:
         .outerjoin(Grid, Grid.id == Membership.grid_id)
         .where(Membership.user_id == uid)
     )
-    return _section("memberships", "所属社区", stmt)
+    return section("memberships", "所属社区", stmt)
 
 
 def _roles(uid: int) -> Section:
@@ -131,7 +76,7 @@ def _roles(uid: int) -> Section:
         .where(RoleGrant.user_id == uid)
         .order_by(RoleGrant.id)
     )
-    return _section("roles", "角色", stmt)
+    return section("roles", "角色", stmt)
 
 
 def _accounts(uid: int) -> Section:
@@ -141,7 +86,7 @@ def _accounts(uid: int) -> Section:
         .where(Account.id.in_(_account_ids(uid)))
         .order_by(Account.id)
     )
-    return _section("accounts", "积分账户", stmt)
+    return section("accounts", "积分账户", stmt)
 
 
 def _ledger(uid: int) -> Section:
@@ -151,7 +96,7 @@ def _ledger(uid: int) -> Section:
         .where(e.account_id.in_(_account_ids(uid)))
         .order_by(e.id.desc())
     )
-    return _section("ledger", "积分明细", stmt)
+    return section("ledger", "积分明细", stmt)
 
 
 def _claims(uid: int) -> Section:
@@ -174,7 +119,7 @@ def _claims(uid: int) -> Section:
         .where(c.claimant_id == uid)
         .order_by(c.id.desc())
     )
-    return _section("claims", "积分申报", stmt, {"decided_by": "reviewer"})
+    return section("claims", "积分申报", stmt, {"decided_by": "reviewer"})
 
 
 def _signups(uid: int) -> Section:
@@ -185,7 +130,7 @@ def _signups(uid: int) -> Section:
         .where(s.user_id == uid)
         .order_by(s.id.desc())
     )
-    return _section("signups", "活动报名", stmt)
+    return section("signups", "活动报名", stmt)
 
 
 def _attendance(uid: int) -> Section:
@@ -207,7 +152,7 @@ def _attendance(uid: int) -> Section:
         .where(a.user_id == uid)
         .order_by(a.id.desc())
     )
-    return _section("attendance", "签到记录", stmt)
+    return section("attendance", "签到记录", stmt)
 
 
 def _redemptions(uid: int) -> Section:
@@ -228,7 +173,7 @@ def _redemptions(uid: int) -> Section:
         .where(r.user_id == uid)
         .order_by(r.id.desc())
     )
-    return _section("redemptions", "积分兑换", stmt)
+    return section("redemptions", "积分兑换", stmt)
 
 
 def _reports(uid: int) -> Section:
@@ -250,7 +195,7 @@ def _reports(uid: int) -> Section:
         .where(r.reporter_id == uid)
         .order_by(r.id.desc())
     )
-    return _section("reports", "随手拍", stmt)
+    return section("reports", "随手拍", stmt)
 
 
 def _wishes(uid: int) -> Section:
@@ -272,7 +217,7 @@ def _wishes(uid: int) -> Section:
         .where(w.resident_id == uid)
         .order_by(w.id.desc())
     )
-    return _section("wishes", "微心愿", stmt)
+    return section("wishes", "微心愿", stmt)
 
 
 def _service_logs(uid: int) -> Section:
@@ -292,7 +237,7 @@ def _service_logs(uid: int) -> Section:
         .where(s.resident_id == uid)
         .order_by(s.id.desc())
     )
-    return _section("service_logs", "网格服务记录", stmt, {"worker_id": "worker"})
+    return section("service_logs", "网格服务记录", stmt, {"worker_id": "worker"})
 
 
 def _acts(uid: int) -> Section:
@@ -302,7 +247,7 @@ def _acts(uid: int) -> Section:
         .where(a.holder_id == uid)
         .order_by(a.id.desc())
     )
-    return _section("acts_on_behalf", "代办记录", stmt, {"actor_id": "actor"})
+    return section("acts_on_behalf", "代办记录", stmt, {"actor_id": "actor"})
 
 
 def _photos(uid: int) -> Section:
@@ -312,7 +257,7 @@ def _photos(uid: int) -> Section:
         .where(u.owner_id == uid)
         .order_by(u.id.desc())
     )
-    return _section("photos", "照片", stmt)
+    return section("photos", "照片", stmt)
 
 
 # The sections after the profile, in the order the export shows them.

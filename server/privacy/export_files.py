@@ -27,14 +27,14 @@ def export_xlsx(user: User) -> tuple[bytes, str]:
     sheets = [
         (
             "说明",
-            ["内容", "英文名", "条数", f"是否超过{export.ROW_CAP}条仅导出最新部分"],
+            ["内容", "英文名", "条数", f"是否超过{data['row_cap']}条仅导出最新部分"],
             [("导出时间（UTC）", data["generated_at"].isoformat(), "", ""), *about],
         )
     ]
     for s in sections:
         rows = [[_text(item.get(c)) for c in s["columns"]] for item in s["items"]]
         if s["capped"]:
-            rows.append([f"仅导出最新 {export.ROW_CAP} 条，更早的记录未包含"])
+            rows.append([f"仅导出最新 {data['row_cap']} 条，更早的记录未包含"])
         sheets.append((s["title"], s["columns"], rows))
     out = io.BytesIO()
     write_book(out, sheets)

@@ -140,3 +140,42 @@ def test_service_is_idempotent(app, api, query):
         )
         == 1
     )
+
+
+def test_seats_in_upcoming_tasks_go_to_the_waitlist(api, query, monkeypatch):
+    from server.tasks.models import TaskSignup
+    from tests.tasks.test_tasks_support import Clock, create_task
+
+    Clock(monkeypatch)
+    task = create_task(api, query, capacity=1)
+    url = f"/api/v1/tasks/{task['id']}/signups"
+    assert api.post(url, "resident-1").get_json()["status"] == "confirmed"
+    assert api.post(url, "resident-2").get_json()["status"] == "waitlisted"
+    assert _delete(api, "resident-1").status_code == 200
+    statuses = dict(
+        query(
+            lambda s: s.execute(
+                select(TaskSignup.user_id, TaskSignup.status).where(
+                    TaskSignup.task_id == task["id"]
+                )
+            ).all()
+        )
+    )
+    assert statuses == {
+        user_id(query, "resident-2"): "confirmed",
+        # resident-1's openid is gone; their row is the cancelled one
+        **{uid: "cancelled" for uid in statuses if uid != user_id(query, "resident-2")},
+    }
+    assert sorted(statuses.values()) == ["cancelled", "confirmed"]
+
+
+def test_a_refused_deletion_leaves_task_seats_alone(api, query, monkeypatch):
+    from tests.tasks.test_tasks_support import Clock, create_task
+
+    Clock(monkeypatch)
+    task = create_task(api, query, capacity=2)
+    url = f"/api/v1/tasks/{task['id']}/signups"
+    assert api.post(url, "grid-1").get_json()["status"] == "confirmed"
+    assert _delete(api, "grid-1").status_code == 409
+    mine = api.get(f"/api/v1/tasks/{task['id']}", "grid-1").get_json()
+    assert mine["my_signup"]["status"] == "confirmed"

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from server.http import rate_limits
-from server.privacy import export
+from server.privacy import export_rows
 from tests import claims_helpers
 from tests.conftest import error_code
 from tests.privacy.helpers import busy_resident
@@ -49,7 +49,7 @@ def test_export_holds_every_section_of_the_callers_own_data(api, app, query):
     body = resp.get_json()
     sections = _sections(body)
     assert list(sections) == SECTIONS
-    assert body["row_cap"] == export.ROW_CAP
+    assert body["row_cap"] == export_rows.ROW_CAP == 10_000
     [profile] = sections["profile"]["items"]
     me = api.get("/api/v1/me", "resident-1").get_json()
     assert profile["id"] == me["id"] and profile["real_name"] == me["real_name"]
@@ -101,7 +101,7 @@ def test_xlsx_has_one_sheet_per_section_and_text_stays_text(api, app, query):
 
 def test_a_capped_section_says_so(api, app, query, monkeypatch):
     busy_resident(api, app, query)
-    monkeypatch.setattr(export, "ROW_CAP", 1)
+    monkeypatch.setattr(export_rows, "ROW_CAP", 1)
     ledger = _sections(api.get(EXPORT, "resident-1").get_json())["ledger"]
     assert ledger["capped"] is True and len(ledger["items"]) == 1
     book = load_workbook(io.BytesIO(api.get(f"{EXPORT}.xlsx", "resident-1").data))
