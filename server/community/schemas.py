@@ -3,6 +3,7 @@ import marshmallow as ma
 from server.community.models import GRANTABLE_ROLES, ORGANISATION_KINDS, PARTY_KINDS
 from server.http.pagination import PageArgsSchema, page_schema
 from server.http.schemas import AwareDateTime, IdField, StrictSchema, text
+from server.platform.masking import DELETED_PREFIX
 
 
 class NamedRefSchema(ma.Schema):
@@ -61,6 +62,12 @@ class ProfilePatchSchema(StrictSchema):
     avatar_url = ma.fields.URL(
         schemes={"https"}, validate=ma.validate.Length(max=512), allow_none=True
     )
+
+    @ma.validates("nickname", "real_name")
+    def _not_a_pseudonym(self, value, **kwargs):
+        # Deleted accounts' names are shown unmasked; nobody may pass for one.
+        if value.strip().startswith(DELETED_PREFIX):
+            raise ma.ValidationError("该名称为系统保留，请换一个")
 
 
 class GrantCreateSchema(StrictSchema):

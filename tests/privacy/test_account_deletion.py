@@ -179,3 +179,10 @@ def test_a_refused_deletion_leaves_task_seats_alone(api, query, monkeypatch):
     assert _delete(api, "grid-1").status_code == 409
     mine = api.get(f"/api/v1/tasks/{task['id']}", "grid-1").get_json()
     assert mine["my_signup"]["status"] == "confirmed"
+
+
+def test_nobody_may_take_a_deleted_accounts_name(api):
+    for field in ("nickname", "real_name"):
+        resp = api.patch("/api/v1/me", "resident-1", json={field: "已注销用户#1"})
+        assert resp.status_code == 422 and error_code(resp) == "validation_error"
+    assert api.get("/api/v1/me", "resident-1").get_json()["nickname"] != "已注销用户#1"
