@@ -5,9 +5,10 @@ says when more exist). Other people appear only as masked names (a reviewer is �
 phone or full name. Photos are listed by id and size, not embedded.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.auth.models import User
+from server.cards.models import PointCard
 from server.community.card_holder_models import ActOnBehalf, CardHolder
 from server.community.models import Community, Grid, Membership, Merchant, RoleGrant
 from server.db.session import db
@@ -250,6 +251,22 @@ def _acts(uid: int) -> Section:
     return section("acts_on_behalf", "代办记录", stmt, {"actor_id": "actor"})
 
 
+def _cards(uid: int) -> Section:
+    c = PointCard
+    stmt = (
+        select(
+            func.substr(c.number, func.length(c.number) - 3).label("number_last4"),
+            c.status,
+            c.issued_at,
+            c.retired_at,
+            c.retired_reason,
+        )
+        .where(c.holder_id == uid)
+        .order_by(c.id.desc())
+    )
+    return section("cards", "积分卡", stmt)
+
+
 def _photos(uid: int) -> Section:
     u = Upload
     stmt = (
@@ -273,6 +290,7 @@ SECTIONS = (
     _reports,
     _wishes,
     _service_logs,
+    _cards,
     _acts,
     _photos,
 )

@@ -4,9 +4,10 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from server.http import rate_limits
-from server.privacy import export_rows
+from server.privacy import export, export_rows
 from tests import claims_helpers
 from tests.conftest import error_code
 from tests.privacy.helpers import busy_resident
@@ -27,6 +28,7 @@ SECTIONS = [
     "reports",
     "wishes",
     "service_logs",
+    "cards",
     "acts_on_behalf",
     "photos",
 ]
@@ -117,3 +119,32 @@ def test_export_needs_a_token_and_is_rate_limited(api):
     resp = api.get(f"{EXPORT}.xlsx", "resident-3")
     assert resp.status_code == 429 and error_code(resp) == "rate_limited"
     assert api.get(EXPORT, "resident-4").status_code == 200  # counted per person
+
+
+def test_a_card_holders_export_has_their_cards(app, query):
+    from server.auth.models import User
+    from server.cards.holders import register_card_holder
+    from server.cards.models import PointCard
+    from server.db.session import db
+    from tests.rewards.test_rewards_support import user_id
+
+    worker = user_id(query, "grid-1")
+    with app.app_context():
+        holder = register_card_holder(
+            db.session.get(User, worker),
+            real_name="郭桂兰",
+            building="3栋",
+            unit="2单元",
+            pin="2580",
+        )
+        uid = holder.user_id
+        db.session.commit()
+        number = db.session.scalar(select(PointCard.number).where(PointCard.holder_id == uid))
+        data = export.collect(db.session.get(User, uid))
+    sections = _sections(data)
+    [card] = sections["cards"]["items"]
+    assert card["number_last4"] == number[-4:] and card["status"] == "active"
+    assert number not in str(data)
+    profile = sections["profile"]["items"][0]
+    assert (profile["card_building"], profile["card_unit"]) == ("3栋", "2单元")
+    assert profile["wechat_bound"] is False
