@@ -216,6 +216,9 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(display_screen_bp)
     api.register_blueprint(subscriptions_blp)
+    from server.privacy.routes import blp as privacy_blp
+
+    api.register_blueprint(privacy_blp)
     import server.admin.console_claims  # noqa: F401 - 积分审核
     import server.admin.console_cleanup  # noqa: F401 - registers its daily job
     import server.admin.console_merchants  # noqa: F401 - 商家

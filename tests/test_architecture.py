@@ -24,6 +24,7 @@ ROOMS = [
     "notify",
     "admin",
     "profile",
+    "privacy",
     "commands",
     "__init__",
 ]

@@ -12,6 +12,7 @@ const cards = require('./cards-api');
 const notices = require('./notices-api');
 const subscribe = require('./subscribe-api');
 const consoleLogin = require('./console-api');
+const privacy = require('./privacy-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -95,7 +96,8 @@ Object.assign(
   cards.ENDPOINTS,
   notices.ENDPOINTS,
   subscribe.ENDPOINTS,
-  consoleLogin.ENDPOINTS
+  consoleLogin.ENDPOINTS,
+  privacy.ENDPOINTS
 );
 
 // The methods wx.request accepts; anything else needs the override header.
@@ -481,7 +483,8 @@ Object.assign(
   cards.cardFunctions(call, { attendanceBody }),
   notices.noticeFunctions(call),
   subscribe.subscribeFunctions(call),
-  consoleLogin.consoleFunctions(call)
+  consoleLogin.consoleFunctions(call),
+  privacy.privacyFunctions(call)
 );
 
 module.exports = api;

@@ -1,5 +1,6 @@
-// A file the server sent as bytes (the printed cards' PDF): saved in the mini-program's
-// own folder and opened with the phone's viewer, whose menu prints or forwards it.
+// A file the server sent as bytes (the printed cards' PDF, an xlsx): saved in the
+// mini-program's own folder and opened with the phone's viewer (whose menu prints or
+// forwards it) or sent to a chat.
 
 const api = require('./api');
 
@@ -26,6 +27,37 @@ function open(filePath, fileType) {
   });
 }
 
+function share(filePath, fileName) {
+  return new Promise((resolve, reject) => {
+    wx.shareFileMessage({
+      filePath,
+      fileName,
+      success: () => resolve('shared'),
+      fail: (err) => {
+        const msg = String((err && err.errMsg) || '');
+        // Closing the chat picker is a choice, not a failure.
+        if (msg.indexOf('cancel') >= 0) resolve('cancelled');
+        else reject(err);
+      },
+    });
+  });
+}
+
+// Send a saved file to a chat (wx.shareFileMessage); where sharing files is unavailable or
+// fails (PC WeChat, old clients) open it in the viewer, whose menu forwards it. Resolves to
+// 'shared', 'cancelled' or 'opened'.
+async function shareOrOpen(filePath, fileName, fileType) {
+  if (wx.shareFileMessage) {
+    try {
+      return await share(filePath, fileName);
+    } catch (err) {
+      // fall through to the viewer
+    }
+  }
+  await open(filePath, fileType);
+  return 'opened';
+}
+
 // `name` without a path, e.g. cards-41.pdf.
 async function openPdf(bytes, name) {
   const filePath = `${wx.env.USER_DATA_PATH}/${name}`;
@@ -33,4 +65,4 @@ async function openPdf(bytes, name) {
   return open(filePath, 'pdf');
 }
 
-module.exports = { save, open, openPdf };
+module.exports = { save, open, openPdf, shareOrOpen };

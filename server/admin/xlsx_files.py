@@ -14,6 +14,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 1_000_000  # a sheet holds 1,048,576 rows
 
 
+# Text stays text: no formulas, links or numbers made of what a resident typed.
+VALUES_ONLY = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
 class TooManyRows(Exception):
     pass
 
@@ -30,7 +34,7 @@ def cell(value):
 def write_xlsx(target, headers: Sequence[str], rows: Iterable[Sequence], *, stream: bool) -> int:
     """Write one sheet to `target` (a path or a file object); the number of rows written.
     `stream`: xlsxwriter's constant-memory mode, each row flushed to disk as written."""
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    options = dict(VALUES_ONLY)
     options["constant_memory" if stream else "in_memory"] = True
     book = xlsxwriter.Workbook(target, options)
     sheet = book.add_worksheet("导出")
@@ -45,6 +49,19 @@ def write_xlsx(target, headers: Sequence[str], rows: Iterable[Sequence], *, stre
     finally:
         book.close()
     return count
+
+
+def write_book(target, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> None:
+    """Write several small sheets (title, headers, rows) to one workbook, in memory."""
+    book = xlsxwriter.Workbook(target, {**VALUES_ONLY, "in_memory": True})
+    try:
+        for title, headers, rows in sheets:
+            sheet = book.add_worksheet(title)
+            sheet.write_row(0, 0, list(headers))
+            for number, row in enumerate(rows, start=1):
+                sheet.write_row(number, 0, [cell(value) for value in row])
+    finally:
+        book.close()
 
 
 def attachment(body, filename: str):

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from server.community.schemas import MembershipViewSchema, RoleGrantSchema
 from server.http.schemas import AwareDateTime, Boolean, IdField, StrictSchema, text
+from server.platform.masking import DELETED_PREFIX
 from server.tasks.schemas import VolunteerHoursSchema
 from server.uploads.avatar import AVATAR_URL, AVATAR_URL_MAX
 
@@ -54,3 +55,9 @@ class ProfilePatchSchema(StrictSchema):
             "（如 /api/v1/uploads/12）；null 清除头像"
         },
     )
+
+    @ma.validates("nickname", "real_name")
+    def _not_a_pseudonym(self, value, **kwargs):
+        # Deleted accounts' names are shown unmasked; nobody may pass for one.
+        if value.strip().startswith(DELETED_PREFIX):
+            raise ma.ValidationError("该名称为系统保留，请换一个")

@@ -283,3 +283,18 @@ def _forget(store: Storage, keys: list[str]) -> None:
             store.delete(key)
         except (OSError, StorageUnavailable):
             log.warning("stored upload left behind", extra={"storage_key": key})
+
+
+def delete_owned(owner_id: int) -> list[str]:
+    """Delete every upload row of one person (account deletion); their storage keys, to hand
+    to `forget_files` after the caller commits (a rollback must not have lost the files)."""
+    return list(
+        db.session.scalars(
+            delete(Upload).where(Upload.owner_id == owner_id).returning(Upload.storage_key)
+        )
+    )
+
+
+def forget_files(keys: list[str]) -> None:
+    """Delete stored files whose rows are gone (committed); a store that is down is logged."""
+    _forget(current_storage(), keys)

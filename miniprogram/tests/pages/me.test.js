@@ -175,6 +175,15 @@ test('my reports and my wishes open their lists', async () => {
   ]);
 });
 
+test('我的数据与注销 is there for everyone, with or without a community', async () => {
+  for (const fixture of ['me_resident', 'me_newcomer']) {
+    const { fake, page } = await showMe(fixture);
+    tap(page, '.my-data');
+    await fake.settle();
+    expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/my-data/index' }]);
+  }
+});
+
 test('a grid worker has the 网格工作台 entry', async () => {
   const { fake, page } = await showMe('me_grid_worker');
   expect(texts(page, '.entry')).toEqual(['网格工作台']);

@@ -19,6 +19,8 @@ const IDENTITY = {
   // The demo's only photos are of fulfilled wishes: resident-8's was fulfilled by resident-2
   // (server/commands/seed_wishes.py), so its page shows a downloaded photo and 确认完成.
   'wish-detail': 'resident-8',
+  // 我的数据与注销: the resident's own page; photographed as opened, nothing exported or deleted.
+  'my-data': RESIDENT,
 };
 // The point-card pages are the grid worker's desk.
 const identityOf = (page) => IDENTITY[page] || (page.startsWith('card-') ? 'grid-1' : RESIDENT);
