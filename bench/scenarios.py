@@ -126,6 +126,12 @@ def _console(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return console_bench.bench_rows(ctx, opts)
 
 
+def _soak(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import soak
+
+    return soak.bench_rows(ctx, opts)
+
+
 def _notify(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     from bench import notify_bench
 
@@ -225,6 +231,14 @@ SCENARIOS: list[Scenario] = [
         "million ledger entries and 10 thousand, then 100 thousand claims; a 200,000-row "
         "claims export written by an RQ worker (peak memory)",
         runner=_console,
+    ),
+    Scenario(
+        name="soak",
+        method="-",
+        path="mixed: offers, tasks, /me, sign-ups, claims, reserve → verify, reviews",
+        description="a redemption day held for 10 minutes (2 with --quick): errors, p99 and "
+        "worker memory minute by minute; memory must not grow",
+        runner=_soak,
     ),
 ]
 

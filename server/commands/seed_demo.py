@@ -240,6 +240,9 @@ def seed_demo() -> dict[str, int]:
     from server.commands.seed_cards import seed_cards
 
     _counts.update(seed_cards(community))
+    from server.commands.seed_claims import seed_claims
+
+    _counts.update(seed_claims(community))
     db.session.commit()
     from server.notices.snapshot import publish_due_notices
 

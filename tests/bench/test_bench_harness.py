@@ -142,6 +142,7 @@ def test_python_driven_scenarios_are_registered_with_runners():
         "grid",
         "notify",
         "console",
+        "soak",
     }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 

@@ -139,3 +139,23 @@ def test_a_second_seed_demo_adds_and_credits_nothing(app, query, with_grid):
     assert _snapshot(query) == before
     assert worker_balance == _snapshot(query)["balances"]
     assert query(lambda s: user_id_of("grid-1")) is not None
+
+
+def test_resident_1_has_an_approved_a_rejected_and_a_waiting_claim(app, api, query, with_grid):
+    added = _seed(app)
+    assert added["claims"] == 3
+    mine = api.get("/api/v1/points/claims?limit=20", "resident-1").get_json()["items"]
+    assert sorted(c["status"] for c in mine) == ["approved", "pending", "rejected"]
+    rejected = next(c for c in mine if c["status"] == "rejected")
+    assert "重新提交" in rejected["decision_reason"] and rejected["resubmittable"] is True
+    approved = next(c for c in mine if c["status"] == "approved")
+    credits = query(
+        lambda s: s.scalars(
+            select(LedgerEntry.amount).where(
+                LedgerEntry.cause_type == "claim", LedgerEntry.cause_id == approved["id"]
+            )
+        ).all()
+    )
+    assert credits == [approved["points"]]  # the reviewer's approval credited it once
+    query(check_invariants)
+    assert "claims" not in _seed(app)  # a second run files nothing
