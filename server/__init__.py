@@ -157,6 +157,7 @@ def _import_models() -> None:
     import server.points.models  # noqa: F401
     import server.rewards.models  # noqa: F401
     import server.tasks.models  # noqa: F401
+    import server.tasks.record_models  # noqa: F401
     import server.uploads.models  # noqa: F401
 
 
@@ -215,6 +216,9 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     for blp in (notices_blp, notices_admin_blp, display_admin_blp):
         api.register_blueprint(blp)
     app.register_blueprint(display_screen_bp)
+    from server.verification.page_routes import bp as verification_bp
+
+    app.register_blueprint(verification_bp)
     api.register_blueprint(subscriptions_blp)
     import server.admin.console_claims  # noqa: F401 - 积分审核
     import server.admin.console_cleanup  # noqa: F401 - registers its daily job
