@@ -12,6 +12,7 @@ const cards = require('./cards-api');
 const notices = require('./notices-api');
 const subscribe = require('./subscribe-api');
 const consoleLogin = require('./console-api');
+const credit = require('./credit-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -95,7 +96,8 @@ Object.assign(
   cards.ENDPOINTS,
   notices.ENDPOINTS,
   subscribe.ENDPOINTS,
-  consoleLogin.ENDPOINTS
+  consoleLogin.ENDPOINTS,
+  credit.ENDPOINTS
 );
 
 // The methods wx.request accepts; anything else needs the override header.
@@ -478,7 +480,8 @@ Object.assign(
   cards.cardFunctions(call, { attendanceBody }),
   notices.noticeFunctions(call),
   subscribe.subscribeFunctions(call),
-  consoleLogin.consoleFunctions(call)
+  consoleLogin.consoleFunctions(call),
+  credit.creditFunctions(call)
 );
 
 module.exports = api;

@@ -81,6 +81,7 @@ function createFakeWx() {
     // {template_id: answer}, or {fail: true} when the dialog fails), and the ids each call asked.
     subscribeAnswer: 'reject',
     subscribeCalls: [],
+    clipboard: [], // wx.setClipboardData's data, each call
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -469,6 +470,10 @@ function createFakeWx() {
       fake.actionSheets.push({ itemList: options.itemList });
       const tapIndex = fake.actionSheetIndex;
       deliver(() => options.success && options.success({ tapIndex }));
+    },
+    setClipboardData(options) {
+      fake.clipboard.push(options.data);
+      deliver(() => options.success && options.success({}));
     },
     showLoading() {},
     hideLoading() {},

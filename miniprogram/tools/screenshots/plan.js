@@ -19,6 +19,9 @@ const IDENTITY = {
   // The demo's only photos are of fulfilled wishes: resident-8's was fulfilled by resident-2
   // (server/commands/seed_wishes.py), so its page shows a downloaded photo and 确认完成.
   'wish-detail': 'resident-8',
+  // 信用证明: the resident's own references (an organisation's staff open it with
+  // ?organisation_id=, not photographed).
+  'credit-references': RESIDENT,
 };
 // The point-card pages are the grid worker's desk.
 const identityOf = (page) => IDENTITY[page] || (page.startsWith('card-') ? 'grid-1' : RESIDENT);
