@@ -56,7 +56,8 @@ function referenceView(r) {
     year: r.year,
     pointsYear: r.points_year,
     pointsTotal: r.points_total,
-    hours: r.volunteer_hours === null || r.volunteer_hours === undefined ? '' : format.hours(r.volunteer_hours),
+    // Organisations and shops have no volunteer hours of their own.
+    hours: typeof r.volunteer_hours === 'number' ? format.hours(r.volunteer_hours) : '',
     rankBand: r.rank_band,
     issuedAt: format.date(r.issued_at),
     validUntil: format.dateTime(r.valid_until),

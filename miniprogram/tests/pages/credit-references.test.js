@@ -83,7 +83,7 @@ describe('信用证明', () => {
     expect(texts(page, '.credit-ref__status')).toEqual(['有效', '已撤销']);
   });
 
-  test("an organisation's staff issue for its account; a refusal shows the server's reason", async () => {
+  test("an organisation's staff issue for its account; a refusal shows why", async () => {
     const { fake, page } = await open(
       { [ISSUE]: 'credit_reference_forbidden', [LIST]: 'credit_references_empty' },
       { organisation_id: '4' }
