@@ -157,7 +157,9 @@ def _import_models() -> None:
     import server.points.models  # noqa: F401
     import server.rewards.models  # noqa: F401
     import server.tasks.models  # noqa: F401
+    import server.tasks.record_models  # noqa: F401
     import server.uploads.models  # noqa: F401
+    import server.verification.credit_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
@@ -215,6 +217,11 @@ def _register_blueprints(app: Flask, api: RedPointsApi) -> None:
     for blp in (notices_blp, notices_admin_blp, display_admin_blp):
         api.register_blueprint(blp)
     app.register_blueprint(display_screen_bp)
+    from server.verification.credit_routes import blp as credit_references_blp
+    from server.verification.page_routes import bp as verification_bp
+
+    api.register_blueprint(credit_references_blp)
+    app.register_blueprint(verification_bp)
     api.register_blueprint(subscriptions_blp)
     from server.privacy.routes import blp as privacy_blp
 

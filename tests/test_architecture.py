@@ -21,6 +21,7 @@ ROOMS = [
     "grid",
     "cards",
     "notices",
+    "verification",
     "notify",
     "admin",
     "profile",

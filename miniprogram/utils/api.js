@@ -13,6 +13,7 @@ const notices = require('./notices-api');
 const subscribe = require('./subscribe-api');
 const consoleLogin = require('./console-api');
 const privacy = require('./privacy-api');
+const credit = require('./credit-api');
 const { binaryResponse } = require('./binary');
 
 const ENDPOINTS = {
@@ -97,7 +98,8 @@ Object.assign(
   notices.ENDPOINTS,
   subscribe.ENDPOINTS,
   consoleLogin.ENDPOINTS,
-  privacy.ENDPOINTS
+  privacy.ENDPOINTS,
+  credit.ENDPOINTS
 );
 
 // The methods wx.request accepts; anything else needs the override header.
@@ -484,7 +486,8 @@ Object.assign(
   notices.noticeFunctions(call),
   subscribe.subscribeFunctions(call),
   consoleLogin.consoleFunctions(call),
-  privacy.privacyFunctions(call)
+  privacy.privacyFunctions(call),
+  credit.creditFunctions(call)
 );
 
 module.exports = api;

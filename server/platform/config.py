@@ -138,6 +138,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPLAY_ADDRESS_RATE_LIMIT": os.environ.get(
             "DISPLAY_ADDRESS_RATE_LIMIT", "300 per minute"
         ),
+        # The public verification page (/v/, docs/verification.md): per address, so an office
+        # sharing one Wi-Fi is not refused; per serial, so a check code cannot be walked.
+        "VERIFY_ADDRESS_RATE_LIMIT": os.environ.get("VERIFY_ADDRESS_RATE_LIMIT", "60 per minute"),
+        "VERIFY_SERIAL_RATE_LIMIT": os.environ.get("VERIFY_SERIAL_RATE_LIMIT", "10 per hour"),
         # The office console (server/admin/console*.py, docs/console.md): sessions end after
         # this long idle or this long after login, whichever comes first.
         "CONSOLE_IDLE_MINUTES": _int("CONSOLE_IDLE_MINUTES", 30),

@@ -28,6 +28,16 @@ def _minutes(user_id: int, start: datetime | None = None, end: datetime | None =
     return int(db.session.scalar(stmt) or 0)
 
 
+def minutes_between(user_id: int, start: datetime, end: datetime) -> int:
+    """Confirmed minutes of service in tasks starting in [start, end)."""
+    return _minutes(user_id, start, end)
+
+
+def lifetime_minutes(user_id: int) -> int:
+    """Confirmed minutes of service over a lifetime."""
+    return _minutes(user_id)
+
+
 def volunteer_hours(user_id: int) -> dict:
     """Confirmed hours this (Asia/Shanghai) year and over a lifetime, for GET /me."""
     year = local_year(clock.now())

@@ -1,4 +1,4 @@
-from flask import Response
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from server.auth.current import current_user, current_user_id
@@ -117,7 +117,9 @@ def my_record(args):
     """My yearly volunteer service record as a PDF (only one's own)."""
     user = current_user()
     year = args.get("year") or local_year(clock.now())
-    pdf = volunteer_record_pdf.render_pdf(user, year)
+    pdf = volunteer_record_pdf.render_pdf(
+        user, year, lambda serial: url_for("verification.record", serial=serial, _external=True)
+    )
     filename = f"volunteer-record-{year}.pdf"
     return Response(
         pdf,

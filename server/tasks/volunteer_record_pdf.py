@@ -1,10 +1,8 @@
 """The yearly volunteer service record (志愿服务记录), a PDF for an employer or a school."""
 
-import hashlib
-import hmac
 import io
 
-from flask import current_app
+import segno
 from sqlalchemy import select
 
 from server.auth.models import User
@@ -15,6 +13,7 @@ from server.platform.localtime import SHANGHAI, local_date, local_year
 from server.tasks import clock
 from server.tasks.hours import year_bounds
 from server.tasks.models import Task, TaskAttendance
+from server.tasks.record_issues import issue_record
 
 FONT = "STSong-Light"  # reportlab's built-in CJK CID font: no font file needed
 FIRST_YEAR = 2000
@@ -51,17 +50,9 @@ def yearly_rows(user: User, year: int) -> list[dict]:
     ]
 
 
-def serial_for(user: User, year: int, rows: list[dict]) -> str:
-    """A reference number that changes whenever the record's content does."""
-    content = f"{user.id}|{year}|" + "|".join(f"{r['date']}{r['title']}{r['hours']}" for r in rows)
-    digest = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), content.encode(), hashlib.sha256
-    ).hexdigest()
-    return f"VS{year}-{user.id:06d}-{digest[:8].upper()}"
-
-
-def render_pdf(user: User, year: int) -> bytes:
-    """Render the caller's own record for `year` as an A4 PDF."""
+def render_pdf(user: User, year: int, link_for) -> bytes:
+    """Render the caller's own record for `year` as an A4 PDF, issuing its serial;
+    `link_for(serial)` is the public page the QR code opens."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -80,6 +71,13 @@ def render_pdf(user: User, year: int) -> bytes:
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=12)
     total_hours = round(sum(r["hours"] for r in rows), 2)
     total_points = sum(r["points"] for r in rows)
+    record = issue_record(
+        user,
+        year,
+        membership.community if membership else None,
+        points=total_points,
+        services=len(rows),
+    )
     generated = clock.now().astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
 
     table_data = [["日期", "服务项目", "地点", "时长（小时）", "积分"]]
@@ -120,9 +118,7 @@ def render_pdf(user: User, year: int) -> bytes:
         Spacer(1, 4 * mm),
         table,
         Spacer(1, 8 * mm),
-        Paragraph(f"记录编号：{serial_for(user, year, rows)}", body),
-        Paragraph(f"生成时间：{generated}（北京时间）", body),
-        Paragraph(f"出具单位：{_escape(community)}红色积分平台", body),
+        _check_block(record.serial, link_for(record.serial), body, generated, community),
     ]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -137,6 +133,31 @@ def render_pdf(user: User, year: int) -> bytes:
     )
     doc.build(story)
     return buffer.getvalue()
+
+
+def _check_block(serial: str, link: str, body, generated: str, community: str):
+    """The serial and a QR code of the public page that confirms it, side by side."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, Paragraph, Table, TableStyle
+
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="png", scale=8, border=2)
+    out.seek(0)
+    size = 32 * mm
+    text = [
+        # Latin text in a standard font: readable by any viewer and by text extraction,
+        # which the built-in CJK font (not embedded) is not.
+        Paragraph(f'记录编号：<font face="Helvetica-Bold">{serial}</font>', body),
+        Paragraph(f"生成时间：{generated}（北京时间）", body),
+        Paragraph(f"出具单位：{_escape(community)}红色积分平台", body),
+        Paragraph("扫描二维码或访问下方地址，可核验本记录真伪：", body),
+        Paragraph(f'<font face="Helvetica">{_escape(link)}</font>', body),
+    ]
+    block = Table(
+        [[text, Image(out, width=size, height=size)]], colWidths=[136 * mm, size + 6 * mm]
+    )
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return block
 
 
 def _escape(value: str) -> str:

@@ -45,6 +45,8 @@ const DEFAULTS = {
   // public notices (公示)
   'GET /api/v1/notices': 'notices_page1',
   'GET /api/v1/notices/{notice_id}': 'notice_month_corrected',
+  // 信用证明
+  'GET /api/v1/me/credit-references': 'credit_references',
 };
 
 function serveDemo(fake, extra = {}) {

@@ -90,6 +90,7 @@ function createFakeWx() {
     privacyAnswers: [],
     privacyRequests: 0,
     contractsOpened: 0,
+    clipboard: [], // wx.setClipboardData's data, each call
 
     // Answer an operation on every call (fixture name, {status, body}, {network: true}
     // or a function of the request returning one of those).
@@ -536,6 +537,10 @@ function createFakeWx() {
       fake.actionSheets.push({ itemList: options.itemList });
       const tapIndex = fake.actionSheetIndex;
       deliver(() => options.success && options.success({ tapIndex }));
+    },
+    setClipboardData(options) {
+      fake.clipboard.push(options.data);
+      deliver(() => options.success && options.success({}));
     },
     showLoading() {},
     hideLoading() {},

@@ -184,6 +184,15 @@ test('我的数据与注销 is there for everyone, with or without a community',
   }
 });
 
+test('信用证明 opens the references page for a member; a newcomer has none to issue', async () => {
+  const { fake, page } = await showMe('me_resident');
+  tap(page, '.credit-references');
+  await fake.settle();
+  expect(fake.navigations).toEqual([{ type: 'navigateTo', url: '/pages/credit-references/index' }]);
+  const newcomer = await showMe('me_newcomer');
+  expect(exists(newcomer.page, '.credit-references')).toBe(false);
+});
+
 test('a grid worker has the 网格工作台 entry', async () => {
   const { fake, page } = await showMe('me_grid_worker');
   expect(texts(page, '.entry')).toEqual(['网格工作台']);

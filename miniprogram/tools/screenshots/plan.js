@@ -21,6 +21,9 @@ const IDENTITY = {
   'wish-detail': 'resident-8',
   // 我的数据与注销: the resident's own page; photographed as opened, nothing exported or deleted.
   'my-data': RESIDENT,
+  // 信用证明: the resident's own references (an organisation's staff open it with
+  // ?organisation_id=, not photographed).
+  'credit-references': RESIDENT,
 };
 // The point-card pages are the grid worker's desk.
 const identityOf = (page) => IDENTITY[page] || (page.startsWith('card-') ? 'grid-1' : RESIDENT);
