@@ -1,0 +1,74 @@
+"""Sending one table entry's request as one actor, against the world's objects."""
+
+import io
+import re
+import uuid
+
+from tests.authz import contract
+from tests.authz.table import PATH_IDS, TABLE
+from tests.authz.world import ACTING
+from tests.claims_helpers import image_bytes
+
+
+def key(method: str, path: str) -> str:
+    return f"{method} {path}"
+
+
+def fill(path: str, rule, ids) -> str:
+    def value(match):
+        name = match.group(1)
+        attr = rule.ids.get(name) or (
+            "service_item" if "service-items" in path and name == "item_id" else None
+        )
+        return str(getattr(ids, attr or PATH_IDS.get(name, name)))
+
+    return re.sub(r"\{(\w+)\}", value, path)
+
+
+def send(world, method: str, path: str, actor: str):
+    """The response to `method path` sent by `actor`, with the entry's (or a generated) body."""
+    rule = TABLE[key(method, path)]
+    headers, kwargs = {}, {}
+    declared = contract.headers_for(method, path)
+    if "Idempotency-Key" in declared:
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    as_ = actor
+    if actor == ACTING:
+        as_, headers["X-Acting-For"] = "other_grid", str(world.ids.holder_id)
+    if rule.body == "upload":
+        kwargs = {
+            "data": {"file": (io.BytesIO(image_bytes()), "photo.png")},
+            "content_type": "multipart/form-data",
+        }
+    elif rule.body is not None:
+        kwargs["json"] = rule.body(world.ids)
+    elif (body := contract.body_for(method, path)) is not None:
+        kwargs["json"] = body
+    url = fill(path, rule, world.ids)
+    return world.caller.call(method, url, as_, headers=headers, query_string=rule.query, **kwargs)
+
+
+def refusal_cases() -> list[tuple[str, str, str]]:
+    """(method, path, actor) for every actor an entry refuses; acting only where declared."""
+    from tests.authz.world import REFUSABLE
+
+    cases = []
+    for method, path in contract.operations():
+        rule = TABLE.get(key(method, path))
+        if rule is None:
+            continue
+        acting = "X-Acting-For" in contract.headers_for(method, path)
+        for actor in REFUSABLE:
+            if actor in rule.allow or (actor == ACTING and not acting):
+                continue
+            cases.append((method, path, actor))
+    return cases
+
+
+def success_cases() -> list[tuple[str, str, str]]:
+    cases = []
+    for method, path in contract.operations():
+        rule = TABLE.get(key(method, path))
+        if rule is not None and rule.success_actor():
+            cases.append((method, path, rule.success_actor()))
+    return cases
