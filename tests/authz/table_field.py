@@ -22,7 +22,8 @@ from tests.authz.rules import (
 from tests.authz.world import today
 
 R = Rule
-NOT_ACCEPTED = "the world's report is not accepted yet"
+IN_REVIEW = "needs a report held by content review"
+HANDLERS = {"grid", "admin"}  # the report's grid worker, or the community's admin
 
 FIELD: dict[str, Rule] = {
     # ---- tasks: members read and sign up; the task's organiser (or the admin) manages it.
@@ -97,21 +98,27 @@ FIELD: dict[str, Rule] = {
     "GET /grid/reports": R(SIGNED_IN),
     "GET /grid/reports/stats": R(ANY_REVIEWERS),
     "GET /grid/reports/{report_id}": R({"owner", "grid", "admin"}),
-    "POST /grid/reports/{report_id}/release": R({"grid", "admin"}, unchecked=NOT_ACCEPTED),
-    "POST /grid/reports/{report_id}/reject": R({"grid", "admin"}, unchecked=NOT_ACCEPTED),
+    # Release and reject decide a report held for content review (in_review): reviewers'.
+    "POST /grid/reports/{report_id}/release": R(REVIEWERS, unchecked=IN_REVIEW),
+    "POST /grid/reports/{report_id}/reject": R(REVIEWERS, unchecked=IN_REVIEW),
     "POST /grid/reports/{report_id}/accept": R({"grid", "admin"}),
-    "POST /grid/reports/{report_id}/wait": R({"grid", "admin"}, unchecked=NOT_ACCEPTED),
+    "POST /grid/reports/{report_id}/wait": R(HANDLERS, ids={"report_id": "accepted_report"}),
+    # The reporter answers a report waiting for them, or the handler goes on.
     "POST /grid/reports/{report_id}/resume": R(
-        {"grid", "admin"}, refuse=also({409}, "owner"), unchecked="the report is not waiting"
+        {"owner", *HANDLERS}, ids={"report_id": "waiting_report"}
     ),
-    "POST /grid/reports/{report_id}/resolve": R({"grid", "admin"}, unchecked=NOT_ACCEPTED),
+    "POST /grid/reports/{report_id}/resolve": R(HANDLERS, ids={"report_id": "accepted_report"}),
     "POST /grid/reports/{report_id}/transfer": R(
         {"grid", "admin"}, body=lambda w: {"grid_id": w.g2, "reason": "不属本网格"}
     ),
     "POST /grid/reports/{report_id}/escalate": R({"grid", "admin"}),
-    "POST /grid/reports/{report_id}/duplicate": R({"grid", "admin"}, unchecked=NOT_ACCEPTED),
-    "POST /grid/reports/{report_id}/confirm": R({"owner"}, unchecked="the report is not resolved"),
-    "POST /grid/reports/{report_id}/reopen": R({"owner"}, unchecked="the report is not resolved"),
+    "POST /grid/reports/{report_id}/duplicate": R(
+        HANDLERS, body=lambda w: {"duplicate_of_id": w.accepted_report}
+    ),
+    "POST /grid/reports/{report_id}/confirm": R(
+        {"owner"}, ids={"report_id": "resolved_report"}, body=lambda w: {"rating": 5}
+    ),
+    "POST /grid/reports/{report_id}/reopen": R({"owner"}, ids={"report_id": "resolved_report"}),
     "POST /admin/grid/report-categories": R(ANY_ADMIN),
     "PATCH /admin/grid/report-categories/{category_id}": R(ADMIN),
     "GET /admin/grid/report-settings": R(ANY_ADMIN),
@@ -151,10 +158,11 @@ FIELD: dict[str, Rule] = {
     "POST /merchant/card-redemptions": R(
         {"staff"},
         body=lambda w: {"card": w.card, "pin": "2580", "offer_id": w.offer_id},
-        unchecked="the holder has no points",
     ),
     # ---- group chats: the admin's.
-    "POST /admin/group-channels": R(ANY_ADMIN, unchecked="needs an emulator robot (tests/notify)"),
+    "POST /admin/group-channels": R(
+        ANY_ADMIN, body=lambda w: {"key": w.spare_robot, "name": "第一网格群"}
+    ),
     "GET /admin/group-channels": R(ANY_ADMIN),
     "POST /admin/group-channels/{channel_id}/deactivate": R(ADMIN),
     "GET /admin/deliveries": R(ANY_ADMIN),

@@ -167,7 +167,9 @@ def build(app, client, emulator) -> SimpleNamespace:
     c.ok(
         "POST", f"/points/claims/{w.rejected_claim}/reject", "reviewer", json={"reason": "照片不清"}
     )
-    robot = requests.post(emulator.base + "_emulator/robots", json={}).json()["key"]
+    robot, w.spare_robot = (
+        requests.post(emulator.base + "_emulator/robots", json={}).json()["key"] for _ in range(2)
+    )
     w.channel_id = c.ok(
         "POST", "/admin/group-channels", "admin", json={"key": robot, "name": "幸福社区志愿者群"}
     )["id"]
@@ -196,6 +198,18 @@ def build(app, client, emulator) -> SimpleNamespace:
         "place": "幸福里3栋",
     }
     w.report_id = c.ok("POST", "/grid/reports", "owner", json=report)["id"]
+
+    def filed(text: str, *steps: tuple[str, dict]) -> int:
+        """Another report of the owner's, taken by grid-1 through `steps`."""
+        report_id = c.ok("POST", "/grid/reports", "owner", json={**report, "text": text})["id"]
+        for step, body in steps:
+            c.ok("POST", f"/grid/reports/{report_id}/{step}", "grid", json=body)
+        return report_id
+
+    accept = ("accept", {})
+    w.accepted_report = filed("路灯不亮，晚上很黑", accept)
+    w.waiting_report = filed("井盖松动", accept, ("wait", {"reason": "等待居民补充照片"}))
+    w.resolved_report = filed("绿地有垃圾", accept, ("resolve", {"note": "已清理干净"}))
     wish = {
         "title": "帮独居的奶奶修一下漏水的水龙头",
         "details": "厨房水龙头一直滴水",
@@ -216,6 +230,8 @@ def build(app, client, emulator) -> SimpleNamespace:
     c.ok("POST", f"/wishes/{w.fulfilled_wish}/fulfil", "reviewer", json=fulfil)
     holder = {"real_name": "刘桂兰", "building": "3栋", "unit": "2单元201", "pin": "2580"}
     w.holder_id = c.ok("POST", "/card-holders", "grid", json=holder)["id"]
+    points = {"user_id": w.holder_id, "amount": 200, "reason": "矩阵测试持卡积分"}
+    c.ok("POST", "/points/adjustments", "admin", json=points)  # so the counter can redeem
     service_item = {"code": "visit", "name": "入户走访", "points": 5}
     w.service_item = c.ok("POST", "/admin/grid/service-items", "admin", json=service_item)["id"]
     log = {
