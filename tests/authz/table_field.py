@@ -22,6 +22,9 @@ from tests.authz.rules import (
 from tests.authz.world import today
 
 R = Rule
+MANAGERS = {"grid", "admin"}  # the task's organiser, or the community's admin
+RUNNING = {"task_id": "running_task"}
+NO_SIGNUP = also({409}, "resident", "other_staff", "other_grid", "organiser")
 IN_REVIEW = "needs a report held by content review"
 HANDLERS = {"grid", "admin"}  # the report's grid worker, or the community's admin
 
@@ -51,20 +54,27 @@ FIELD: dict[str, Rule] = {
     "POST /tasks/{task_id}/signups": R(DEMO, by="resident"),
     "DELETE /tasks/{task_id}/signups/me": R({"owner"}),
     "GET /tasks/{task_id}/attendees": R({"grid", "admin"}),
-    "GET /tasks/{task_id}/checkin-code": R({"grid", "admin"}, unchecked="the task starts later"),
-    # A check-in token is checked (and the time window) before anyone's sign-up: 409/422.
+    # Attendance: on a task that started ten minutes ago, the owner signed up.
+    "GET /tasks/{task_id}/checkin-code": R(MANAGERS, ids=RUNNING),
+    # Checking in and out acts on one's own sign-up: a member without one is answered 409
+    # (signup_not_confirmed, not_checked_in); other communities' members 403/404.
     "POST /tasks/{task_id}/checkin": R(
-        {"owner"}, unchecked="the task starts later", refuse=also({409, 422}, *DEMO)
+        {"owner"},
+        ids=RUNNING,
+        body=lambda w: {"token": w.checkin_code()},
+        refuse=NO_SIGNUP,
     ),
     "POST /tasks/{task_id}/checkout": R(
-        {"owner"}, unchecked="the task starts later", refuse=also({409, 422}, *DEMO)
+        {"owner"},
+        ids=RUNNING,
+        body=lambda w: {"token": w.checkin_code()},
+        unchecked="the owner has not checked in",
+        refuse=NO_SIGNUP,
     ),
     "POST /tasks/{task_id}/attendance": R(
-        {"grid", "admin"},
-        body=lambda w: {"user_id": w.owner_user},
-        unchecked="the task starts later",
+        MANAGERS, ids=RUNNING, body=lambda w: {"user_id": w.owner_user}
     ),
-    "POST /tasks/{task_id}/complete": R({"grid", "admin"}, unchecked="the task starts later"),
+    "POST /tasks/{task_id}/complete": R(MANAGERS, ids=RUNNING),
     "GET /admin/communities/{community_id}/task-settings": R(ADMIN),
     "PUT /admin/communities/{community_id}/task-settings": R(ADMIN),
     # ---- grid service logs: grid workers record; reviewers decide.

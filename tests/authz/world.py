@@ -17,6 +17,7 @@ from server.db.session import db
 from server.notify.channel_models import Delivery
 from server.points.models import PointItem
 from server.rewards.models import Offer
+from server.tasks.models import Task
 from server.wechat.emulator import stable_id
 from tests.claims_helpers import image_bytes, make_other_community
 from tests.conftest import APPID
@@ -186,6 +187,8 @@ def build(app, client, emulator) -> SimpleNamespace:
     }
     w.task_id = c.ok("POST", "/tasks", "grid", json=task)["id"]
     c.ok("POST", f"/tasks/{w.task_id}/signups", "owner")
+    w.running_task = c.ok("POST", "/tasks", "grid", json={**task, "title": "河道巡护"})["id"]
+    c.ok("POST", f"/tasks/{w.running_task}/signups", "owner")
     w.redemption_id = c.ok("POST", "/redemptions", "owner", json={"offer_id": w.offer_id})["id"]
     code_url = f"/redemptions/{w.redemption_id}/code"
     w.fresh_code = lambda: c.ok("GET", code_url, "owner")["token"]  # codes live a minute
@@ -270,10 +273,18 @@ def build(app, client, emulator) -> SimpleNamespace:
         )
         w.card = qr_text(number)
         w.delivery_id = db.session.scalar(select(Delivery.id).order_by(Delivery.id)) or 999999
+        now = datetime.now(UTC)  # the running task started ten minutes ago
+        db.session.execute(
+            update(Task)
+            .where(Task.id == w.running_task)
+            .values(starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=2))
+        )
         db.session.execute(
             update(User).where(User.id == _uid("resident-6")).values(is_active=False)
         )
         db.session.commit()
         db.session.remove()
+    checkin_url = f"/tasks/{w.running_task}/checkin-code"
+    w.checkin_code = lambda: c.ok("GET", checkin_url, "grid")["token"]
     w.caller = c
     return w
