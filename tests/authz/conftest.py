@@ -17,11 +17,12 @@ from tests.conftest import _empty_postgresql
 def pytest_terminal_summary(terminalreporter):
     """Say how much the matrix covers, counted from the table and the contract."""
     from tests.authz.contract import operations
-    from tests.authz.walk import refusal_cases, success_cases
+    from tests.authz.walk import leak_cases, refusal_cases, success_cases
 
     terminalreporter.write_line(
         f"authz matrix: {len(operations())} operations x {len(world.REFUSABLE)} actors: "
-        f"{len(refusal_cases())} refusals, {len(success_cases())} successes"
+        f"{len(refusal_cases())} refusals, {len(success_cases())} successes, "
+        f"{len(leak_cases())} reads checked for others' data"
     )
 
 

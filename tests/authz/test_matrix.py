@@ -8,7 +8,15 @@ import pytest
 
 from tests.authz import contract
 from tests.authz.table import TABLE
-from tests.authz.walk import key, refusal_cases, send, success_cases
+from tests.authz.walk import (
+    DEMO_ONLY,
+    OWNER_ONLY,
+    key,
+    leak_cases,
+    refusal_cases,
+    send,
+    success_cases,
+)
 
 REFUSALS = refusal_cases()
 SUCCESSES = success_cases()
@@ -51,3 +59,42 @@ def test_allowed(matrix_world, method, path, actor):
     assert 200 <= resp.status_code < 400, (
         f"{method} {path} as {actor}: {resp.status_code}: {_body(resp)}"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "actor", "marker"),
+    [
+        ("/points/claims", "owner", "督导垃圾分类一小时"),
+        ("/grid/reports", "owner", "楼道堆放杂物"),
+        ("/wishes/{wish_id}", "owner", "帮独居的奶奶"),
+        ("/card-holders/{holder_id}", "grid", "刘*兰"),
+        ("/merchants", "owner", "幸福社区积分超市"),
+        ("/tasks", "resident", "河道巡护"),
+    ],
+)
+def test_the_markers_are_seen_where_they_belong(matrix_world, path, actor, marker):
+    """Keeps the leak check honest: its markers do show up for those who may see them."""
+    resp = send(matrix_world, "GET", path, actor)
+    assert resp.status_code == 200 and marker in resp.get_data(as_text=True), marker
+
+
+@pytest.mark.parametrize(("method", "path", "actor"), leak_cases(), ids=lambda v: v)
+def test_reads_show_nothing_that_is_not_theirs(matrix_world, method, path, actor):
+    resp = send(matrix_world, method, path, actor)
+    text = resp.get_data(as_text=True) if resp.is_json else ""
+    markers = OWNER_ONLY if actor == "resident" else DEMO_ONLY
+    seen = [marker for marker in markers if marker in text]
+    assert not seen, f"{method} {path} as {actor} shows the demo community's {seen}: {text[:300]}"
+
+
+def test_the_holders_grid_worker_may_act_for_them(matrix_world):
+    """Keeps the acting refusals honest: the same request from grid-1 acts for the holder."""
+    ids = matrix_world.ids
+    resp = matrix_world.caller.call(
+        "POST",
+        f"/tasks/{ids.task_id}/signups",
+        "grid",
+        headers={"X-Acting-For": str(ids.holder_id)},
+    )
+    matrix_world.settle()
+    assert resp.status_code in (200, 201), resp.get_json()

@@ -33,8 +33,8 @@ def send(world, method: str, path: str, actor: str):
     if "Idempotency-Key" in declared:
         headers["Idempotency-Key"] = uuid.uuid4().hex
     as_ = actor
-    if actor == ACTING:
-        as_, headers["X-Acting-For"] = "other_grid", str(world.ids.holder_id)
+    if actor in ACTING:
+        as_, headers["X-Acting-For"] = ACTING[actor], str(world.ids.holder_id)
     if rule.body == "upload":
         kwargs = {
             "data": {"file": (io.BytesIO(image_bytes()), "photo.png")},
@@ -59,7 +59,7 @@ def refusal_cases() -> list[tuple[str, str, str]]:
             continue
         acting = "X-Acting-For" in contract.headers_for(method, path)
         for actor in REFUSABLE:
-            if actor in rule.allow or (actor == ACTING and not acting):
+            if actor in rule.allow or (actor in ACTING and not acting):
                 continue
             cases.append((method, path, actor))
     return cases
@@ -72,3 +72,31 @@ def success_cases() -> list[tuple[str, str, str]]:
         if rule is not None and rule.success_actor():
             cases.append((method, path, rule.success_actor()))
     return cases
+
+
+# What only the demo community may see: the owner's texts and names, and the demo's own rows.
+DEMO_ONLY = (
+    "督导垃圾分类一小时",  # the owner's claim
+    "楼道堆放杂物",  # the owner's report
+    "帮独居的奶奶",  # the owner's wish
+    "刘桂兰",  # the card holder
+    "刘*兰",
+    "张伟明",  # the owner
+    "张*明",
+    "幸福社区积分超市",  # the demo's merchant
+    "河道巡护",  # the demo's task
+)
+# What another resident of the same community may not see: the owner's own filings.
+OWNER_ONLY = ("督导垃圾分类一小时", "楼道堆放杂物", "帮独居的奶奶", "刘桂兰")
+OUTSIDE = ("outsider", "outside_reviewer", "outside_admin")
+
+
+def leak_cases() -> list[tuple[str, str, str]]:
+    """(GET, path, actor) for every read another community's member is allowed."""
+    return [
+        ("GET", path, actor)
+        for method, path in contract.operations()
+        if method == "GET"
+        for actor in (*OUTSIDE, "resident")
+        if actor in TABLE[key(method, path)].allow
+    ]

@@ -41,8 +41,9 @@ IDENTITIES = {
     "staff": "merchant-1",  # staff of the demo supermarket, whose offer was reserved
 }
 ANONYMOUS = "anonymous"
-ACTING = "acting_stranger"  # other_grid acting for the g1 card holder (X-Acting-For)
-REFUSABLE = [ANONYMOUS, *list(IDENTITIES)[:9], ACTING]
+# Acting for the g1 card holder (X-Acting-For) without being their grid worker or the office.
+ACTING = {"acting_stranger": "other_grid", "acting_resident": "resident"}
+REFUSABLE = [ANONYMOUS, *list(IDENTITIES)[:9], *ACTING]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
