@@ -24,6 +24,7 @@ from tests.authz.world import today
 R = Rule
 ADMIN_NAMES_MERCHANT = also({422}, "outside_admin")  # merchant_required: an admin names one
 OUTSIDERS = ("outsider", "outside_reviewer", "outside_admin")
+IN_OTHER_COMMUNITY = also({409}, *OUTSIDERS)
 
 
 def _claim(w, days_ago=2):
@@ -44,7 +45,9 @@ TABLE: dict[str, Rule] = {
     # ---- community: anyone signed in may choose a community; roles and members are its admin's.
     "GET /communities": R(SIGNED_IN),
     "GET /communities/{community_id}/grids": R(SIGNED_IN),
-    "POST /communities/{community_id}/join": R(SIGNED_IN, by="owner"),
+    # Joining (and accepting an invitation) moves nobody out of another community: 409
+    # already_in_other_community, and nothing written.
+    "POST /communities/{community_id}/join": R(DEMO, by="owner", refuse=IN_OTHER_COMMUNITY),
     "GET /communities/{community_id}/organisations": R(SIGNED_IN),
     "GET /admin/communities/{community_id}/roles": R(ADMIN),
     "POST /admin/communities/{community_id}/roles": R(
@@ -56,10 +59,10 @@ TABLE: dict[str, Rule] = {
         ADMIN, body=lambda w: {"name": "幸福路幼儿园"}
     ),
     "POST /invitations/accept": R(
-        SIGNED_IN,
+        DEMO,
         by="resident",
         body=lambda w: {"code": w.invitation_code},
-        refuse=also({409}, "owner"),
+        refuse=IN_OTHER_COMMUNITY,
     ),
     "POST /admin/communities/{community_id}/invitations": R(
         ADMIN, body=lambda w: {"role": "reviewer"}
