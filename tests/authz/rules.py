@@ -8,7 +8,8 @@ from typing import Any
 DEMO_STAFF = {"admin", "reviewer", "grid", "staff"}
 DEMO = {"owner", "resident", "other_staff", "other_grid", "organiser", *DEMO_STAFF}
 SIGNED_IN = DEMO | {"outsider", "outside_reviewer", "outside_admin"}
-EVERYONE = SIGNED_IN | {"anonymous", "deactivated", "acting_stranger", "acting_resident"}
+ACTING = {"acting_stranger", "acting_resident", "acting_outside_admin"}
+EVERYONE = SIGNED_IN | ACTING | {"anonymous", "deactivated"}
 ADMIN = {"admin"}
 # Routes without a community in the path act in the caller's own community, so another
 # community's admin (or reviewer) succeeds there, on their own rows.

@@ -17,6 +17,7 @@ from tests.authz.walk import (
     send,
     success_cases,
 )
+from tests.authz.world import IDENTITIES, REFUSABLE
 
 REFUSALS = refusal_cases()
 SUCCESSES = success_cases()
@@ -32,6 +33,14 @@ def test_table_and_contract_name_the_same_operations():
         f"\nauthz matrix: {len(in_contract)} operations, {len(REFUSALS)} refusals and "
         f"{len(SUCCESSES)} successes walked"
     )
+
+
+def test_table_names_only_known_actors():
+    known = set(REFUSABLE) | set(IDENTITIES)
+    for name, rule in TABLE.items():
+        named = set(rule.allow) | set(rule.refuse) | ({rule.by} if rule.by else set())
+        assert named <= known, f"{name} names unknown actors {sorted(named - known)}"
+        assert not set(rule.refuse) & set(rule.allow), f"{name} refuses an allowed actor"
 
 
 def _body(resp):

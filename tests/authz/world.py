@@ -42,7 +42,11 @@ IDENTITIES = {
 }
 ANONYMOUS = "anonymous"
 # Acting for the g1 card holder (X-Acting-For) without being their grid worker or the office.
-ACTING = {"acting_stranger": "other_grid", "acting_resident": "resident"}
+ACTING = {
+    "acting_stranger": "other_grid",
+    "acting_resident": "resident",
+    "acting_outside_admin": "outside_admin",
+}
 REFUSABLE = [ANONYMOUS, *list(IDENTITIES)[:9], *ACTING]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
