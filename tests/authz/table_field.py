@@ -25,7 +25,7 @@ R = Rule
 MANAGERS = {"grid", "admin"}  # the task's organiser, or the community's admin
 RUNNING = {"task_id": "running_task"}
 NO_SIGNUP = also({409}, "resident", "other_staff", "other_grid", "organiser")
-IN_REVIEW = "needs a report held by content review"
+IN_REVIEW = {"report_id": "flagged_report"}
 HANDLERS = {"grid", "admin"}  # the report's grid worker, or the community's admin
 
 FIELD: dict[str, Rule] = {
@@ -109,8 +109,8 @@ FIELD: dict[str, Rule] = {
     "GET /grid/reports/stats": R(ANY_REVIEWERS),
     "GET /grid/reports/{report_id}": R({"owner", "grid", "admin"}),
     # Release and reject decide a report held for content review (in_review): reviewers'.
-    "POST /grid/reports/{report_id}/release": R(REVIEWERS, unchecked=IN_REVIEW),
-    "POST /grid/reports/{report_id}/reject": R(REVIEWERS, unchecked=IN_REVIEW),
+    "POST /grid/reports/{report_id}/release": R(REVIEWERS, by="reviewer", ids=IN_REVIEW),
+    "POST /grid/reports/{report_id}/reject": R(REVIEWERS, by="reviewer", ids=IN_REVIEW),
     "POST /grid/reports/{report_id}/accept": R({"grid", "admin"}),
     "POST /grid/reports/{report_id}/wait": R(HANDLERS, ids={"report_id": "accepted_report"}),
     # The reporter answers a report waiting for them, or the handler goes on.

@@ -215,6 +215,7 @@ def build(app, client, emulator) -> SimpleNamespace:
         return report_id
 
     accept = ("accept", {})
+    w.flagged_report = filed("楼下有人发小广告")  # held for content review (in_review)
     w.accepted_report = filed("路灯不亮，晚上很黑", accept)
     w.waiting_report = filed("井盖松动", accept, ("wait", {"reason": "等待居民补充照片"}))
     w.resolved_report = filed("绿地有垃圾", accept, ("resolve", {"note": "已清理干净"}))
