@@ -36,10 +36,10 @@ TABLE: dict[str, Rule] = {
     # Tasks, grid work, wishes, cards, group chats, notices and the console: table_field.py.
     **FIELD,
     # ---- auth: logging in is public; the rest is the caller's own account.
-    "POST /auth/wechat-login": R(EVERYONE, unchecked="needs a fresh emulator code (tests/auth)"),
-    "POST /auth/phone": R(
-        SIGNED_IN, body=lambda w: {"code": "0123456789abcdef"}, unchecked="needs a phone code"
+    "POST /auth/wechat-login": R(
+        EVERYONE, by="anonymous", body=lambda w: {"code": w.emulator_code("resident-9")}
     ),
+    "POST /auth/phone": R(SIGNED_IN, body=lambda w: {"code": w.emulator_code("13812345678")}),
     "GET /me": R(SIGNED_IN),
     "PATCH /me": R(SIGNED_IN),
     # ---- community: anyone signed in may choose a community; roles and members are its admin's.

@@ -292,5 +292,6 @@ def build(app, client, emulator) -> SimpleNamespace:
         db.session.remove()
     checkin_url = f"/tasks/{w.running_task}/checkin-code"
     w.checkin_code = lambda: c.ok("GET", checkin_url, "grid")["token"]
+    w.emulator_code = emulator.code  # one-time WeChat codes, for login and the phone
     w.caller = c
     return w
