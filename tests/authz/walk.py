@@ -25,7 +25,7 @@ def fill(path: str, rule, ids) -> str:
     return re.sub(r"\{(\w+)\}", value, path)
 
 
-def send(world, method: str, path: str, actor: str):
+def send(world, method: str, path: str, actor: str, query: dict | None = None):
     """The response to `method path` sent by `actor`, with the entry's (or a generated) body."""
     rule = TABLE[key(method, path)]
     headers, kwargs = {}, {}
@@ -45,7 +45,8 @@ def send(world, method: str, path: str, actor: str):
     elif (body := contract.body_for(method, path)) is not None:
         kwargs["json"] = body
     url = fill(path, rule, world.ids)
-    return world.caller.call(method, url, as_, headers=headers, query_string=rule.query, **kwargs)
+    query = {**rule.query, **(query or {})}
+    return world.caller.call(method, url, as_, headers=headers, query_string=query, **kwargs)
 
 
 def refusal_cases() -> list[tuple[str, str, str]]:
@@ -100,3 +101,31 @@ def leak_cases() -> list[tuple[str, str, str]]:
         for actor in (*OUTSIDE, "resident")
         if actor in TABLE[key(method, path)].allow
     ]
+
+
+# Filters a caller might try to widen a list with, filled from the world.
+FILTER_IDS = {
+    "grid_id": "g1",
+    "merchant_id": "merchant_id",
+    "user_id": "owner_user",
+    "worker_id": "grid_user",
+    "holder_id": "holder_id",
+    "item_id": "point_item",
+    "category_id": "point_category",
+}
+
+
+def query_variants(method: str, path: str, ids) -> list[dict]:
+    """The plain request, then one per filter value the contract offers (enums, our ids)."""
+    variants: list[dict] = [{}]
+    for param in contract.operation(method, path).get("parameters", []):
+        name, schema = param["name"], param.get("schema", {})
+        if param["in"] != "query":
+            continue
+        if schema.get("enum"):
+            variants += [{name: v} for v in schema["enum"] if v is not None]
+        elif name in FILTER_IDS:
+            variants.append({name: getattr(ids, FILTER_IDS[name])})
+        elif schema.get("type") == "boolean":
+            variants.append({name: "true"})
+    return variants

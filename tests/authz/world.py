@@ -130,6 +130,7 @@ def _people(app) -> SimpleNamespace:
             point_category=db.session.get(PointItem, item).category_id,
             owner_user=_uid("resident-1"),
             resident_user=_uid("resident-4"),
+            grid_user=_uid("grid-1"),
         )
         db.session.commit()
         db.session.remove()
