@@ -10,6 +10,7 @@ from tests.authz import contract
 from tests.authz.table import TABLE
 from tests.authz.walk import (
     DEMO_ONLY,
+    OUTSIDE,
     OWNER_ONLY,
     key,
     leak_cases,
@@ -91,7 +92,7 @@ def test_the_markers_are_seen_where_they_belong(matrix_world, path, actor, marke
 @pytest.mark.parametrize(("method", "path", "actor"), leak_cases(), ids=lambda v: v)
 def test_reads_show_nothing_that_is_not_theirs(matrix_world, method, path, actor):
     """Plain, and with every filter the contract offers (scope=community, grid_id=ours...)."""
-    markers = OWNER_ONLY if actor == "resident" else DEMO_ONLY
+    markers = DEMO_ONLY if actor in OUTSIDE else OWNER_ONLY
     for query in query_variants(method, path, matrix_world.ids):
         resp = send(matrix_world, method, path, actor, query=query)
         assert resp.status_code < 500, (path, query, resp.status_code)

@@ -90,6 +90,7 @@ DEMO_ONLY = (
 # What another resident of the same community may not see: the owner's own filings.
 OWNER_ONLY = ("督导垃圾分类一小时", "楼道堆放杂物", "帮独居的奶奶", "刘桂兰")
 OUTSIDE = ("outsider", "outside_reviewer", "outside_admin")
+INSIDE = ("resident", "other_grid", "other_staff", "organiser")  # they see OWNER_ONLY
 
 
 def leak_cases() -> list[tuple[str, str, str]]:
@@ -98,7 +99,7 @@ def leak_cases() -> list[tuple[str, str, str]]:
         ("GET", path, actor)
         for method, path in contract.operations()
         if method == "GET"
-        for actor in (*OUTSIDE, "resident")
+        for actor in (*OUTSIDE, *INSIDE)
         if actor in TABLE[key(method, path)].allow
     ]
 
