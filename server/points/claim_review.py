@@ -151,6 +151,9 @@ def batch_decide(actor: User, ids: list[int], decision: str, reason: str | None 
     """Decide several claims at once; each succeeds or fails on its own, reported per id."""
     if decision == "reject" and not (reason or "").strip():
         raise Unprocessable("驳回时请填写原因", code="reason_required")
+    membership = membership_of(actor)  # a non-reviewer is refused outright, not per claim
+    if membership is None or not has_role(actor, membership.community_id, *REVIEWER_ROLES):
+        raise Forbidden("只有审核员或管理员可以审核申报", code="not_a_reviewer")
     results = []
     for claim_id in dict.fromkeys(ids):
         try:

@@ -8,7 +8,7 @@ from server.community.authz import authorize, grants_of, has_role, require_membe
 from server.community.models import Merchant
 from server.db.audit import jsonable, record_audit
 from server.db.session import db
-from server.http.errors import Conflict, NotFound, Unprocessable
+from server.http.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.http.pagination import paginate_by_id
 from server.outbox.emit import emit_event
 
@@ -50,7 +50,10 @@ def require_merchant_manager(user: User, merchant: Merchant) -> None:
 def staff_merchant(user: User, merchant_id: int | None) -> Merchant:
     """The merchant a staff member acts for: the given one, or their only one."""
     if merchant_id is None:
-        ids = {g.merchant_id for g in grants_of(user) if g.role == "merchant_staff"}
+        grants = grants_of(user)
+        ids = {g.merchant_id for g in grants if g.role == "merchant_staff"}
+        if not ids and not any(g.role == "admin" for g in grants):  # not staff: say so
+            raise Forbidden("您不是商家工作人员", code="not_merchant_staff")
         if len(ids) != 1:
             raise Unprocessable(
                 "请指定商家", code="merchant_required", details={"merchant_ids": sorted(ids)}

@@ -422,8 +422,17 @@ def test_batch_decide_reports_each_claim(capi, query, app):
     assert capi.post(url, "reviewer", json={"ids": many, "decision": "approve"}).status_code == 422
     resp = capi.post(url, "reviewer", json={"ids": [own], "decision": "maybe"})
     assert resp.status_code == 422
-    resp = capi.post(url, "resident-1", json={"ids": [own], "decision": "approve"})
-    assert resp.get_json()["results"][0]["error"]["code"] == "not_a_reviewer"
+
+
+def test_batch_decide_refuses_a_non_reviewer_outright(capi, query):
+    """Found by tests/authz: a resident's batch was answered 200 with per-claim errors."""
+    own = submit(capi, "resident-2").get_json()["id"]
+    url = f"{CLAIMS}/batch-decide"
+    for identity in ("resident-1", "grid-1", "merchant-1"):
+        resp = capi.post(url, identity, json={"ids": [own], "decision": "approve"})
+        assert resp.status_code == 403 and error_code(resp) == "not_a_reviewer", resp.get_json()
+    assert query(lambda s: s.get(PointClaim, own)).status == "pending"
+    assert entries(query) == []
 
 
 def test_services_directly(app, seeded, query):

@@ -261,7 +261,10 @@ def test_history_statement_and_xlsx_export(api, app, seeded, query):
             assert resp.status_code == 403, (identity, path)
     barber_own = api.get("/api/v1/merchant/statement", "barber").get_json()
     assert barber_own["merchant_name"] == "阳光理发店" and barber_own["total_count"] == 0
-    resident = api.get("/api/v1/merchant/statement", "resident-1")
-    assert resident.status_code == 422 and error_code(resident) == "merchant_required"
+    for path in ("redemptions", "statement", "statement.xlsx"):  # found by tests/authz
+        resident = api.get(f"/api/v1/merchant/{path}", "resident-1")
+        assert resident.status_code == 403 and error_code(resident) == "not_merchant_staff", path
+    unnamed = api.get("/api/v1/merchant/statement", "admin")  # an admin names the merchant
+    assert unnamed.status_code == 422 and error_code(unnamed) == "merchant_required"
     admin = api.get("/api/v1/merchant/statement", "admin", query_string={"merchant_id": mid})
     assert admin.status_code == 200 and admin.get_json()["total_points"] == 60
