@@ -159,6 +159,14 @@ TABLE: dict[str, Rule] = {
     "GET /merchant/redemptions": R({"staff", "other_staff"}, refuse=ADMIN_NAMES_MERCHANT),
     "GET /merchant/statement": R({"staff", "other_staff"}, refuse=ADMIN_NAMES_MERCHANT),
     "GET /merchant/statement.xlsx": R({"staff", "other_staff"}, refuse=ADMIN_NAMES_MERCHANT),
+    # ---- a person's own data (PIPL) and references: each acts on their own account only.
+    "GET /me/data-export": R(SIGNED_IN),
+    "GET /me/data-export.xlsx": R(SIGNED_IN),
+    # Deleting is one's own account: checked as another resident (staff must hand over first).
+    "POST /me/delete": R(SIGNED_IN, by="resident", body=lambda w: {"confirm": "注销账号"}),
+    "POST /me/credit-references": R(SIGNED_IN, by="owner", body=lambda w: {"valid_days": 30}),
+    "GET /me/credit-references": R(SIGNED_IN),
+    "POST /me/credit-references/{reference_id}/revoke": R({"owner"}),
 }
 
 # Path parameters filled from the world by default (an entry's `ids` overrides them).

@@ -270,6 +270,7 @@ def build(app, client, emulator) -> SimpleNamespace:
     w.link_id = c.ok("POST", "/admin/display-links", "admin", json={"name": "大厅屏幕"})["id"]
     last_month = (today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     w.notice_id = c.ok("POST", "/admin/notices", "admin", json={"period": last_month})["id"]
+    w.reference_id = c.ok("POST", "/me/credit-references", "owner", json={"valid_days": 30})["id"]
     page = client.get("/console/login", headers={"User-Agent": "Mozilla/5.0 Chrome/120.0"})
     w.scene = page.get_data(as_text=True).split('data-scene="', 1)[1].split('"', 1)[0]
     with app.app_context():
