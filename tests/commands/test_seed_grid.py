@@ -152,7 +152,7 @@ def test_resident_1_has_an_approved_a_rejected_and_a_waiting_claim(app, api, que
     credits = query(
         lambda s: s.scalars(
             select(LedgerEntry.amount).where(
-                LedgerEntry.cause_type == "claim", LedgerEntry.cause_id == approved["id"]
+                LedgerEntry.cause_type == "claim", LedgerEntry.cause_id == str(approved["id"])
             )
         ).all()
     )
