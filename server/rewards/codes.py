@@ -21,6 +21,7 @@ from server.auth.models import User
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError, BadRequest, NotFound
+from server.http.rate_limits import hit
 from server.rewards import gates
 from server.rewards.models import Redemption
 from server.rewards.settings import setting
@@ -68,15 +69,16 @@ def manual_code(redemption_id: int, *, now: datetime | None = None) -> str:
 def decode_manual_code(code: str, *, now: datetime | None = None) -> int:
     """The redemption id of a typed code of this time step or the one before, else CodeInvalid.
 
-    A wrong and an old code look alike (nothing tells them apart); guessing is bounded by the
-    per-staff rate limits of preview and verify (30 a minute each against a million
-    per step).
+    A wrong and an old code look alike (nothing tells them apart). Guessing is bounded per
+    redemption (REDEMPTION_MANUAL_CODE_RATE_LIMIT, 10 tries an hour by anyone; then the
+    resident shows the QR code) as well as by the per-staff limits of preview and verify.
     """
     digits = code.replace(" ", "")
     well_formed = digits.isascii() and digits.isdecimal()
     if not (well_formed and CHECK_DIGITS < len(digits) <= MAX_MANUAL_LENGTH):
         raise CodeInvalid()
     rid, check = int(digits[:-CHECK_DIGITS]), digits[-CHECK_DIGITS:]
+    hit("redemption_manual_code", setting("REDEMPTION_MANUAL_CODE_RATE_LIMIT"), str(rid))
     step = int((now or utcnow()).timestamp()) // code_ttl()
     for candidate in (step, step - 1):
         if 1 <= rid < 2**63 and hmac.compare_digest(check, _check_digits(rid, candidate)):

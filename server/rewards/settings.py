@@ -11,6 +11,9 @@ DEFAULTS = {
     "REDEMPTION_EXPIRY_DAYS": "7",  # reservation lifetime
     "REDEMPTION_CODE_TTL": "60",  # seconds a QR code stays valid
     "REDEMPTION_VERIFY_RATE_LIMIT": "30 per minute",  # per staff member, preview and verify
+    # Typed codes (数字码) tried against one redemption, by anyone: guessing its 6 check digits
+    # must not add up over a day (two right answers in a million per minute).
+    "REDEMPTION_MANUAL_CODE_RATE_LIMIT": "10 per hour",
 }
 
 

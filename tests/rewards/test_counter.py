@@ -110,3 +110,18 @@ def test_day_totals_counts_one_local_day(app, seeded, query):
         merchant = query(lambda s: s.get(Merchant, mid))
         empty = merchant_statements.day_totals(merchant, date(2020, 1, 1))
     assert empty == {"date": date(2020, 1, 1), "count": 0, "points": 0}
+
+
+def test_typed_codes_for_one_redemption_are_limited_then_the_qr_code_still_works(
+    api, app, seeded, query
+):
+    rid = _reserved(api, app, points=10)
+    code = api.get(f"{R}/{rid}/code", "resident-1").get_json()
+    typed, token = code["manual_code"], code["token"]
+    wrong = typed[:-6] + ("000000" if typed[-6:] != "000000" else "111111")
+    for _ in range(10):  # a staff member guessing the check digits
+        assert api.post(f"{VERIFY}/preview", "merchant-1", json={"token": wrong}).status_code == 400
+    stopped = api.post(VERIFY, "merchant-1", json={"token": typed})  # even the right one, now
+    assert stopped.status_code == 429 and redemption(query, rid).status == "reserved"
+    scanned = api.post(VERIFY, "merchant-1", json={"token": token})
+    assert scanned.status_code == 200 and redemption(query, rid).status == "redeemed"
