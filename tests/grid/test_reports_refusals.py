@@ -280,7 +280,9 @@ def test_category_admin_is_audited_and_refused_to_others(api, reports_world, que
     assert resp.get_json()["resolve_within"] == 4
     actions = query(
         lambda s: s.scalars(
-            select(AuditLog.action).where(AuditLog.target_type == "report_category")
+            select(AuditLog.action)
+            .where(AuditLog.target_type == "report_category")
+            .order_by(AuditLog.id)  # PostgreSQL returns rows in no set order without one
         ).all()
     )
     assert actions.count("report_category.create") == 3 and actions[-1] == "report_category.update"
