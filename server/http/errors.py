@@ -4,7 +4,8 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from server.db.session import db
@@ -128,6 +129,13 @@ def render_http_exception(error: HTTPException):
     return envelope(status, code, message, details, headers)
 
 
+def _database_unavailable(error: Exception) -> bool:
+    """A connection refused, lost or not to be had (OperationalError, the pool's timeout)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | PoolTimeout)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
@@ -138,12 +146,17 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return render_http_exception(error)
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
-            # The database went away under this request (restart, failover); the pool has
-            # dropped its connections, so a retry gets a fresh one.
-            log.warning("database connection lost", exc_info=True)
+        if _database_unavailable(error):
+            # The database is down or went away under this request (restart, failover): the
+            # pool drops dead connections and reconnects, so the client's retry can succeed.
+            log.warning("database unavailable: %s", type(error).__name__)
             _rollback()
-            return envelope(503, "database_unavailable", "服务暂时不可用，请稍后重试")
+            return envelope(
+                503,
+                "database_unavailable",
+                "服务暂时不可用，请稍后重试",
+                headers={"Retry-After": "2"},
+            )
         log.exception("unhandled exception")
         _rollback()
         code, message = HTTP_ERRORS[500]

@@ -16,24 +16,28 @@ Same user + scope + key and the same request -> the stored response is replayed 
 with the same key.
 
 The in-flight marker is committed before the view runs (that is what lets a concurrent
-duplicate see it), so the stored response is written in a second step after the effect
-commits. A crash between the two leaves a stale marker that a retry takes over after
-IN_FLIGHT_TIMEOUT; the retry then reaches the business idempotency key (e.g. the ledger's),
-which is the real one-time guard and returns the first effect.
+duplicate see it). The view's own commits are then deferred (server/db/deferred_commits.py) and
+commit in one transaction with the stored answer: a worker killed before that commit leaves no
+effect and a marker, one killed after it leaves the effect and its answer. A stale marker is
+taken over after IDEMPOTENCY_IN_FLIGHT_SECONDS (the 409 before that says when, in Retry-After)
+and the request runs afresh. Taking over one that is in fact still running is safe: both then
+meet the business keys (the ledger's, a redemption's), which are the real one-time guard.
 """
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import Response, make_response, request
+from flask import Response, current_app, make_response, request
 from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.db.deferred_commits import defer_commits, settle
 from server.db.session import db
 from server.db.types import UTCDateTime, utcnow
 from server.http.errors import Conflict, Unprocessable
@@ -41,7 +45,6 @@ from server.http.errors import Conflict, Unprocessable
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 64  # fits a UUID and the business keys it is stored in (redemptions.client_key)
 KEY_PATTERN = r"^[\x21-\x7e]{1,64}$"  # visible ASCII: no spaces, no control characters
-IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
 IDEMPOTENCY_HEADER_DOC = {
     "in": "header",
     "name": HEADER,
@@ -154,7 +157,8 @@ def _begin(user_id: int, scope: str, key: str, digest: str) -> Response | None:
         )
         replay.headers["Idempotent-Replayed"] = "true"
         return replay
-    if record.created_at < now - IN_FLIGHT_TIMEOUT:
+    window = timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
+    if record.created_at < now - window:
         took_over = db.session.execute(
             update(IdempotencyRecord)
             .where(
@@ -168,31 +172,36 @@ def _begin(user_id: int, scope: str, key: str, digest: str) -> Response | None:
         if took_over is not None:
             db.session.commit()
             return None
-    raise IdempotencyInFlight(details={"key": key})
+    wait = (record.created_at + window - now).total_seconds()
+    raise IdempotencyInFlight(
+        details={"key": key}, headers={"Retry-After": str(max(1, math.ceil(wait)))}
+    )
 
 
-def _finish(user_id: int, scope: str, key: str, response: Response) -> None:
-    db.session.rollback()  # anything left open by the view belongs to no one now
-    if 200 <= response.status_code < 300:
-        db.session.execute(
-            update(IdempotencyRecord)
-            .where(*_where(user_id, scope, key))
-            .values(
-                status="done",
-                response_status=response.status_code,
-                response_body=response.get_data(as_text=True),
-                completed_at=utcnow(),
-            )
+def _store_answer(user_id: int, scope: str, key: str, response: Response) -> None:
+    db.session.execute(
+        update(IdempotencyRecord)
+        .where(*_where(user_id, scope, key))
+        .values(
+            status="done",
+            response_status=response.status_code,
+            response_body=response.get_data(as_text=True),
+            completed_at=utcnow(),
         )
-    else:
-        db.session.execute(delete(IdempotencyRecord).where(*_where(user_id, scope, key)))
-    db.session.commit()
+    )
 
 
-def _abandon(user_id: int, scope: str, key: str) -> None:
-    db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(*_where(user_id, scope, key)))
-    db.session.commit()
+def _finish(user_id: int, scope: str, key: str, response: Response | None) -> None:
+    """Commit what the view committed with its stored answer (2xx), or free the key (else: a
+    refusal may be retried; what the view committed first, a PIN try counted, stays)."""
+
+    def write():
+        if response is not None and 200 <= response.status_code < 300:
+            _store_answer(user_id, scope, key, response)
+        else:
+            db.session.execute(delete(IdempotencyRecord).where(*_where(user_id, scope, key)))
+
+    settle(db.session, write)
 
 
 def idempotent(scope: str, *, caller: Callable[[], object]):
@@ -208,10 +217,11 @@ def idempotent(scope: str, *, caller: Callable[[], object]):
             replay = _begin(user_id, scope, key, _request_hash())
             if replay is not None:
                 return replay
+            defer_commits(db.session)
             try:
                 response = make_response(view(*args, **kwargs))
             except BaseException:
-                _abandon(user_id, scope, key)
+                _finish(user_id, scope, key, None)
                 raise
             _finish(user_id, scope, key, response)
             return response

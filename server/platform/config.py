@@ -85,6 +85,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         or default_database_url(instance_path),
         # PostgreSQL connections idle longer than this are pinged before use (server/db/pool.py).
         "DB_IDLE_PING_SECONDS": _float("DB_IDLE_PING_SECONDS", 5.0),
+        # A request holding an Idempotency-Key this long is taken to have crashed; a retry with
+        # the key takes over (server/http/idempotency.py). Longer than any request runs here.
+        "IDEMPOTENCY_IN_FLIGHT_SECONDS": _float("IDEMPOTENCY_IN_FLIGHT_SECONDS", 15.0),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "redpoints:"),
         "WECHAT_APPID": os.environ.get("WECHAT_APPID", DEMO_WECHAT_APPID),

@@ -68,6 +68,14 @@ def rebuild_redis(community_id: int) -> int:
     return len(scores)
 
 
+def rebuild_redis_job(community_id: int) -> int:
+    """The RQ job request_rebuild queues (server/points/ranking_sources.py)."""
+    try:
+        return rebuild_redis(community_id)
+    finally:
+        db.session.remove()
+
+
 def rebuild(community_id: int) -> dict:
     """Rebuild totals from the ledger, commit, then refill Redis from them."""
     count = rebuild_totals(community_id)

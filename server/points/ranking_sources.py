@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from server.db.session import db
 from server.platform.redis_client import get_redis, redis_key
+from server.platform.rq_queues import background_enabled, queue
 from server.points.ledger_models import PeriodTotal
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,21 @@ def set_key(community_id: int, kind: str, period: str) -> str:
 
 def ready_key(community_id: int) -> str:
     return redis_key("rank", community_id, "ready")
+
+
+REBUILD_EVERY = 600  # seconds: at most one queued refill per community in this time
+
+
+def request_rebuild(redis, community_id: int) -> None:
+    """Sets that are not ready (Redis restarted empty, or an update was lost) are refilled by
+    a worker now, not at the nightly rebuild; meanwhile SQL answers, so nothing is wrong, only
+    slower. Without RQ workers the nightly job (or `flask rankings rebuild`) does it."""
+    if not background_enabled():
+        return
+    if redis.set(redis_key("rank-rebuild-queued", community_id), "1", nx=True, ex=REBUILD_EVERY):
+        queue("notify").enqueue(
+            "server.points.ranking_rebuild.rebuild_redis_job", community_id, job_timeout=1800
+        )
 
 
 class SqlSource:
@@ -108,6 +124,7 @@ def source_for(community_id: int, prefer: str | None = None):
         try:
             if redis.exists(ready_key(community_id)):
                 return RedisSource(redis)
+            request_rebuild(redis, community_id)
         except RedisError:
             log.warning("redis unavailable; ranking from SQL", exc_info=True)
     if prefer == "redis":

@@ -8,7 +8,7 @@ is private: photos are only ever read back through the API's access check (docs/
 
 import logging
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -47,10 +47,16 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # readers never see half a file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)  # readers never see half a file
+        except OSError as exc:  # full, read-only or gone: a 503, and no half-written file
+            log.warning("photo store write failed", extra={"error_type": type(exc).__name__})
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StorageUnavailable() from None
 
     def open(self, key: str) -> BinaryIO | None:
         try:

@@ -18,6 +18,7 @@ from server.db.types import utcnow
 from server.grid.report_models import Report
 from server.grid.service_log_models import ServiceLog
 from server.grid.wish_models import Wish
+from server.http import idempotency
 from server.http.idempotency import IdempotencyRecord
 from server.outbox.models import OutboxEvent
 from server.points.claim_models import PointClaim
@@ -478,3 +479,46 @@ def test_a_malformed_key_is_refused_alike_everywhere(app, api, seeded, query, mo
         resp = send(api, case.first, key)
         assert resp.status_code == 422 and error_code(resp) == "invalid_idempotency_key", scope
         assert effects(query) == before
+
+
+class Crash(BaseException):
+    """The worker dying: not an error the app could answer."""
+
+
+@pytest.mark.usefixtures("upload_dir")
+@pytest.mark.parametrize("scope", sorted(CASES))
+def test_a_crash_before_the_answer_is_stored_leaves_no_effect_and_a_retry_runs_once(
+    app, api, seeded, query, monkeypatch, scope
+):
+    """The effect and the stored answer commit together: a worker dying before that commit
+    leaves nothing done (tests/faults/test_crash_retry.py kills real gunicorn workers); the
+    retry, once the marker is stale, runs the request and its answer is replayed after."""
+    w = World(app, api, query, Clock(monkeypatch))
+    case = CASES[scope](w)
+    before = effects(query)
+
+    def die(*_args):
+        raise Crash()
+
+    with monkeypatch.context() as m:
+        m.setattr(idempotency, "_store_answer", die)
+        with pytest.raises(Crash):
+            send(api, case.first, "key-1")
+    assert effects(query) == before
+
+    def stale(s):
+        s.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "key-1")
+            .values(created_at=utcnow() - timedelta(hours=1))
+        )
+        s.commit()
+
+    query(stale)
+    first = send(api, case.first, "key-1")
+    assert 200 <= first.status_code < 300, first.get_json()
+    after_first = effects(query)
+    assert after_first != before
+    replay = send(api, case.first, "key-1")
+    assert (replay.status_code, replay.get_json()) == (first.status_code, first.get_json())
+    assert effects(query) == after_first

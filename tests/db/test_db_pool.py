@@ -62,3 +62,30 @@ def test_a_connection_lost_under_a_request_answers_503_then_recovers(api, seeded
     resp = api.get("/api/v1/communities", "resident-1")
     assert resp.status_code == 503 and error_code(resp) == "database_unavailable"
     assert api.get("/api/v1/communities", "resident-1").status_code == 200
+
+
+def test_a_database_that_refuses_connections_answers_503_at_once(api, seeded, app, monkeypatch):
+    """PostgreSQL stopped: a new connection is refused (OperationalError), and the answer is
+    503 database_unavailable with Retry-After, not a 500 (tests/faults restarts a real one)."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from server.db.session import db
+
+    assert api.get("/api/v1/communities", "resident-1").status_code == 200  # logged in
+    with app.app_context():
+        engine = db.engine
+        engine.dispose()  # nothing pooled: the next request must connect
+
+    def refused(*_args, **_kwargs):
+        raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+
+    with monkeypatch.context() as m:
+        m.setattr(type(engine.pool), "_do_get", refused)
+        started = time.monotonic()
+        resp = api.get("/api/v1/communities", "resident-1")
+    assert time.monotonic() - started < 2
+    assert resp.status_code == 503 and error_code(resp) == "database_unavailable"
+    assert resp.headers["Retry-After"] == "2"
+    assert api.get("/api/v1/communities", "resident-1").status_code == 200

@@ -221,3 +221,33 @@ def test_seeded_history_is_a_living_community(app, seeded, api):
     assert len(body["items"]) >= 10 and body["me"] is None  # a newcomer sees others ranked
     assert _rank(api, "grid-1", f"period={now[:4]}&kind=grid_worker")["items"]
     assert api.get("/api/v1/points/ledger", "resident-1").get_json()["items"]
+
+
+@pytest.mark.redis
+def test_sets_lost_with_redis_are_refilled_by_a_worker_soon(app, history, api, monkeypatch):
+    """Redis restarted empty: SQL answers at once, one refill is queued for the workers (not
+    left to the nightly rebuild), and after it Redis answers the same ranking again."""
+    from server.platform.rq_queues import queue
+
+    monkeypatch.setitem(app.config, "NOTIFY_RQ", True)
+    with app.app_context():
+        redis = get_redis()
+        for key in redis.scan_iter(match=app.config["REDIS_PREFIX"] + "rank*"):
+            redis.delete(key)  # what a Redis restart leaves: nothing
+        jobs = queue("notify")
+        jobs.empty()
+    try:
+        first = _rank(api, "resident-9", "period=2026-11")
+        again = _rank(api, "resident-9", "period=2026-11")
+        assert first["source"] == again["source"] == "sql"
+        with app.app_context():
+            (job,) = jobs.get_jobs()  # one, not one per read
+            assert job.func_name == "server.points.ranking_rebuild.rebuild_redis_job"
+            jobs.empty()
+            job.func(*job.args)  # what a worker runs (no worker: its registries are shared)
+        after = _rank(api, "resident-9", "period=2026-11")
+        assert after["source"] == "redis"
+        assert after["items"] == first["items"] and after["me"] == first["me"]
+    finally:
+        with app.app_context():
+            queue("notify").empty()

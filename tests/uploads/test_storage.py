@@ -76,6 +76,20 @@ def test_store_down_refuses_the_upload_and_keeps_nothing(
         assert secret not in logged
 
 
+def test_a_disk_refusing_writes_refuses_the_upload_and_keeps_nothing(
+    api, seeded, app, query, tmp_path, monkeypatch
+):
+    """The local store's directory full, read-only or gone (here: a file in its place, which
+    refuses even root): 503 storage_unavailable, no row, no half-written file. It was a 500."""
+    blocked = tmp_path / "photos"
+    blocked.write_text("not a directory")
+    monkeypatch.setitem(app.extensions, "upload_storage", LocalStorage(blocked))
+    resp = upload(api, "resident-1")
+    assert resp.status_code == 503 and error_code(resp) == "storage_unavailable"
+    assert count_uploads(query) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]
+
+
 def test_store_down_answers_503_when_reading(api, seeded, app, s3_stored):
     url = upload(api, "resident-1").get_json()["url"]
     app.extensions["upload_storage"] = build_storage(unreachable(s3_stored.bucket.settings))
