@@ -165,6 +165,28 @@ describe('claim form', () => {
     expect(page.instance.data.photos[0].id).toBe(301);
   });
 
+  test('a failed photo can be removed instead, and the claim goes without it', async () => {
+    const { fake, page } = await open('claim-form', {
+      'POST /api/v1/points/claims': 'claim_created',
+    });
+    await fill(page, fake);
+    fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
+    tap(page, '.add-photo');
+    await fake.settle();
+    fake.once('POST /api/v1/uploads', 'upload_too_large');
+    fake.media = [{ tempFilePath: 'wxfile://tmp/big.jpg', size: 99 }];
+    tap(page, '.add-photo');
+    await fake.settle();
+    expect(text(page, '.photo__error')).toBe('上传失败，点此重试');
+    tap(page, '.photo__remove', 1);
+    await fake.settle();
+    expect(exists(page, '.photo__error')).toBe(false);
+    expect(page.instance.data.photos.map((p) => p.path)).toEqual(['wxfile://tmp/a.jpg']);
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(fake.requestsTo('POST /api/v1/points/claims')[0].data.photo_ids).toEqual([301]);
+  });
+
   test.each([
     ['claim_cap_reached', '该项目每天最多申报 2 次'],
     ['claim_duplicate', '同一天同一项目已申报过，请勿重复申报'],
