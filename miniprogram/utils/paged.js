@@ -49,4 +49,26 @@ function paged(component, key, fetchPage, mapItem = (x) => x) {
   return { reload: () => load(true), loadMore: () => load(false) };
 }
 
-module.exports = { paged, empty };
+// The page methods of a page that is one paged list, kept in `this.list` by its onLoad:
+// pull down reloads, the bottom and 加载更多 load the next page, 重试 reloads.
+// Mixed in with Object.assign(listMethods(), {...}) like photoMethods; a page that reloads
+// more than its list on pull-down defines its own onPullDownRefresh in that object.
+function listMethods() {
+  return {
+    async onPullDownRefresh() {
+      await this.list.reload();
+      wx.stopPullDownRefresh();
+    },
+    onReachBottom() {
+      this.list.loadMore();
+    },
+    loadMore() {
+      this.list.loadMore();
+    },
+    retry() {
+      this.list.reload();
+    },
+  };
+}
+
+module.exports = { paged, empty, listMethods };

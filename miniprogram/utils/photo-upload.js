@@ -52,7 +52,8 @@ function photoMethods(max = 9) {
         this.setPhoto(key, { progress: 0, error: '' });
       }
       try {
-        const upload = await api.upload(path, {
+        // A page filing for a card holder keeps its X-Acting-For client in this.client.
+        const upload = await (this.client || api).upload(path, {
           onProgress: (progress) => this.setPhoto(key, { progress }),
         });
         this.setPhoto(key, { id: upload.id, progress: 100 });

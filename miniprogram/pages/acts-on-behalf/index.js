@@ -3,12 +3,12 @@
 // card is bound to this WeChat (or their family).
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { actView } = require('../../utils/card-holders');
 
 Component({
   data: { holderId: null, name: '', acts: empty() },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad(query) {
       const holderId = /^[0-9]{1,12}$/.test(String((query && query.holder_id) || ''))
         ? Number(query.holder_id)
@@ -32,18 +32,5 @@ Component({
       );
       this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
-  },
+  }),
 });

@@ -3,7 +3,7 @@
 // and 登记持卡居民 for a resident without a smartphone.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { holderView } = require('../../utils/card-holders');
 
 Component({
@@ -12,7 +12,7 @@ Component({
     q: '',
     holders: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -26,24 +26,11 @@ Component({
       // Back from registering or from a holder's page (unlocked, card replaced).
       if (this.list && this.data.holders.loaded) this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
     onKeyword(e) {
       this.setData({ keyword: e.detail.value });
     },
     search() {
       this.setData({ q: this.data.keyword.trim().slice(0, 32) });
-      this.list.reload();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    retry() {
       this.list.reload();
     },
     open(e) {
@@ -52,5 +39,5 @@ Component({
     register() {
       wx.navigateTo({ url: '/pages/card-holder-form/index' });
     },
-  },
+  }),
 });

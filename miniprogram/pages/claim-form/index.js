@@ -4,6 +4,7 @@
 // X-Acting-For, under a banner saying for whom. Opened with ?resubmit=<claim id> (我的申报 →
 // 修改后重新提交) it is prefilled from that rejected claim, its reason shown, its photos kept
 // unless removed, and files the correction as a new claim (POST …/claims/{id}/resubmit).
+// Photos (the 隐私保护指引 first) are utils/photo-upload.js's, sent through this.client.
 
 const api = require('../../utils/api');
 const subscribe = require('../../utils/subscribe');
@@ -11,11 +12,10 @@ const format = require('../../utils/format');
 const { capsText } = require('../../utils/points');
 const { actingTarget } = require('../../utils/card-holders');
 const { formErrors } = require('../../utils/form-errors');
-const privacy = require('../../utils/privacy');
-const { PHOTO_REFUSED } = require('../../utils/photo-upload');
+const { photoMethods } = require('../../utils/photo-upload');
 
 const MAX_PHOTOS = 9;
-let photoSeq = 0;
+let photoSeq = 0; // keys of the photos a resubmitted claim keeps
 
 function itemOption(item) {
   return {
@@ -46,7 +46,7 @@ Component({
     acting: null, // {id, name} of the card holder this is filed for
     resubmit: null, // {id, reason} of the rejected claim this corrects
   },
-  methods: {
+  methods: Object.assign(photoMethods(MAX_PHOTOS), {
     onLoad(query) {
       subscribe.warm(); // the template ids its tap asks for (asked inside the tap)
       const today = format.today();
@@ -125,80 +125,11 @@ Component({
     onDescription(e) {
       this.setData({ description: e.detail.value, 'errors.description': '' });
     },
-    // Choosing photos is a privacy API: the 隐私保护指引 first, as on the other photo forms.
-    async addPhotos() {
-      const room = MAX_PHOTOS - this.data.photos.length;
-      if (room <= 0) return;
-      const refused = () => this.setData({ 'errors.photo_ids': PHOTO_REFUSED });
-      if (!(await privacy.ensure())) {
-        refused();
-        return;
-      }
-      wx.chooseMedia({
-        count: room,
-        mediaType: ['image'],
-        sizeType: ['compressed'],
-        sourceType: ['album', 'camera'],
-        success: (res) => {
-          for (const file of res.tempFiles.slice(0, room)) this.uploadPhoto(file.tempFilePath);
-        },
-        fail: (err) => {
-          if (privacy.isRefusal(err && err.errMsg)) refused();
-        },
-      });
-    },
-    photoIndex(key) {
-      return this.data.photos.findIndex((p) => p.key === key);
-    },
-    setPhoto(key, values) {
-      const i = this.photoIndex(key);
-      if (i < 0) return; // removed while uploading
-      const changes = {};
-      for (const [k, v] of Object.entries(values)) changes[`photos[${i}].${k}`] = v;
-      this.setData(changes);
-    },
-    async uploadPhoto(path, existingKey) {
-      let key = existingKey;
-      if (!key) {
-        photoSeq += 1;
-        key = `p${photoSeq}`;
-        this.setData({
-          photos: this.data.photos.concat([{ key, path, progress: 0, id: null, error: '' }]),
-        });
-      } else {
-        this.setPhoto(key, { progress: 0, error: '' });
-      }
-      try {
-        const upload = await this.client.upload(path, {
-          onProgress: (progress) => this.setPhoto(key, { progress }),
-        });
-        this.setPhoto(key, { id: upload.id, progress: 100 });
-      } catch (err) {
-        this.setPhoto(key, { error: api.errorMessage(err) });
-      }
-    },
-    retryPhoto(e) {
-      const p = this.data.photos[e.currentTarget.dataset.index];
-      if (p) this.uploadPhoto(p.path, p.key);
-    },
-    removePhoto(e) {
-      const photos = this.data.photos.slice();
-      photos.splice(e.currentTarget.dataset.index, 1);
-      this.setData({ photos });
-    },
-    previewPhoto(e) {
-      wx.previewImage({
-        current: this.data.photos[e.currentTarget.dataset.index].path,
-        urls: this.data.photos.map((p) => p.path),
-      });
-    },
     check() {
       if (!this.data.item) return '请选择申报项目';
       if (!this.data.date) return '请选择发生日期';
       if (!this.data.description.trim()) return '请填写申报说明';
-      if (this.data.photos.some((p) => !p.id && !p.error)) return '照片还在上传，请稍候';
-      if (this.data.photos.some((p) => p.error)) return '有照片上传失败，请重试或删除';
-      return '';
+      return this.photosProblem();
     },
     async submit() {
       if (this.data.submitting) return;
@@ -214,7 +145,7 @@ Component({
         item_id: this.data.item.id,
         occurred_on: this.data.date,
         description: this.data.description.trim().slice(0, 500),
-        photo_ids: this.data.photos.map((p) => p.id),
+        photo_ids: this.photoIds(),
       };
       // After a timeout the claim may already be filed: 重试 of the same claim sends the same
       // key so the server answers with it instead of filing twice; a changed claim is new.
@@ -247,5 +178,5 @@ Component({
         this.setData({ submitting: false });
       }
     },
-  },
+  }),
 });

@@ -4,7 +4,7 @@
 // reference with each check the bank made, and 撤销 for the live ones.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { VALIDITY_DAYS, referenceView } = require('../../utils/credit-api');
 const format = require('../../utils/format');
 
@@ -24,7 +24,7 @@ Component({
     error: '',
     refs: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad(options) {
       this.holder = holderOf(options);
       this.list = paged(
@@ -34,19 +34,6 @@ Component({
           api.listCreditReferences(Object.assign({ limit: 20, cursor }, this.holder)),
         referenceView
       );
-      this.list.reload();
-    },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    retry() {
       this.list.reload();
     },
     pickValidity(e) {
@@ -105,5 +92,5 @@ Component({
         api.showError(err, { onRetry: () => this.doRevoke(id) });
       }
     },
-  },
+  }),
 });

@@ -3,7 +3,7 @@
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
-const { empty } = require('../../utils/paged');
+const { empty, listMethods } = require('../../utils/paged');
 const { filteredReports } = require('../../utils/report-lists');
 
 const FILTERS = [
@@ -34,7 +34,7 @@ Component({
     perfError: '',
     queue: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = filteredReports(this, 'grid', FILTERS);
       this.refresh();
@@ -42,6 +42,7 @@ Component({
     onShow() {
       if (this.list && this.data.queue.loaded) this.refresh();
     },
+    // Not listMethods' own: the figures above the list reload with it.
     async onPullDownRefresh() {
       await this.refresh();
       wx.stopPullDownRefresh();
@@ -64,15 +65,6 @@ Component({
       this.setData({ filter: key });
       this.list.reload();
     },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     open(e) {
       const { id } = e.currentTarget.dataset;
       wx.navigateTo({ url: `/pages/report-detail/index?id=${id}&handle=1` });
@@ -83,5 +75,5 @@ Component({
     openCardHolders() {
       wx.navigateTo({ url: '/pages/card-holders/index' });
     },
-  },
+  }),
 });

@@ -2,12 +2,12 @@
 // rejected one offers 修改后重新提交 (the claim form, prefilled), and the list reloads on return.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { claimView } = require('../../utils/points');
 
 Component({
   data: { claims: empty() },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -15,19 +15,6 @@ Component({
         (cursor) => api.listClaims({ scope: 'mine', limit: 20, cursor }),
         claimView
       );
-      this.list.reload();
-    },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
       this.list.reload();
     },
     onShow() {
@@ -42,5 +29,5 @@ Component({
       this.reloadOnShow = true;
       wx.navigateTo({ url: `/pages/claim-form/index?resubmit=${e.currentTarget.dataset.id}` });
     },
-  },
+  }),
 });

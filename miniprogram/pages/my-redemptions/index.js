@@ -1,12 +1,12 @@
 // 我的兑换: my redemptions, newest first; a reserved one opens its QR code.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { redemptionView } = require('../../utils/rewards');
 
 Component({
   data: { redemptions: empty() },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -20,21 +20,8 @@ Component({
       // Back from a redemption that was just verified or cancelled.
       if (this.list && this.data.redemptions.loaded) this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     open(e) {
       wx.navigateTo({ url: `/pages/redemption/index?id=${e.currentTarget.dataset.id}` });
     },
-  },
+  }),
 });

@@ -2,12 +2,12 @@
 // it is rated after resolution or reopened within the window.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { reportView } = require('../../utils/reports');
 
 Component({
   data: { reports: empty() },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -21,24 +21,11 @@ Component({
       // Back from a detail where the report was rated or reopened.
       if (this.list && this.data.reports.loaded) this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     open(e) {
       wx.navigateTo({ url: `/pages/report-detail/index?id=${e.currentTarget.dataset.id}` });
     },
     newReport() {
       wx.navigateTo({ url: '/pages/report-form/index' });
     },
-  },
+  }),
 });

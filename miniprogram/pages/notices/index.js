@@ -2,7 +2,7 @@
 // a correction is marked 更正, a corrected notice 已更正.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { PERIOD_TYPES, noticeView } = require('../../utils/notices-api');
 
 Component({
@@ -11,7 +11,7 @@ Component({
     type: '',
     notices: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -25,19 +25,6 @@ Component({
       );
       this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     setType(e) {
       this.setData({ type: e.currentTarget.dataset.key });
       this.list.reload();
@@ -45,5 +32,5 @@ Component({
     open(e) {
       wx.navigateTo({ url: `/pages/notice/index?id=${e.currentTarget.dataset.id}` });
     },
-  },
+  }),
 });

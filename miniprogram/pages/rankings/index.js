@@ -3,7 +3,7 @@
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { RANKING_KINDS, PERIODS } = require('../../utils/points');
 
 Component({
@@ -16,7 +16,7 @@ Component({
     me: null,
     ranking: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = paged(
         this,
@@ -40,10 +40,6 @@ Component({
       );
       this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
     setKind(e) {
       this.setData({ kind: e.currentTarget.dataset.key });
       this.list.reload();
@@ -52,17 +48,8 @@ Component({
       this.setData({ period: e.currentTarget.dataset.key });
       this.list.reload();
     },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     openNotices() {
       wx.navigateTo({ url: '/pages/notices/index' });
     },
-  },
+  }),
 });

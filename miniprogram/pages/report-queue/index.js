@@ -3,7 +3,7 @@
 // everything) with overdue marks; a report opens with the community's steps.
 
 const api = require('../../utils/api');
-const { empty } = require('../../utils/paged');
+const { empty, listMethods } = require('../../utils/paged');
 const { filteredReports } = require('../../utils/report-lists');
 
 // in_review: texts WeChat flagged; unassigned: reports with no grid (none given, or escalated).
@@ -44,7 +44,7 @@ Component({
     statsError: '',
     queue: empty(),
   },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad() {
       this.list = filteredReports(this, 'community', FILTERS);
       this.refresh();
@@ -53,6 +53,7 @@ Component({
     onShow() {
       if (this.list && this.data.queue.loaded) this.refresh();
     },
+    // Not listMethods' own: the figures above the list reload with it.
     async onPullDownRefresh() {
       await this.refresh();
       wx.stopPullDownRefresh();
@@ -76,15 +77,6 @@ Component({
       this.setData({ filter: key, emptyText: filter.empty });
       this.list.reload();
     },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
-      this.list.reload();
-    },
     retryStats() {
       this.loadStats();
     },
@@ -92,5 +84,5 @@ Component({
       const { id } = e.currentTarget.dataset;
       wx.navigateTo({ url: `/pages/report-detail/index?id=${id}&handle=community` });
     },
-  },
+  }),
 });

@@ -1,7 +1,7 @@
 // 微心愿: the community's wish board (names masked), my wishes, and the wishes I claimed.
 
 const api = require('../../utils/api');
-const { paged, empty } = require('../../utils/paged');
+const { paged, empty, listMethods } = require('../../utils/paged');
 const { wishView } = require('../../utils/wishes');
 
 const SCOPES = [
@@ -12,7 +12,7 @@ const SCOPES = [
 
 Component({
   data: { scopes: SCOPES, scope: 'board', emptyText: SCOPES[0].empty, wishes: empty() },
-  methods: {
+  methods: Object.assign(listMethods(), {
     onLoad(query) {
       const scope = SCOPES.some((s) => s.key === (query && query.scope)) ? query.scope : 'board';
       this.setData({ scope, emptyText: SCOPES.find((s) => s.key === scope).empty });
@@ -27,23 +27,10 @@ Component({
     onShow() {
       if (this.list && this.data.wishes.loaded) this.list.reload();
     },
-    async onPullDownRefresh() {
-      await this.list.reload();
-      wx.stopPullDownRefresh();
-    },
     setScope(e) {
       const { key } = e.currentTarget.dataset;
       if (key === this.data.scope) return;
       this.setData({ scope: key, emptyText: SCOPES.find((s) => s.key === key).empty });
-      this.list.reload();
-    },
-    loadMore() {
-      this.list.loadMore();
-    },
-    onReachBottom() {
-      this.list.loadMore();
-    },
-    retry() {
       this.list.reload();
     },
     open(e) {
@@ -52,5 +39,5 @@ Component({
     newWish() {
       wx.navigateTo({ url: '/pages/wish-form/index' });
     },
-  },
+  }),
 });

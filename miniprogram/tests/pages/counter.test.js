@@ -6,6 +6,7 @@ const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
 const { fixture } = require('../helpers/fixtures');
 const { renderPage, text, exists, tap, find } = require('../helpers/page');
+const { LIT, RESTORED, expectHideShowLeave } = require('../helpers/screen');
 
 const PREVIEW = 'POST /api/v1/merchant/verify/preview';
 const VERIFY = 'POST /api/v1/merchant/verify';
@@ -201,16 +202,8 @@ describe('the merchant page', () => {
 describe('the screen', () => {
   test('kept on and at full brightness while the counter is shown, restored on hide', async () => {
     const { fake, page } = await openMerchant();
-    expect(fake.screen).toEqual({ keepOn: true, brightness: 1 });
-    page.instance.onHide();
-    await fake.settle();
-    expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
-    page.instance.onShow();
-    await fake.settle();
-    expect(fake.screen).toEqual({ keepOn: true, brightness: 1 });
-    page.instance.onUnload();
-    await fake.settle();
-    expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
+    expect(fake.screen).toEqual(LIT);
+    await expectHideShowLeave(fake, page);
     expect(fake.screenCalls).toEqual([
       ['keepOn', true],
       ['brightness', 1],
@@ -228,7 +221,7 @@ describe('the screen', () => {
     const page = renderPage('merchant');
     page.instance.onUnload(); // before getScreenBrightness answered
     await fake.settle();
-    expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
+    expect(fake.screen).toEqual(RESTORED);
     expect(fake.screenCalls.filter((c) => c[0] === 'brightness')).toEqual([]);
   });
 });

@@ -93,6 +93,13 @@ describe('claim form', () => {
     await fake.settle();
   }
 
+  // Picks one photo (the upload answers as the fake server is set to) and waits for it.
+  async function addPhoto(page, fake, path, size = 1000) {
+    fake.media = [{ tempFilePath: path, size }];
+    tap(page, '.add-photo');
+    await fake.settle();
+  }
+
   test('offers only claimable items and explains their caps', async () => {
     const { fake, page } = await open('claim-form');
     expect(page.instance.data.items.map((i) => i.label)).toEqual([
@@ -109,9 +116,7 @@ describe('claim form', () => {
       'POST /api/v1/points/claims': 'claim_created',
     });
     await fill(page, fake);
-    fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
-    tap(page, '.add-photo');
-    await fake.settle();
+    await addPhoto(page, fake, 'wxfile://tmp/a.jpg');
     const upload = fake.requestsTo('POST /api/v1/uploads')[0];
     expect(upload.kind).toBe('upload');
     expect(upload.filePath).toBe('wxfile://tmp/a.jpg');
@@ -152,9 +157,7 @@ describe('claim form', () => {
     const { fake, page } = await open('claim-form');
     await fill(page, fake);
     fake.once('POST /api/v1/uploads', 'upload_too_large');
-    fake.media = [{ tempFilePath: 'wxfile://tmp/big.jpg', size: 99 }];
-    tap(page, '.add-photo');
-    await fake.settle();
+    await addPhoto(page, fake, 'wxfile://tmp/big.jpg', 99);
     expect(text(page, '.photo__error')).toBe('上传失败，点此重试');
     tap(page, '.submit-btn');
     await fake.settle();
@@ -163,6 +166,24 @@ describe('claim form', () => {
     await fake.settle();
     expect(exists(page, '.photo__error')).toBe(false);
     expect(page.instance.data.photos[0].id).toBe(301);
+  });
+
+  test('a failed photo can be removed instead, and the claim goes without it', async () => {
+    const { fake, page } = await open('claim-form', {
+      'POST /api/v1/points/claims': 'claim_created',
+    });
+    await fill(page, fake);
+    await addPhoto(page, fake, 'wxfile://tmp/a.jpg');
+    fake.once('POST /api/v1/uploads', 'upload_too_large');
+    await addPhoto(page, fake, 'wxfile://tmp/big.jpg', 99);
+    expect(text(page, '.photo__error')).toBe('上传失败，点此重试');
+    tap(page, '.photo__remove', 1);
+    await fake.settle();
+    expect(exists(page, '.photo__error')).toBe(false);
+    expect(page.instance.data.photos.map((p) => p.path)).toEqual(['wxfile://tmp/a.jpg']);
+    tap(page, '.submit-btn');
+    await fake.settle();
+    expect(fake.requestsTo('POST /api/v1/points/claims')[0].data.photo_ids).toEqual([301]);
   });
 
   test.each([

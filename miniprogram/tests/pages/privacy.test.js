@@ -154,7 +154,7 @@ describe('photos (utils/photo-upload.js)', () => {
     expect(page.instance.data.photos).toEqual([]);
   });
 
-  test('申报积分 (its own photo code) asks the guide too: refusing uploads nothing', async () => {
+  test('申报积分 asks the guide too: refusing uploads nothing', async () => {
     const { fake, page } = await open('claim-form');
     fake.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
     tap(page, '.add-photo');

@@ -6,6 +6,7 @@ const { serveDemo } = require('../helpers/demo');
 const { renderPage, text, exists } = require('../helpers/page');
 const { manualCodeText } = require('../../utils/rewards');
 const { paintedOps } = require('../helpers/qr');
+const { LIT, RESTORED, expectHideShowLeave } = require('../helpers/screen');
 
 async function openCode(extra) {
   jest.useFakeTimers({ now: Date.parse('2026-11-20T02:00:00Z') });
@@ -38,26 +39,19 @@ test('the digits under the QR code follow each refresh', async () => {
 
 test('bright and awake while the code is shown; restored when it is verified', async () => {
   const { fake, page } = await openCode();
-  expect(fake.screen).toEqual({ keepOn: true, brightness: 1 });
+  expect(fake.screen).toEqual(LIT);
   fake.on('GET /api/v1/redemptions/{redemption_id}', 'redemption_redeemed');
   await jest.advanceTimersByTimeAsync(3000); // the status poll
   await fake.settle();
   expect(text(page, '.result__title')).toBe('已核销');
-  expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
+  expect(fake.screen).toEqual(RESTORED);
   expect(exists(page, '.manual-code')).toBe(false);
 });
 
 test('restored on hide, raised again on show, restored on leaving', async () => {
   const { fake, page } = await openCode();
-  page.instance.onHide();
-  await fake.settle();
-  expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
-  page.instance.onShow();
-  await fake.settle();
-  expect(fake.screen).toEqual({ keepOn: true, brightness: 1 });
-  page.instance.onUnload();
-  await fake.settle();
-  expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
+  expect(fake.screen).toEqual(LIT);
+  await expectHideShowLeave(fake, page);
 });
 
 test('a closed redemption never touches the screen', async () => {
@@ -74,7 +68,7 @@ test('cancelling restores the screen', async () => {
   page.instance.cancel();
   await fake.settle();
   expect(text(page, '.result__title')).toBe('已取消');
-  expect(fake.screen).toEqual({ keepOn: false, brightness: 0.4 });
+  expect(fake.screen).toEqual(RESTORED);
 });
 
 test('a failed refresh keeps the valid code; once it expires the QR is blanked', async () => {
