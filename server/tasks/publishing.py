@@ -178,12 +178,13 @@ def publish_task(user: User, community_id: int, fields: dict) -> Task:
 
 
 def edit_task(user: User, task_id: int, changes: dict) -> Task:
-    """Change a published task before it starts; raising capacity promotes the waitlist."""
+    """Change a published task (after it starts, only its wording); raising capacity
+    promotes the waitlist."""
     managed_task(user, task_id)
     task = lock_task(task_id)
     if task.status != "published":
         raise Conflict("任务已取消或已结束，不能修改", code="task_not_editable")
-    windows.require_editable(task, clock.now())
+    windows.require_editable(task, clock.now(), changes)
     before = snapshot(task)
     f = {name: getattr(task, name) for name in EDITABLE}
     f.update(changes)
@@ -199,7 +200,8 @@ def edit_task(user: User, task_id: int, changes: dict) -> Task:
     if "audience" in changes:
         for name in ("audience_grid_id", "audience_party_kind"):
             f[name] = changes.get(name)
-    validate_fields(task.community_id, f)
+    if not set(changes) <= windows.WORDING:  # the wording alone meets no publishing rule
+        validate_fields(task.community_id, f)
     new_capacity = f.pop("capacity")
     if new_capacity != task.capacity:
         # Never below the seats already given: refuse rather than drop confirmed people.

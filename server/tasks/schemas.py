@@ -197,7 +197,9 @@ class TaskSchema(ma.Schema):
     checkin_closes_at = When(required=True, metadata={"description": "签到截止（任务结束）"})
     checkout_closes_at = When(required=True, metadata={"description": "签退截止；签到码显示至此"})
     completion_opens_at = When(required=True, metadata={"description": "可完成任务发放积分的时间"})
-    edits_close_at = When(required=True, metadata={"description": "此后不能再修改任务（开始时间）"})
+    edits_close_at = When(
+        required=True, metadata={"description": "此后只能修改标题、说明和地点名称（开始时间）"}
+    )
     place = ma.fields.Nested(TaskPlaceSchema, required=True, allow_none=True)
     capacity = Int(required=True)
     confirmed_count = Int(required=True)

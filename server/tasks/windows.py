@@ -48,10 +48,20 @@ def edits_close_at(task: Task) -> datetime:
     return task.starts_at
 
 
-def require_editable(task: Task, now: datetime) -> None:
-    """Refuse an edit once the task has started (409 task_already_started)."""
-    if now >= edits_close_at(task):
-        raise Conflict("任务已开始，不能修改", code="task_already_started")
+# What may still be corrected once a task has started: its wording, never its rules (times,
+# seats, points, audience), which people signed up and checked in under.
+WORDING = frozenset({"title", "description", "place_name"})
+
+
+def require_editable(task: Task, now: datetime, fields=WORDING) -> None:
+    """Refuse an edit of more than the wording once the task has started (409
+    task_already_started)."""
+    if now >= edits_close_at(task) and not set(fields) <= WORDING:
+        raise Conflict(
+            "任务已开始，只能修改标题、说明和地点名称",
+            code="task_already_started",
+            details={"editable": sorted(WORDING)},
+        )
 
 
 def _not_open(message: str, window: Window) -> Conflict:

@@ -175,9 +175,15 @@ def test_edit_before_start_and_capacity_rules(api, seeded, query, frozen):
     assert resp.status_code == 422 and error_code(resp) == "hours_rate_required"
     assert api.get(f"{API}/{task['id']}", "admin").get_json()["title"] == "新标题"
 
-    frozen.advance(days=1, minutes=1)  # the task has started
-    resp = api.patch(f"{API}/{task['id']}", "admin", json={"title": "太晚了"})
+    frozen.advance(days=1, minutes=1)  # the task has started: its wording only
+    resp = api.patch(f"{API}/{task['id']}", "admin", json={"title": "太晚了", "capacity": 9})
     assert resp.status_code == 409 and error_code(resp) == "task_already_started"
+    assert resp.get_json()["error"]["details"]["editable"] == ["description", "place_name", "title"]
+    assert api.get(f"{API}/{task['id']}", "admin").get_json()["title"] == "新标题"
+    resp = api.patch(f"{API}/{task['id']}", "resident-4", json={"title": "偷改"})
+    assert resp.status_code == 403
+    resp = api.patch(f"{API}/{task['id']}", "admin", json={"place_name": "社区东门"})
+    assert resp.status_code == 200 and resp.get_json()["place"]["name"] == "社区东门"
 
 
 def test_only_its_organiser_or_an_admin_manages_a_task(api, seeded, query, frozen):

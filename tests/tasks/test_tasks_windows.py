@@ -56,13 +56,15 @@ def test_code_window_reaches_to_the_end_of_check_out():
     assert "尚未开放" in early.value.message
 
 
-def test_edits_close_when_the_task_starts():
+def test_edits_close_when_the_task_starts_except_its_wording():
     task = a_task()
     assert windows.edits_close_at(task) == STARTS
-    windows.require_editable(task, STARTS - timedelta(seconds=1))
-    with pytest.raises(Conflict) as refused:
-        windows.require_editable(task, STARTS)
-    assert refused.value.code == "task_already_started"
+    windows.require_editable(task, STARTS - timedelta(seconds=1), {"capacity": 9})
+    windows.require_editable(task, STARTS, {"title": "改错字", "place_name": "2号门"})
+    for rule in ("capacity", "starts_at", "ends_at", "points_per_hour", "audience"):
+        with pytest.raises(Conflict) as refused:
+            windows.require_editable(task, STARTS, {"title": "改错字", rule: 1})
+        assert refused.value.code == "task_already_started"
 
 
 def test_completion_opens_at_the_start():
@@ -134,8 +136,9 @@ def test_the_view_and_the_rules_agree(api, seeded, query, frozen):
     frozen.set(edits_close - timedelta(seconds=1))
     assert api.patch(f"{API}/{tid}", "admin", json={"title": "改名"}).status_code == 200
     frozen.set(completes)
-    late = api.patch(f"{API}/{tid}", "admin", json={"title": "太晚了"})
+    late = api.patch(f"{API}/{tid}", "admin", json={"capacity": 9})
     assert late.status_code == 409 and error_code(late) == "task_already_started"
+    assert api.patch(f"{API}/{tid}", "admin", json={"title": "改错字"}).status_code == 200
     assert api.post(f"{API}/{tid}/complete", "admin").get_json()["credited"] == 1
 
 

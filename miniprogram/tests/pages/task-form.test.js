@@ -189,7 +189,7 @@ test('an edit after the start is refused with the server message', async () => {
   await type(page, '.title-input', '新标题');
   await submit(fake, page);
   expect(fake.requestsTo(EDIT)[0].data).toEqual({ title: '新标题' });
-  expect(text(page, '.form-error')).toBe('任务已开始，不能修改');
+  expect(text(page, '.form-error')).toBe('任务已开始，只能修改标题、说明和地点名称');
 });
 
 test('an unchanged edit goes back without a request', async () => {
