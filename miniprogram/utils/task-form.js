@@ -1,5 +1,6 @@
 // 发布任务 / 编辑任务: the form's fields, the POST body they make, and for an edit the PATCH
-// of only what changed. Times are picked as Shanghai wall-clock dates and times.
+// of only what changed. Times are picked as Shanghai wall-clock dates and times. Once a task
+// has started only its wording may change (修改文字).
 
 const format = require('./format');
 
@@ -34,6 +35,21 @@ const CODE_FIELDS = {
 };
 
 const DAY_MS = 24 * 3600 * 1000;
+
+// What stays editable after the start (server/tasks/windows.py WORDING), the form keys they
+// are typed into, and their longest lengths (TaskPatch in schemas/openapi.json).
+const WORDING = ['title', 'description', 'place_name'];
+const WORDING_INPUTS = ['title', 'description', 'place'];
+const LIMITS = [
+  ['title', 64, '任务名称不能超过 64 个字'],
+  ['description', 2000, '任务说明不能超过 2000 个字'],
+  ['place_name', 64, '地点不能超过 64 个字'],
+];
+
+// Started: edits_close_at (the start) has passed.
+function started(task, now = Date.now()) {
+  return !!task && now >= Date.parse(task.edits_close_at);
+}
 
 function wall(value) {
   return { date: format.today(Date.parse(value)), time: format.time(value) };
@@ -123,10 +139,27 @@ function bodyOf(form) {
   return body;
 }
 
-// The few checks a person should hear before sending; the server checks everything.
-function check(form, body) {
+// Only the wording of a body: after the start nothing else may be sent.
+function wordingOf(body) {
+  const picked = {};
+  WORDING.forEach((key) => key in body && (picked[key] = body[key]));
+  return picked;
+}
+
+function checkWording(body) {
   const errors = {};
   if (!body.title) errors.title = '请填写任务名称';
+  for (const [key, max, message] of LIMITS) {
+    if (body[key] && body[key].length > max) errors[key] = message;
+  }
+  return errors;
+}
+
+// The few checks a person should hear before sending; the server checks everything. In
+// wording mode the start has passed and the rules are fixed, so only the wording is checked.
+function check(form, body, { wording = false } = {}) {
+  const errors = checkWording(body);
+  if (wording) return errors;
   if (!(body.capacity >= 1 && body.capacity <= 10000)) errors.capacity = '名额应为 1 到 10000';
   if (body.reward_kind === 'item' && !body.point_item_id) errors.point_item_id = '请选择积分项目';
   if (body.reward_kind === 'hours') {
@@ -162,6 +195,10 @@ module.exports = {
   PARTY_KINDS,
   REWARD_KINDS,
   CODE_FIELDS,
+  WORDING,
+  WORDING_INPUTS,
+  started,
+  wordingOf,
   emptyForm,
   formFromTask,
   bodyOf,

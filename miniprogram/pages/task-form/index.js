@@ -1,6 +1,7 @@
 // 发布任务 / 编辑任务 (?id=): title, description, start and end, place, capacity, reward (a
 // point item or points per hour with a cap), audience and the sign-up deadline. A 422's
-// messages show beside their fields; after saving, the task is shown.
+// messages show beside their fields; after saving, the task is shown. Once the task has
+// started (?wording=1 from 修改文字, or edits_close_at passed) only the wording is editable.
 
 const api = require('../../utils/api');
 const profile = require('../../utils/profile');
@@ -30,11 +31,13 @@ Component({
     errors: {},
     formError: '',
     submitting: false,
+    wording: false,
   },
   methods: {
     onLoad(query) {
       const id = query && query.id ? Number(query.id) : null;
-      this.setData({ id });
+      this._askedWording = !!(id && query.wording === '1');
+      this.setData({ id, wording: this._askedWording });
       if (id && wx.setNavigationBarTitle) wx.setNavigationBarTitle({ title: '编辑任务' });
       this.load();
     },
@@ -48,11 +51,14 @@ Component({
           this.data.id ? api.getTask(this.data.id) : null,
         ]);
         const form = task ? tf.formFromTask(task) : tf.emptyForm();
+        const wording = this._askedWording || tf.started(task);
+        if (wording && wx.setNavigationBarTitle) wx.setNavigationBarTitle({ title: '修改文字' });
         this._before = task ? tf.bodyOf(form) : null;
         const choices = itemChoices(items);
         const gridList = grids.items.map((g) => ({ id: g.id, name: g.name }));
         this.setData({
           loading: false,
+          wording,
           form,
           items: choices,
           itemIndex: choices.findIndex((i) => i.id === form.itemId),
@@ -69,36 +75,44 @@ Component({
     // Inputs and pickers carry data-field (the form's key) and data-error (the API field).
     onField(e) {
       const { field, error } = e.currentTarget.dataset;
+      if (this.data.wording && !tf.WORDING_INPUTS.includes(field)) return;
       this.setData({ [`form.${field}`]: e.detail.value, [`errors.${error || field}`]: '' });
     },
+    // Pickers set only the rules, fixed once the task has started.
     onPick(e) {
+      if (this.data.wording) return;
       const { field, error } = e.currentTarget.dataset;
       this.setData({ [`form.${field}`]: Number(e.detail.value), [`errors.${error}`]: '' });
     },
     onItem(e) {
+      if (this.data.wording) return;
       const index = Number(e.detail.value);
       const item = this.data.items[index];
       this.setData({ itemIndex: index, 'form.itemId': item.id, 'errors.point_item_id': '' });
     },
     onGrid(e) {
+      if (this.data.wording) return;
       const index = Number(e.detail.value);
       const grid = this.data.grids[index];
       this.setData({ gridIndex: index, 'form.gridId': grid.id, 'errors.audience_grid_id': '' });
     },
     clearDeadline() {
+      if (this.data.wording) return;
       this.setData({ 'form.deadlineDate': '', 'form.deadlineTime': '' });
     },
     async submit() {
       if (this.data.submitting) return;
-      const { form } = this.data;
+      const { form, wording } = this.data;
       const body = tf.bodyOf(form);
-      const errors = tf.check(form, body);
+      const errors = tf.check(form, body, { wording });
       if (Object.keys(errors).length) {
         this.setData({ errors, formError: '' });
         return;
       }
       const editing = !!this.data.id;
-      const changes = editing ? tf.changesBetween(this._before, body) : body;
+      // After the start a PATCH carries the wording alone, whatever else the form holds.
+      const after = wording ? tf.wordingOf(body) : body;
+      const changes = editing ? tf.changesBetween(this._before, after) : body;
       if (editing && !Object.keys(changes).length) {
         wx.navigateBack();
         return;

@@ -1,6 +1,7 @@
 // The organiser's view of a task: the rotating check-in QR code (drawn on a canvas and
 // replaced before it expires) only while check-in / check-out is open, a full-screen code,
 // 已签到 x / y kept current by polling, manual attendance and 完成任务 once it may be done.
+// 编辑 until the start; then 修改文字 (the wording alone) until the end.
 
 const api = require('../../utils/api');
 const format = require('../../utils/format');
@@ -30,6 +31,7 @@ Component({
     code: { shown: false, error: '', seconds: 0, expiresAt: '' },
     fullscreen: false,
     editable: false,
+    wording: false,
     attendees: empty(),
     counts: { checkedIn: 0, confirmed: 0 },
     completing: false,
@@ -102,10 +104,12 @@ Component({
       const phase = tasks.checkinPhase(this._task, now);
       const completable = tasks.completionPhase(this._task, now);
       const editUntil = Date.parse(this._task.edits_close_at);
+      const endsAt = Date.parse(this._task.ends_at);
       this.setData({
         phase: { phase: phase.phase, text: phase.text },
         completable: { open: completable.open, text: completable.text },
-        editable: published && now < editUntil,
+        editable: published && now < endsAt,
+        wording: now >= editUntil,
       });
       const codeTime = phase.phase === 'checkin' || phase.phase === 'checkout';
       if (!published || !codeTime) {
@@ -115,9 +119,9 @@ Component({
       } else if (!this._refreshTimer && !this._fetchingCode) {
         this.refreshCode();
       }
-      const next = [phase.next, completable.next, now < editUntil ? editUntil : null].filter(
-        (t) => t !== null
-      );
+      const next = [phase.next, completable.next]
+        .concat([editUntil, endsAt].filter((t) => now < t))
+        .filter((t) => t !== null);
       if (published && next.length) {
         const wait = Math.min(MAX_WAIT_MS, Math.max(0, Math.min(...next) - now));
         this._phaseTimer = setTimeout(() => this.applyPhase(), wait);
@@ -235,7 +239,8 @@ Component({
       }
     },
     openEdit() {
-      wx.navigateTo({ url: `/pages/task-form/index?id=${this.data.id}` });
+      const wording = this.data.wording ? '&wording=1' : '';
+      wx.navigateTo({ url: `/pages/task-form/index?id=${this.data.id}${wording}` });
     },
     complete() {
       if (this.data.completing || !this.data.completable.open) return;
@@ -264,6 +269,7 @@ Component({
           },
           'task.status': r.status,
           'code.shown': false,
+          editable: false, // a completed task is no longer edited
         });
         wx.showToast({ title: '任务已完成', icon: 'success' });
         this.reloadAttendees();

@@ -1,9 +1,12 @@
 // 发布任务 / 编辑任务: the body sent, only the changes on an edit, 422s beside their fields,
-// a refusal (403) for the whole form, and where the page goes after saving.
+// a refusal (403) for the whole form, where the page goes after saving, and 修改文字 (only
+// the wording once the task has started).
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
-const { renderPage, find, text, exists, tap } = require('../helpers/page');
+const fs = require('fs');
+const path = require('path');
+const { ROOT, renderPage, find, text, texts, exists, tap } = require('../helpers/page');
 
 afterEach(() => {
   jest.useRealTimers();
@@ -200,4 +203,120 @@ test('an unchanged edit goes back without a request', async () => {
   await submit(fake, page);
   expect(fake.requestsTo(EDIT)).toHaveLength(0);
   expect(fake.navigations).toEqual([{ type: 'navigateBack', delta: 1 }]);
+});
+
+// ---- 修改文字: after the start only the title, description and place name change -------
+
+const WORDING_NOTICE = '任务已开始，只能修改标题、说明和地点名称';
+const FIXED_LABELS = [
+  '开始时间',
+  '结束时间',
+  '名额（人）',
+  '计分方式',
+  '积分项目',
+  '报名对象',
+  '报名截止（选填，默认为开始时间）',
+];
+
+// The fixture task starts at 09:00 on 21 November (Shanghai); 10:00 that day it has started.
+async function openStarted(extra = {}, query = { id: '11' }) {
+  jest.useFakeTimers({ now: Date.parse('2026-11-21T02:00:00Z') });
+  const fake = serveDemo(
+    installFakeWx(),
+    Object.assign(
+      {
+        'GET /api/v1/me': 'me_grid_worker',
+        'GET /api/v1/tasks/{task_id}': 'task_detail_organiser',
+      },
+      extra
+    )
+  );
+  const page = renderPage('task-form', { query });
+  await fake.settle();
+  return { fake, page };
+}
+
+const disabledLabels = (page) => texts(page, '.field--disabled .field__label');
+
+test('before the start every field is open and there is no notice', async () => {
+  const { page } = await openForm(
+    { 'GET /api/v1/tasks/{task_id}': 'task_detail_organiser' },
+    { id: '11' }
+  );
+  expect(exists(page, '.wording-notice')).toBe(false);
+  expect(disabledLabels(page)).toEqual([]);
+  expect(exists(page, '.clear-deadline')).toBe(true);
+});
+
+test('修改文字 (?wording=1): the notice, the rules greyed out, only the wording sent', async () => {
+  const { fake, page } = await openForm(
+    { 'GET /api/v1/tasks/{task_id}': 'task_detail_organiser', [EDIT]: 'task_edited' },
+    { id: '11', wording: '1' }
+  );
+  expect(text(page, '.wording-notice')).toBe(WORDING_NOTICE);
+  expect(disabledLabels(page)).toEqual(FIXED_LABELS);
+  expect(exists(page, '.clear-deadline')).toBe(false);
+  // The fixed fields ignore whatever reaches them.
+  await pick(page, '.start-date', '2026-11-25');
+  await type(page, '.capacity-input', '30');
+  await pick(page, '.reward-picker', 1);
+  await pick(page, '.audience-picker', 1);
+  expect(text(page, '.start-date')).toBe('2026-11-21');
+  expect(page.instance.data.form.capacity).toBe('10');
+  expect(text(page, '.reward-choice')).toBe('按积分项目（每人固定分值）');
+  await type(page, '.title-input', '幸福里垃圾分类宣传（改在西门）');
+  await type(page, '.place-input', '幸福里西门');
+  await submit(fake, page);
+  expect(fake.requestsTo(EDIT)[0].data).toEqual({
+    title: '幸福里垃圾分类宣传（改在西门）',
+    place_name: '幸福里西门',
+  });
+  expect(fake.lastToast().title).toBe('已保存');
+  expect(fake.navigations).toEqual([{ type: 'navigateBack', delta: 1 }]);
+});
+
+test('a started task opens in wording mode by itself; its past start is not refused', async () => {
+  const { fake, page } = await openStarted({ [EDIT]: 'task_edited' });
+  expect(text(page, '.wording-notice')).toBe(WORDING_NOTICE);
+  expect(disabledLabels(page)).toEqual(FIXED_LABELS);
+  // Even a form holding other differences, one of them out of range (a start with seconds
+  // read back, a stale capacity), is neither refused for them nor sends them.
+  page.instance.setData({ 'form.capacity': '0', 'form.startTime': '09:30' });
+  await type(page, '.description-input', '改在西门集合，发放宣传册。');
+  await submit(fake, page);
+  expect(exists(page, '.error-starts_at')).toBe(false);
+  expect(fake.requestsTo(EDIT)[0].data).toEqual({ description: '改在西门集合，发放宣传册。' });
+});
+
+test('in wording mode only the wording is checked: a title, and not too long', async () => {
+  const { fake, page } = await openStarted();
+  await type(page, '.title-input', '  ');
+  await submit(fake, page);
+  expect(text(page, '.error-title')).toBe('请填写任务名称');
+  await type(page, '.title-input', '长'.repeat(65));
+  await type(page, '.place-input', '地'.repeat(65));
+  await submit(fake, page);
+  expect(text(page, '.error-title')).toBe('任务名称不能超过 64 个字');
+  expect(text(page, '.error-place_name')).toBe('地点不能超过 64 个字');
+  expect(fake.requestsTo(EDIT)).toHaveLength(0);
+});
+
+test('in wording mode a 409 still shows the server message', async () => {
+  const { fake, page } = await openStarted({ [EDIT]: 'task_edit_not_editable' });
+  await type(page, '.title-input', '新标题');
+  await submit(fake, page);
+  expect(fake.requestsTo(EDIT)[0].data).toEqual({ title: '新标题' });
+  expect(text(page, '.form-error')).toBe('任务已取消或已结束，不能修改');
+  expect(fake.navigations).toEqual([]);
+});
+
+test('every input and picker but the wording is disabled in wording mode (WXML)', () => {
+  const wxml = fs.readFileSync(path.join(ROOT, 'pages/task-form/index.wxml'), 'utf8');
+  const controls = wxml.match(/<(input|textarea|picker)\b[^>]*>/g);
+  const wordingInput = /data-field="(title|description|place)"/;
+  const fixed = controls.filter((c) => !wordingInput.test(c));
+  expect(controls.length - fixed.length).toBe(3);
+  expect(fixed.length).toBe(14);
+  for (const c of fixed) expect(c).toContain('disabled="{{wording}}"');
+  for (const c of controls.filter((c) => wordingInput.test(c))) expect(c).not.toMatch(/disabled/);
 });

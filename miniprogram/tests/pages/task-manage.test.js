@@ -1,5 +1,5 @@
 // The organiser's view: the check-in QR rotating before it expires, attendees, manual
-// attendance and 完成任务.
+// attendance, 完成任务, and 编辑 / 修改文字 before the start / until the end.
 
 const { installFakeWx } = require('../helpers/fake-wx');
 const { serveDemo } = require('../helpers/demo');
@@ -269,16 +269,43 @@ test('a failed poll keeps the list; every page of attendees is counted', async (
 
 test('编辑 opens the task form', async () => {
   const { page, fake } = await openManage({}, '2026-11-20T02:00:00Z');
+  expect(text(page, '.edit-btn')).toBe('编辑');
   tap(page, '.edit-btn');
   await fake.settle();
   expect(fake.navigations[0].url).toBe('/pages/task-form/index?id=11');
   page.instance.onUnload();
 });
 
-test('编辑 goes away by itself when the task starts (edits_close_at)', async () => {
+test('编辑 becomes 修改文字 by itself when the task starts (edits_close_at)', async () => {
   const { page, fake } = await openManage({}, '2026-11-21T00:59:50Z'); // 08:59:50
-  expect(exists(page, '.edit-btn')).toBe(true);
+  expect(text(page, '.edit-btn')).toBe('编辑');
   await jest.advanceTimersByTimeAsync(10000); // 09:00
+  await fake.settle();
+  expect(text(page, '.edit-btn')).toBe('修改文字');
+  tap(page, '.edit-btn');
+  await fake.settle();
+  expect(fake.navigations[0].url).toBe('/pages/task-form/index?id=11&wording=1');
+  page.instance.onUnload();
+});
+
+test('修改文字 goes away by itself when the task ends (ends_at)', async () => {
+  const { page, fake } = await openManage({}, '2026-11-21T03:29:50Z'); // 11:29:50
+  expect(text(page, '.edit-btn')).toBe('修改文字');
+  await jest.advanceTimersByTimeAsync(10000); // 11:30
+  await fake.settle();
+  expect(exists(page, '.edit-btn')).toBe(false);
+  page.instance.onUnload();
+});
+
+test('after the end, or once completed, there is nothing to edit', async () => {
+  const later = await openManage({}, '2026-11-21T05:00:00Z'); // 13:00
+  expect(exists(later.page, '.edit-btn')).toBe(false);
+  later.page.instance.onUnload();
+  const { page, fake } = await openManage({
+    'POST /api/v1/tasks/{task_id}/complete': 'task_completed',
+  }); // 09:00
+  expect(text(page, '.edit-btn')).toBe('修改文字');
+  tap(page, '.complete-btn');
   await fake.settle();
   expect(exists(page, '.edit-btn')).toBe(false);
   page.instance.onUnload();
