@@ -12,7 +12,8 @@ import psycopg
 import pytest
 import requests
 
-from tests.faults.processes import OwnApi, OwnEmulator, OwnPostgres, OwnRedis, api_env
+from tests.faults.api_process import OwnApi, api_env
+from tests.faults.processes import OwnEmulator, OwnPostgres, OwnRedis
 
 
 class FaultStack:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from tests.faults.processes import Supervised
+from tests.faults.api_process import Supervised
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
 SHOP = "幸福社区积分超市"
