@@ -3,7 +3,9 @@ five wrong ones, and staff unlocking or resetting it.
 
 A try is counted by one conditional UPDATE (`failed_pins < 5 AND locked_at IS NULL`) that
 commits before the slow hash is compared, so concurrent wrong PINs queue on the row and at
-most five are ever counted; the fifth wrong one locks the card until staff unlock it. A right
+most five are ever counted; the fifth wrong one locks the card until staff unlock it. (Under an
+Idempotency-Key that commit is held back until the request ends, server/db/deferred_commits.py:
+a concurrent try then waits for the whole redemption, and a refused one still counts.) A right
 PIN sets the count back to zero. Each try also counts against the merchant's and the card's
 rate limits (config CARD_PIN_*), so a stolen card cannot be tried through many counters.
 """
