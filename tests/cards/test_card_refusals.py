@@ -212,3 +212,19 @@ def test_staff_reset_the_pin_and_a_weak_one_changes_nothing(api, seeded, query):
     assert old.status_code == 403 and error_code(old) == "pin_wrong"
     new = api.post(REDEEM, "merchant-1", json={**body, "pin": "1357"})
     assert new.status_code == 409 and error_code(new) == "insufficient_points"  # PIN accepted
+
+
+def test_a_wrong_pin_under_an_idempotency_key_is_still_counted(api, seeded, query):
+    """The counter's app sends an Idempotency-Key with every card redemption; the request's
+    commits are then held back until it ends (server/db/deferred_commits.py), and a refused one
+    must still leave its counted try behind, or a thief could guess without limit."""
+    from tests.cards.test_card_walkthrough import cheapest_offer
+
+    holder = registered(api, "grid-1")
+    offer_id, _cost = cheapest_offer(query)
+    body = {"card": card_qr(query, holder["id"]), "offer_id": offer_id, "pin": "9753"}
+    for tries in (1, 2):
+        wrong = api.post(REDEEM, "merchant-1", json=body, headers={"Idempotency-Key": f"k{tries}"})
+        assert wrong.status_code == 403 and error_code(wrong) == "pin_wrong"
+        assert wrong.get_json()["error"]["details"]["tries_left"] == 5 - tries
+        assert holder_row(query, holder["id"]).failed_pins == tries
