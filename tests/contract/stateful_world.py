@@ -8,10 +8,11 @@ the resident's redemption. Each operation is sent as the person who would call i
 import re
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import User
-from server.community.models import Merchant, RoleGrant, scope_key_for
+from server.community.models import Community, Merchant, RoleGrant, scope_key_for
 from server.db.session import db
 from server.db.types import utcnow
 from server.http.errors import AppError
@@ -21,7 +22,7 @@ from server.points.claims import submit_claim
 from server.points.models import PointItem
 from server.tasks.models import Task
 from server.tasks.signup import sign_up_as
-from tests.ledger_helpers import demo_community_id, user_id_of
+from server.wechat.emulator import stable_id
 
 ORGANISER = "grid-1"  # the demo's grid worker, who organises tasks
 RESIDENTS = [f"resident-{n}" for n in range(1, 19)]
@@ -89,6 +90,16 @@ def in_walk(walk: str, method: str, path: str) -> bool:
 
 
 TOP_UP = 1_000  # points each scenario's resident gets, so reservations are not all refused
+
+
+def demo_community_id() -> int:
+    return db.session.scalar(select(Community.id).where(Community.code == "demo"))
+
+
+def user_id_of(identity: str) -> int:
+    """The demo user `identity` (resident-1, grid-1...) under this app's WeChat appid."""
+    openid = stable_id(current_app.config["WECHAT_APPID"], identity, "openid")
+    return db.session.scalar(select(User.id).where(User.openid == openid))
 
 
 def actor_for(method: str, path: str, resident: str) -> str:
