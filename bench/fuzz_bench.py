@@ -90,7 +90,8 @@ def stateful(ctx, headers, scenarios: int) -> dict:
     five = sum(n for key, n in stats.items() if isinstance(key, tuple) and key[1:] == (5,))
     missed = [op for op in MUST_REACH if op not in reached(stats)]
     # Why a missed operation was refused, e.g. ("POST /redemptions", 409, "window_closed"): 3.
-    why = [f"{key[1:]}×{n}" for key, n in stats.most_common() if key[0] == "refused" and key[1] in missed]
+    refused = [(key, n) for key, n in stats.most_common() if key[0] == "refused"]
+    why = [f"{key[1:]}×{n}" for key, n in refused if key[1] in missed]
     return {"calls": stats["calls"], "5xx": five, "findings": findings, "missed": missed,
             "why": why[:8]}  # fmt: skip
 
