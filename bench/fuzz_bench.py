@@ -68,7 +68,7 @@ def stateless(ctx, headers, examples: int, say) -> dict:
         for role in ("resident-1", "admin"):
             try:
                 fuzz_as(operation, role)()
-            except Exception as exc:  # a finding: keep going, report it
+            except (Exception, BaseExceptionGroup) as exc:  # a finding: keep going, report it
                 findings.append(f"{operation.label} as {role}: {_first_line(exc)}")
         if n % 20 == 0:
             say(f"    stateless: {n}/{len(operations)} operations, {counts['calls']:,} calls")
@@ -85,7 +85,7 @@ def stateful(ctx, headers, scenarios: int) -> dict:
     stats: Counter = Counter()
     try:
         stats = run_walks(ctx.base_url, app, headers, scenarios=scenarios)
-    except Exception as exc:  # a finding ends the walk: report it
+    except (Exception, BaseExceptionGroup) as exc:  # a finding ends the walk: report it
         findings.append(_first_line(exc))
     five = sum(n for key, n in stats.items() if isinstance(key, tuple) and key[1:] == (5,))
     missed = [op for op in MUST_REACH if op not in reached(stats)]
