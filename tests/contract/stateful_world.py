@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.auth.models import User
 from server.community.models import Community, Merchant, RoleGrant, scope_key_for
@@ -142,7 +142,7 @@ def prepare_world() -> None:
     db.session.commit()
 
 
-def prepare_scenario(resident: str, n: int) -> int:
+def prepare_scenario(resident: str, n: int) -> None:
     """Top up the resident, open a running task of the organiser's and file a claim.
 
     Tasks published through the API start in the future, so check-in and completion could
@@ -161,31 +161,29 @@ def prepare_scenario(resident: str, n: int) -> int:
     item_id = db.session.scalar(
         select(PointItem.id).where(PointItem.community_id == community_id, PointItem.code == "C01")
     )
+    # Earlier scenarios' tasks leave the list, so the walk finds this one among few.
+    db.session.execute(
+        update(Task)
+        .where(Task.title.startswith("模糊测试任务"), Task.status == "published")
+        .values(status="cancelled")
+    )
     now = utcnow().replace(microsecond=0)
     starts = now - timedelta(minutes=15)
-    task = Task(
-        community_id=community_id,
-        organiser_id=user_id_of(ORGANISER),
-        title=f"模糊测试任务 {n}",
-        description="状态机模糊测试用的进行中任务",
-        reward_kind="item",
-        point_item_id=item_id,
-        starts_at=starts,
-        ends_at=now + timedelta(hours=2),
-        signup_deadline=now + timedelta(hours=1),
-        cancel_deadline=starts,
-        capacity=3,
-        confirmed_count=0,
-        waitlisted_count=0,
-        signup_seq=0,
-        audience="everyone",
-        status="published",
-    )
-    db.session.add(task)
+    # Two running tasks: one to sign up for, one the resident is signed up for already (as
+    # most people are by the time the organiser shows the code: a code the walk fetches then
+    # opens check-in, which a walk seldom lines up on its own).
+    tasks = [
+        Task(community_id=community_id, organiser_id=user_id_of(ORGANISER),
+             title=f"模糊测试任务 {n}-{k}", description="状态机模糊测试用的进行中任务",
+             reward_kind="item", point_item_id=item_id, starts_at=starts,
+             ends_at=now + timedelta(hours=2), signup_deadline=now + timedelta(hours=1),
+             cancel_deadline=starts, capacity=3, confirmed_count=0, waitlisted_count=0,
+             signup_seq=0, audience="everyone", status="published")
+        for k in (1, 2)
+    ]  # fmt: skip
+    db.session.add_all(tasks)
     db.session.commit()
-    # Signed up already, as most people are by the time the organiser shows the code: a
-    # code the walk fetches then opens check-in, which a walk seldom lines up on its own.
-    sign_up_as(user_id_of(resident), task.id)
+    sign_up_as(user_id_of(resident), tasks[1].id)
     # A claim waiting for the reviewer, whatever the walk manages to file itself.
     resident_user = db.session.get(User, user_id_of(resident))
     try:
@@ -198,7 +196,6 @@ def prepare_scenario(resident: str, n: int) -> int:
         db.session.commit()
     except AppError:  # the resident's claim for the day is already filed: one is enough
         db.session.rollback()
-    return task.id
 
 
 def recent_day():
