@@ -87,6 +87,8 @@ def stateful(ctx, headers, scenarios: int) -> dict:
         stats = run_walks(ctx.base_url, app, headers, scenarios=scenarios)
     except (Exception, BaseExceptionGroup) as exc:  # a finding ends the walk: report it
         findings.append(_first_line(exc))
+    if os.environ.get("FUZZ_DEBUG"):
+        print(sorted((str(k), v) for k, v in stats.items()))
     five = sum(n for key, n in stats.items() if isinstance(key, tuple) and key[1:] == (5,))
     missed = [op for op in MUST_REACH if op not in reached(stats)]
     # Why a missed operation was refused, e.g. ("POST /redemptions", 409, "window_closed"): 3.

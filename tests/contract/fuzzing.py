@@ -117,7 +117,7 @@ def make_machine(walk: str, base_url: str, app, headers, stats: Counter):
             label = f"{case.method.upper()} {case.operation.path.removeprefix(PREFIX)}"
             stats["calls"] += 1
             stats[(label, response.status_code // 100)] += 1
-            if response.status_code >= 400 and "json" in response.headers.get("Content-Type", ""):
+            if response.status_code >= 400 and "json" in str(response.headers):
                 code = (response.json().get("error") or {}).get("code")
                 stats[("refused", label, response.status_code, code)] += 1
 

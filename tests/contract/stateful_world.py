@@ -20,6 +20,8 @@ from server.platform.localtime import local_today
 from server.points import ledger
 from server.points.claims import submit_claim
 from server.points.models import PointItem
+from server.rewards.gates import window_open
+from server.rewards.models import RedemptionWindow
 from server.tasks.models import Task
 from server.tasks.signup import sign_up_as
 from server.wechat.emulator import stable_id
@@ -139,6 +141,14 @@ def prepare_world() -> None:
                     merchant_id=merchant_id,
                 )
             )
+    # A redemption window open today (the demo's may be closed; tests have none, i.e. open).
+    today = local_today(utcnow())
+    open_today = db.session.scalar(select(window_open(community_id, today)))
+    if not open_today:
+        window = RedemptionWindow(
+            community_id=community_id, starts_on=today, ends_on=today, created_by=staff_id
+        )
+        db.session.add(window)
     db.session.commit()
 
 
