@@ -141,6 +141,13 @@ def prepare_world() -> None:
                     merchant_id=merchant_id,
                 )
             )
+    # Only the walk's organiser's tasks stay open (a seeded demo's others would answer 403 to
+    # every code the organiser asks for, and crowd the walk's own tasks out of the list).
+    db.session.execute(
+        update(Task)
+        .where(Task.organiser_id != user_id_of(ORGANISER), Task.status == "published")
+        .values(status="cancelled")
+    )
     # A redemption window open today (the demo's may be closed; tests have none, i.e. open).
     today = local_today(utcnow())
     open_today = db.session.scalar(select(window_open(community_id, today)))
