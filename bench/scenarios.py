@@ -126,6 +126,12 @@ def _console(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     return console_bench.bench_rows(ctx, opts)
 
 
+def _fuzz(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
+    from bench import fuzz_bench
+
+    return fuzz_bench.bench_rows(ctx, opts)
+
+
 def _soak(ctx: StackContext, opts: RunnerOptions) -> list[Row]:
     from bench import soak
 
@@ -239,6 +245,14 @@ SCENARIOS: list[Scenario] = [
         description="a redemption day held for 10 minutes (2 with --quick): errors, p99 and "
         "worker memory minute by minute; memory must not grow",
         runner=_soak,
+    ),
+    Scenario(
+        name="fuzz",
+        method="-",
+        path="every contract operation (stateless) and the flows' links (stateful)",
+        description="schemathesis for about 10 minutes (2 with --quick): calls made, 5xx and "
+        "contract violations; the stateful walk must reach check-in, approval and verify",
+        runner=_fuzz,
     ),
 ]
 

@@ -54,6 +54,19 @@ def check_invariants(session, account_ids=None) -> None:
         assert last is None or last == account.balance
 
 
+def service_step(fn):
+    """Run one service call and commit; a refusal (AppError) rolls back and is returned."""
+    from server.http.errors import AppError
+
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except AppError as exc:
+        db.session.rollback()
+        return exc
+
+
 def post_credit(account, amount, key, **kw):
     """ledger.credit with a claim's usual reason and cause."""
     kw.setdefault("reason", "志愿服务：垃圾分类志愿督导")

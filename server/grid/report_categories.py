@@ -42,12 +42,14 @@ def category_in(community_id: int, category_id: int) -> ReportCategory:
 
 
 def _save(category: ReportCategory) -> None:
+    # Read before the flush: a refused UPDATE expires the row, and loading it again would fail.
+    name = category.name
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
         raise Conflict(
-            "同名的问题分类已存在", code="report_category_exists", details={"name": category.name}
+            "同名的问题分类已存在", code="report_category_exists", details={"name": name}
         ) from None
 
 

@@ -16,6 +16,29 @@ from server.db.types import MAX_ID
 
 BEARER = [{"bearerAuth": []}]
 
+
+def response_links(status: int, **links: tuple[str, dict[str, str]]) -> dict:
+    """`blp.doc` keywords adding OpenAPI links to a response: the flows it opens.
+
+    Each link is name=("POST /merchant/verify", {field: runtime expression}); a field naming a
+    path parameter of the target goes to `parameters`, the others to its request body. The
+    stateful fuzz (tests/contract/test_stateful.py) walks these links.
+    """
+    documented = {}
+    for name, (target, values) in links.items():
+        method, path = target.split(" ", 1)
+        pointer = ("/api/v1" + path).replace("~", "~0").replace("/", "~1")
+        link = {"operationRef": f"#/paths/{pointer}/{method.lower()}"}
+        params = {k: v for k, v in values.items() if "{" + k + "}" in path}
+        body = {k: v for k, v in values.items() if k not in params}
+        if params:
+            link["parameters"] = params
+        if body:
+            link["requestBody"] = body
+        documented[name] = link
+    return {"responses": {status: {"links": documented}}}
+
+
 # The years the scheme can mean (rankings and volunteer records take 2000-2100 too).
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)

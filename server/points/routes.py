@@ -6,7 +6,7 @@ from server.auth.current import current_user
 from server.community.acting import ACTING_DOC, acting_actor, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
 from server.http.pagination import PageArgsSchema
-from server.http.schemas import BEARER
+from server.http.schemas import BEARER, response_links
 from server.points import catalogue, claim_queue, claim_review, claims
 from server.points.schemas import (
     PointCategoryCreateSchema,
@@ -59,7 +59,10 @@ def list_categories(args):
 
 
 @catalogue_blp.route("/items", methods=["GET"])
-@catalogue_blp.doc(security=BEARER)
+@catalogue_blp.doc(
+    security=BEARER,
+    **response_links(200, Claim=("POST /points/claims", {"item_id": "$response.body#/items/0/id"})),
+)
 @catalogue_blp.arguments(PointItemQuerySchema, location="query")
 @catalogue_blp.response(200, PointItemPageSchema)
 def list_items(args):

@@ -8,7 +8,7 @@ from server.auth.current import current_user, current_user_id
 from server.community.acting import ACTING_DOC, acting_actor_id, acting_allowed
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent, request_key
 from server.http.pagination import PageArgsSchema
-from server.http.schemas import BEARER
+from server.http.schemas import BEARER, response_links
 from server.rewards import closing, codes, merchants, offers, redemption, windows
 from server.rewards.schemas import (
     CodeSchema,
@@ -192,7 +192,14 @@ def cancel_redemption(redemption_id):
 
 
 @blp.route("/redemptions/<int:redemption_id>/code", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(
+    security=BEARER,
+    **response_links(
+        200,
+        Verify=("POST /merchant/verify", {"token": "$response.body#/token"}),
+        Preview=("POST /merchant/verify/preview", {"token": "$response.body#/token"}),
+    ),
+)
 @blp.response(200, CodeSchema)
 def get_code(redemption_id):
     """A short-lived signed token to show as a QR code; refresh it before it expires."""

@@ -5,7 +5,7 @@ from server.auth.current import current_user, current_user_id
 from server.community.acting import ACTING_DOC, acting_actor_id, acting_allowed
 from server.community.authz import require_membership
 from server.http.idempotency import IDEMPOTENCY_HEADER_DOC, idempotent
-from server.http.schemas import BEARER
+from server.http.schemas import BEARER, response_links
 from server.platform.localtime import local_year
 from server.tasks import (
     attendance,
@@ -51,6 +51,8 @@ admin_blp = Blueprint(
 )
 
 PDF_SCHEMA = {"type": "string", "format": "binary"}
+# The organiser's code opens check-in and check-out (links in the contract).
+_CODE = {"task_id": "$response.body#/task_id", "token": "$response.body#/token"}
 
 
 def _task(task_id: int) -> dict:
@@ -189,7 +191,14 @@ def list_attendees(args, task_id):
 
 
 @blp.route("/<int:task_id>/checkin-code", methods=["GET"])
-@blp.doc(security=BEARER)
+@blp.doc(
+    security=BEARER,
+    **response_links(
+        200,
+        CheckIn=("POST /tasks/{task_id}/checkin", _CODE),
+        CheckOut=("POST /tasks/{task_id}/checkout", _CODE),
+    ),
+)
 @blp.response(200, TaskCheckinCodeSchema)
 def checkin_code(task_id):
     """A signed check-in code valid about 30 seconds, to show as a QR code (organiser)."""

@@ -143,6 +143,7 @@ def test_python_driven_scenarios_are_registered_with_runners():
         "notify",
         "console",
         "soak",
+        "fuzz",
     }
     assert not any(s.runner and s.ceiling for s in scenarios.SCENARIOS)
 

@@ -1,16 +1,13 @@
 """The committed contract matches the code, and the API keeps it under fuzzing (schemathesis)."""
 
 import json
-import threading
-from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
-from werkzeug.serving import make_server
 
-CONTRACT = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
+from tests.contract.fuzzing import CONTRACT, EXCLUDED
+
 REGENERATE = (
     "scripts/openapi  (flask --app server openapi write --format json schemas/openapi.json)"
 )
@@ -32,21 +29,6 @@ FUZZ = settings(
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-
-
-# Schema-valid requests may still break business rules the schema cannot express (a login code
-# WeChat rejects, a grid of another community), which are 4xx by design; every other check stays on.
-EXCLUDED = [positive_data_acceptance]
-
-
-@pytest.fixture(scope="module")
-def live_url(app):
-    """Serve the app over real HTTP on loopback, as the mini-program would reach it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 @pytest.fixture
