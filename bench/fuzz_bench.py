@@ -84,7 +84,7 @@ def stateful(ctx, headers, scenarios: int) -> dict:
     findings: list[str] = []
     stats: Counter = Counter()
     try:
-        stats = run_walks(ctx.base_url, app, headers, scenarios=scenarios)
+        stats = run_walks(ctx.base_url, app, headers, scenarios=scenarios, fixed=False)
     except (Exception, BaseExceptionGroup) as exc:  # a finding ends the walk: report it
         findings.append(_first_line(exc))
     if os.environ.get("FUZZ_DEBUG"):
