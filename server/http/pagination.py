@@ -107,5 +107,6 @@ def paginate_by_id(session, stmt: Select, id_column, limit: int, cursor: str | N
     rows = list(session.scalars(stmt))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].id]) if more and rows else None
+    # The column's own attribute: a card holder's key is user_id, not id.
+    next_cursor = encode_cursor([getattr(rows[-1], id_column.key)]) if more and rows else None
     return Page(rows, next_cursor)

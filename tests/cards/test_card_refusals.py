@@ -228,3 +228,21 @@ def test_a_wrong_pin_under_an_idempotency_key_is_still_counted(api, seeded, quer
         assert wrong.status_code == 403 and error_code(wrong) == "pin_wrong"
         assert wrong.get_json()["error"]["details"]["tries_left"] == 5 - tries
         assert holder_row(query, holder["id"]).failed_pins == tries
+
+
+def test_the_card_holder_list_pages_through_more_holders_than_a_page(api, seeded):
+    """Found by `scripts/bench fuzz`: a list longer than its page answered 500 (the cursor read
+    `.id`, and a card holder's key is its user id)."""
+    made = [
+        registered(api, "admin", real_name=name)["id"] for name in ("刘桂兰", "周玉珍", "陈秀英")
+    ]
+    seen, cursor = [], None
+    for _ in range(len(made) + 1):
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(HOLDERS + query, "admin")
+        assert page.status_code == 200, page.get_json()
+        seen += [h["id"] for h in page.get_json()["items"]]
+        cursor = page.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert set(made) <= set(seen) and len(seen) == len(set(seen))
