@@ -13,7 +13,7 @@ from server.db.session import db
 from server.http import rate_limits
 from server.outbox.models import OutboxEvent
 from server.wechat.emulator import create_emulator
-from tests import dbutil
+from tests import dbutil, seed_snapshot
 from tests.message_contract import outbox_event_problems
 
 APPID = "wxtest0000000000"
@@ -156,6 +156,17 @@ def _empty_postgresql(conn, tables: list[str]) -> None:
     )
 
 
+def empty_database() -> None:
+    """Empty every table (in an app context); on PostgreSQL also restart every sequence."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            _empty_postgresql(conn, tables)
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request, app, emulator):
     """Every test starts from empty tables, reset limits and a well-behaved emulator."""
@@ -164,13 +175,7 @@ def _clean_state(request, app, emulator):
         db.session.remove()
         problems = outbox_event_problems(db.session.execute(select(*OUTBOX_COLUMNS)))
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                _empty_postgresql(conn, tables)
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
+        empty_database()
         rate_limits.reset(app)
     redis = _redis(app)
     if redis is not None:
@@ -209,12 +214,9 @@ def client(app):
 
 
 @pytest.fixture
-def seeded(app):
-    from server.commands.seed_demo import seed_demo
-
-    with app.app_context():
-        seed_demo()
-        db.session.remove()
+def seeded(app, emulator):
+    """The demo community (server/commands/seed_demo.py), restored from a per-session snapshot."""
+    seed_snapshot.seed(app, emulator.state.calls)
 
 
 class Api:
