@@ -105,7 +105,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(app, seeded, query):
 
 
 def pending_claims(api, query, n):
-    from tests.contract.test_idempotency import claim
+    from tests.contract.idempotency_cases import claim
 
     for i in range(n):
         claim(api, query, who=f"resident-{i + 2}")
