@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from flask import has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,13 @@ from server.platform.masking import mask_name
 from server.points.holders import STAFF, staffed_ids
 from server.points.ledger_models import Account
 from server.points.models import ACCOUNT_KINDS
-from server.points.ranking_sources import member_of, ready_key, set_key, source_for
+from server.points.ranking_sources import (
+    SqlSource,
+    member_of,
+    ready_key,
+    set_key,
+    source_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +247,17 @@ def community_ranking(
         if not isinstance(offset, int) or not 0 <= offset <= 1_000_000:
             raise Unprocessable("分页参数无效", code="invalid_cursor")
     src = source_for(community_id, source)
+    try:
+        return _page(src, community_id, kind, per, offset, limit, me_account_id)
+    except RedisError:
+        if source == "redis":
+            raise
+        # Redis went away between choosing it and reading it: SQL has the same answer.
+        log.warning("redis lost mid-read; ranking from SQL", exc_info=True)
+        return _page(SqlSource(), community_id, kind, per, offset, limit, me_account_id)
+
+
+def _page(src, community_id: int, kind: str, per, offset: int, limit: int, me_account_id):
     rows = src.page(community_id, kind, per, offset, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -251,3 +251,27 @@ def test_sets_lost_with_redis_are_refilled_by_a_worker_soon(app, history, api, m
     finally:
         with app.app_context():
             queue("notify").empty()
+
+
+@pytest.mark.redis
+def test_redis_lost_in_the_middle_of_a_ranking_read_answers_from_sql(
+    app, history, api, monkeypatch
+):
+    """Found by tests/faults (Redis killed under traffic): the sets were ready when chosen, the
+    connection died before the next command, and the read answered 500."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from server.points.ranking_sources import RedisSource
+
+    result = app.test_cli_runner().invoke(args=["rankings", "rebuild", "--community", "demo"])
+    assert result.exit_code == 0, result.output
+    before = _rank(api, "resident-9", "period=2026-11")
+    assert before["source"] == "redis"
+
+    def reset(*_args, **_kwargs):
+        raise RedisConnectionError("Connection reset by peer")
+
+    monkeypatch.setattr(RedisSource, "count_above", reset)
+    during = _rank(api, "resident-9", "period=2026-11")
+    assert during["source"] == "sql"
+    assert (during["items"], during["me"]) == (before["items"], before["me"])
