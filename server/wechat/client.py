@@ -13,6 +13,7 @@ from wechatpy.session.redisstorage import RedisStorage
 
 from server.http.errors import AppError, ServiceUnavailable
 from server.platform.redis_client import get_redis, redis_key
+from server.wechat.token_storage import FallbackStorage
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class StableTokenClient(WeChatClient):
 def _session_storage():
     redis = get_redis()
     if redis is not None:
-        return RedisStorage(redis, prefix=redis_key("wechatpy"))
+        return FallbackStorage(RedisStorage(redis, prefix=redis_key("wechatpy")), _memory_storage)
     return _memory_storage
 
 

@@ -1,9 +1,10 @@
 """Redis killed in the middle of traffic and started again empty, as after a crash.
 
 Money is in PostgreSQL, so every request still answers (no 5xx) and every balance still equals
-its ledger; rate limits fall back to each process's memory; a notice written while Redis was
-away reaches the group once the jobs worker and cron are back (systemd restarts them); the
-rankings' sorted sets are refilled by a worker and agree with SQL; `/me` shows the balance.
+its ledger; rate limits fall back to each process's memory, and so does WeChat's access token
+(a claim's text check needs it); a notice written while Redis was away reaches the group once
+the jobs worker and cron are back (systemd restarts them); the rankings' sorted sets are
+refilled by a worker and agree with SQL; `/me` shows the balance.
 """
 
 import threading
@@ -37,6 +38,12 @@ def traffic(stack, headers: dict, offer_id: int, stop: threading.Event, seen: Co
                 gone = http.delete(stack.url(f"/redemptions/{resp.json()['id']}"),
                                    headers=headers, timeout=30)  # fmt: skip
                 seen[gone.status_code] += 1
+
+
+def claim_body(stack, headers: dict, nth: int) -> dict:
+    items = requests.get(stack.url("/points/items"), headers=headers, timeout=10).json()["items"]
+    return {"item_id": items[nth]["id"], "occurred_on": date.today().isoformat(),
+            "description": "帮邻居修水管"}  # fmt: skip
 
 
 def ledger_disagreements(stack) -> list:
@@ -75,11 +82,8 @@ def test_redis_killed_mid_traffic(stack):
     offers = requests.get(stack.url("/offers?limit=100"), headers=residents[0], timeout=10)
     offer = next(o for o in offers.json()["items"] if o["merchant_name"] == SHOP)
     earner = residents[0]
-    claim = requests.post(stack.url("/points/claims"), headers=earner, timeout=10, json={
-        "item_id": requests.get(stack.url("/points/items"), headers=earner,
-                                timeout=10).json()["items"][2]["id"],
-        "occurred_on": date.today().isoformat(), "description": "帮邻居修水管",
-    })  # fmt: skip
+    claim = requests.post(stack.url("/points/claims"), headers=earner, timeout=10,
+                          json=claim_body(stack, earner, 2))  # fmt: skip
     assert claim.status_code == 201, claim.text
 
     stop, seen = threading.Event(), Counter()
@@ -103,6 +107,12 @@ def test_redis_killed_mid_traffic(stack):
             "place_name": "社区活动室",
         })  # fmt: skip
         assert task.status_code == 201, task.text
+        # A claim's text is checked by WeChat, whose access token is kept in Redis.
+        body = {**claim_body(stack, residents[1], 4), "description": "扫雪"}
+        filed = requests.post(
+            stack.url("/points/claims"), headers=residents[1], json=body, timeout=30
+        )
+        assert filed.status_code == 201, filed.text
         storm = Counter(
             requests.post(stack.url("/auth/wechat-login"), timeout=30,
                           json={"code": f"resident-12.storm{n}"}).status_code

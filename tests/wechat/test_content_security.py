@@ -80,3 +80,24 @@ def test_emulator_validates_like_wechat(emulator):
 def test_word_list():
     assert sec_check_verdict("正常") == ("pass", 100, None)
     assert sec_check_verdict("小广告") == ("review", 10001, "广告")
+
+
+@pytest.mark.redis
+def test_redis_down_the_access_token_is_kept_in_this_process(api, seeded, query, monkeypatch):
+    """Found by tests/faults: with Redis gone, the access token's storage raised RedisError and a
+    claim (its text checked by WeChat, which needs the token) answered 500."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from wechatpy.session.redisstorage import RedisStorage
+
+    from tests.claims_helpers import item_id, today
+
+    def down(*_args, **_kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    for name in ("get", "set", "delete"):
+        monkeypatch.setattr(RedisStorage, name, down)
+    body = {"item_id": item_id(query, "C01"), "occurred_on": today().isoformat(),
+            "description": "在小区垃圾分类点督导两小时"}  # fmt: skip
+    resp = api.post("/api/v1/points/claims", "resident-1", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["status"] == "pending"  # WeChat was asked and said pass
