@@ -32,7 +32,9 @@ def test_login_creates_user_once_and_returns_token(query, client, emulator):
     assert query(lambda s: s.scalar(select(func.count(User.id)))) == 1
     user = query(lambda s: s.scalar(select(User)))
     assert user.unionid and user.session_key
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events == ["user.registered"]
 
 

@@ -38,7 +38,9 @@ def test_join_community_and_grid(api, seeded, query):
 
     moved = api.post(f"/api/v1/communities/{cid}/join", "newcomer", json={"grid_id": g2})
     assert moved.get_json()["grid"]["id"] == g2
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events.count("member.joined") == 1 and "member.grid_changed" in events
 
 
@@ -115,7 +117,9 @@ def test_admin_grants_and_revokes_roles_with_audit(api, seeded, query):
     assert audit[0].after["role"] == "reviewer" and audit[0].before is None
     assert audit[1].before["role"] == "reviewer" and audit[1].after is None
     assert all(a.actor_id == user_id(api, "admin") for a in audit)
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events == ["role.granted", "role.revoked"]
 
 

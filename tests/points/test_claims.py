@@ -90,7 +90,9 @@ def test_submit_with_photos_then_read_it(capi, query):
 
     attached = query(lambda s: s.scalars(select(Upload.attached_id)).all())
     assert attached == [str(claim["id"])] * 2
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events == ["claim.submitted"]
 
 

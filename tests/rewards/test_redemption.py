@@ -71,7 +71,9 @@ def test_reserve_holds_points_takes_stock_and_expires_in_seven_days(api, app, se
     # Someone else's redemption does not exist for them.
     other = api.get(f"{R}/{body['id']}", "resident-2")
     assert other.status_code == 404 and error_code(other) == "redemption_not_found"
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert "redemption.reserved" in events
     ledger_consistent(query)
 
@@ -301,7 +303,9 @@ def test_verify_settles_once_and_refuses_replays_and_cancellation(api, app, seed
     assert balance(query, "resident-1") == (70, 0) and stock(query, offer) == 2
     audit = query(lambda s: s.scalars(select(AuditLog.action)).all())
     assert audit.count("redemption.verify") == 1
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events.count("redemption.redeemed") == 1
     ledger_consistent(query)
 

@@ -48,7 +48,9 @@ def test_shipped_template_imports_everything_it_describes(app, query):
     assert actions.count("community.create") == 1 and actions.count("point_item.create") == 6
     assert actions.count("merchant.create") == 2 and actions.count("offer.create") == 3
     assert query(lambda s: s.scalars(select(AuditLog.actor_id).distinct()).all()) == [None]
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert events == ["merchant.created", "merchant.created"]
 
 

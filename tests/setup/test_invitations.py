@@ -105,7 +105,9 @@ def test_the_first_person_to_accept_becomes_admin_and_the_code_then_refuses(
         ("role.grant", None),
         ("invitation.accept", chief),
     ]
-    events = query(lambda s: s.scalars(select(OutboxEvent.event_type)).all())
+    events = query(
+        lambda s: s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    )
     assert [e for e in events if e.startswith(("member", "role"))] == [
         "member.joined",
         "role.granted",

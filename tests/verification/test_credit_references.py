@@ -113,7 +113,9 @@ def test_issue_check_and_see_every_check(api, seeded, app, query):
         )
     )
     assert issue_audit == str(issued["id"])
-    events = query(lambda s: list(s.scalars(select(OutboxEvent.event_type))))
+    events = query(
+        lambda s: list(s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)))
+    )
     assert events.count("credit_reference.checked") == 2 and "credit_reference.issued" in events
 
 
