@@ -5,13 +5,12 @@ by restoring the snapshot, so each test sees the same world.
 """
 
 import pytest
-from sqlalchemy import text
 
 from server.commands.seed_demo import seed_demo
 from server.db.session import db
 from server.http import rate_limits
 from tests.authz import state, world
-from tests.conftest import _empty_postgresql
+from tests.conftest import empty_database
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -61,12 +60,6 @@ def matrix_world(app, emulator):
     yield built
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                _empty_postgresql(conn, tables)
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
+        empty_database()
     rate_limits.reset(app)
     emulator.reset()

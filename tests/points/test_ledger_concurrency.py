@@ -10,7 +10,7 @@ from server.db.session import db
 from server.http.errors import AppError
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
-from tests.ledger_helpers import check_invariants, demo_community_id, user_id_of
+from tests.ledger_helpers import check_invariants, demo_community_id, service_step, user_id_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("write_path")]
 
@@ -37,15 +37,7 @@ def _run_threads(app, n, work):
     assert not errors, errors
 
 
-def _attempt(fn):
-    """Run one operation in its own transaction; refusals roll back and count as outcomes."""
-    try:
-        result = fn()
-        db.session.commit()
-        return result
-    except AppError as exc:
-        db.session.rollback()
-        return exc
+_attempt = service_step  # one operation in its own transaction; refusals are outcomes
 
 
 @pytest.fixture

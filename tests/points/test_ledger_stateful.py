@@ -11,7 +11,7 @@ from server.db.session import db
 from server.http.errors import AppError, Unprocessable
 from server.points import ledger
 from server.points.ledger_models import Account, Hold, LedgerEntry
-from tests.ledger_helpers import check_invariants, demo_community_id
+from tests.ledger_helpers import check_invariants, demo_community_id, service_step
 
 pytestmark = pytest.mark.usefixtures("write_path")
 
@@ -26,14 +26,7 @@ bad_amounts = st.one_of(
 )
 
 
-def _step(fn):
-    try:
-        result = fn()
-        db.session.commit()
-        return result
-    except AppError as exc:
-        db.session.rollback()
-        return exc
+_step = service_step
 
 
 def test_ledger_state_machine(app, seeded):
