@@ -53,8 +53,8 @@ def edits_close_at(task: Task) -> datetime:
 WORDING = frozenset({"title", "description", "place_name"})
 
 
-def require_editable(task: Task, now: datetime, fields=WORDING) -> None:
-    """Refuse an edit of more than the wording once the task has started (409
+def require_editable(task: Task, now: datetime, fields) -> None:
+    """Refuse an edit of `fields` that is more than the wording once the task has started (409
     task_already_started)."""
     if now >= edits_close_at(task) and not set(fields) <= WORDING:
         raise Conflict(

@@ -175,8 +175,9 @@ def test_concurrent_spenders_never_overdraw(app, account_id, query):
         outcomes.append(type(result).__name__)
 
     _run_threads(app, 20, work)
-    assert sorted(set(outcomes)) == ["Hold", "InsufficientPoints", "LedgerEntry"]
+    # Which six get through is the race's choice (all six may be debits, or all holds).
     assert outcomes.count("InsufficientPoints") == 14
+    assert set(outcomes) <= {"Hold", "InsufficientPoints", "LedgerEntry"}
     balance, held = query(lambda s: (lambda a: (a.balance, a.held))(s.get(Account, account_id)))
     assert balance - held == 200 - 6 * 30
     query(check_invariants)
