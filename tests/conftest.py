@@ -187,6 +187,16 @@ def _clean_state(request, app, emulator):
         pytest.fail("outbox events break schemas/events.json:\n" + "\n".join(problems[:20]))
 
 
+@pytest.fixture(scope="module")
+def live_url(app):
+    """Serve the app over real HTTP on loopback, as the mini-program would reach it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
 @pytest.fixture
 def ctx(app):
     with app.app_context():

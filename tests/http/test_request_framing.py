@@ -2,25 +2,13 @@
 
 import io
 import json
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from tests.conftest import error_code
 
 LOGIN = "/api/v1/auth/wechat-login"
-
-
-@pytest.fixture(scope="module")
-def live_url(app):
-    """The app over real HTTP on loopback: chunked bodies arrive as a server delivers them."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def _chunks(body: bytes, size: int = 4096):
